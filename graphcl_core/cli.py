@@ -1,0 +1,139 @@
+"""Command line: ``python -m graphcl_core graphs`` and ``python -m graphcl_core train ...``.
+
+Bad arguments or files exit with code 2 and one line on stderr; ``--json`` ends with one JSON line
+of final metrics on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from .config import DEVICES, ENCODERS, LOSSES, PAIR_STRATEGIES, TrainConfig
+from .errors import GraphCLError, TrainingError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that fails with exit code 2 and a single line (no usage dump)."""
+
+    def error(self, message: str):  # noqa: D102
+        sys.stderr.write(f"error: {message} (see --help)\n")
+        raise SystemExit(2)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    d = TrainConfig()
+    p = _Parser(prog="python -m graphcl_core", description="GraphCL Studio engine: contrastive learning on graphs.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("graphs", help="list the bundled graphs")
+    t = sub.add_parser("train", help="train a contrastive GNN on a graph")
+    t.add_argument("--graph", required=True, help="bundled name, Cora/CiteSeer/PubMed, or a graph file")
+    t.add_argument("--nodes", help="optional node table (CSV) for a graph file")
+    t.add_argument("--label-column", help="label column of the node table")
+    t.add_argument("--loss", choices=LOSSES, default=d.loss)
+    t.add_argument("--pairs", choices=PAIR_STRATEGIES, default=d.pairs)
+    t.add_argument("--encoder", choices=ENCODERS, default=d.encoder)
+    t.add_argument("--margin", type=float, default=d.margin)
+    t.add_argument("--hidden", type=int, default=d.hidden)
+    t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--negatives", type=int, default=d.negatives)
+    t.add_argument("--tau", type=float, default=d.tau)
+    t.add_argument("--device", choices=DEVICES, default=d.device)
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other TrainConfig field, e.g. --set embedding_dim=64")
+    t.add_argument("--out", help="runs folder to save the run in (default: do not save)")
+    t.add_argument("--json", action="store_true", help="end with one JSON line of final metrics")
+    return p
+
+
+def _config(args) -> TrainConfig:
+    fields = {k: getattr(args, k) for k in ("loss", "pairs", "encoder", "margin", "hidden", "lr", "epochs",
+                                             "negatives", "tau", "device", "seed")}
+    for kv in args.set:
+        if "=" not in kv:
+            raise GraphCLError(f"--set expects KEY=VALUE, got '{kv}'.")
+        k, v = kv.split("=", 1)
+        if k not in TrainConfig.__dataclass_fields__:
+            raise GraphCLError(f"--set: '{k}' is not a setting. Settings: {', '.join(TrainConfig.__dataclass_fields__)}.")
+        fields[k] = v
+    return TrainConfig.from_dict(fields).validate()
+
+
+def _cmd_graphs() -> int:
+    from .loaders import list_bundled
+
+    for g in list_bundled():
+        print(f"{g.name:18s} {g.description}")
+    print(f"{'Cora/CiteSeer/PubMed':18s} Planetoid citation graphs (folder from GRAPHCL_DATA_DIR; downloaded on first use)")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from .loaders import load_graph
+    from .runs import RunStore
+    from .trainer import Trainer
+
+    cfg = _config(args)
+    bundle = load_graph(args.graph, node_table=args.nodes, label_column=args.label_column)
+    trainer = Trainer(bundle, cfg)
+    writer = RunStore(args.out).create(bundle, cfg, str(trainer.device)) if args.out else None
+    bar = tqdm(total=cfg.epochs, desc=f"{bundle.name} on {trainer.device}", unit="epoch", file=sys.stderr,
+               disable=None)
+    last = [0]
+
+    def on_boundary(t: Trainer) -> None:
+        bar.update(t.epoch - last[0])
+        last[0] = t.epoch
+        if t.history:
+            bar.set_postfix(loss=f"{t.history[-1]['loss']:.4f}")
+        if writer:
+            writer.save_progress(t.progress()["history"], t.snapshot_list(), t.epoch, t.train_seconds)
+
+    t0 = time.perf_counter()
+    try:
+        trainer.run(callback=on_boundary)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - t0
+    final: dict = {"graph": bundle.name, "loss": trainer.history[-1]["loss"], "epochs": trainer.epoch,
+                   "seconds": round(seconds, 3), "ms_per_epoch": round(1000 * trainer.train_seconds / max(1, trainer.epoch), 3),
+                   "device": str(trainer.device)}
+    if bundle.has_labels:
+        from .evaluation import linear_probe
+
+        probe = linear_probe(trainer.embeddings(), bundle.data.y, seed=cfg.seed)
+        final["linear_probe_acc"] = round(probe["mean"], 4)
+        final["linear_probe_std"] = round(probe["std"], 4)
+    if writer:
+        on_boundary(trainer)
+        writer.save_weights(trainer.model)
+        writer.finish("finished", metrics={k: v for k, v in final.items() if k.startswith("linear")})
+        final["run_id"] = writer.run_id
+    if args.json:
+        print(json.dumps(final), flush=True)
+    else:
+        print("  ".join(f"{k}={v}" for k, v in final.items()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "graphs":
+            return _cmd_graphs()
+        return _cmd_train(args)
+    except TrainingError as e:
+        sys.stderr.write(f"training failed: {e}\n")
+        return 1
+    except GraphCLError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

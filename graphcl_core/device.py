@@ -1,0 +1,33 @@
+"""Which device to train on, and a plain description of it for the UI."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import ConfigError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` → CUDA when present, else CPU. Asking for CUDA without a GPU is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ConfigError("You asked for the GPU (cuda), but no CUDA GPU is available here. Choose 'auto' or 'cpu'.")
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise ConfigError(f"Unknown device '{name}'. Choose auto, cpu or cuda.")
+
+
+def device_info(device: torch.device | str | None = None) -> dict:
+    """``{"kind": "cuda"|"cpu", "name": ..., "memory_total_gb", "memory_used_gb"}`` for display."""
+    dev = torch.device(device) if device is not None else resolve_device("auto")
+    if dev.type == "cuda" and torch.cuda.is_available():
+        idx = dev.index if dev.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(idx)
+        free, total = torch.cuda.mem_get_info(idx)
+        return {"kind": "cuda", "name": props.name, "memory_total_gb": total / 2**30,
+                "memory_used_gb": (total - free) / 2**30,
+                "label": f"GPU: {props.name} ({(total - free) / 2**30:.1f} / {total / 2**30:.0f} GB used)"}
+    return {"kind": "cpu", "name": "CPU", "label": "CPU", "memory_total_gb": None, "memory_used_gb": None}

@@ -1,0 +1,255 @@
+"""2-D/3-D projections of node embeddings for the live view (UMAP or PCA).
+
+The live view redraws the embedding every few epochs, so a projection must be fast and frames must
+be comparable: ``Projector`` remembers the previous frame, warm-starts UMAP from it, and rotates/
+reflects each new frame onto the previous one (orthogonal Procrustes) so the picture does not spin
+or flip between frames. UMAP's kNN graph is computed with our exact torch kNN (GPU when the
+embeddings are there) instead of pynndescent, which is both faster for our sizes and deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import ConfigError, GraphCLError
+from .knn import as_float_tensor, knn
+
+log = logging.getLogger(__name__)
+
+# Numba (used by UMAP/pynndescent) caches compiled functions on disk only where it may write; point it
+# at a per-user folder before numba is first imported so the cache also works for read-only installs.
+if "NUMBA_CACHE_DIR" not in os.environ:
+    _cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+                          "graphcl_studio", "numba")
+    try:
+        os.makedirs(_cache, exist_ok=True)
+        os.environ["NUMBA_CACHE_DIR"] = _cache
+    except OSError:  # no writable home: numba falls back to its defaults
+        pass
+
+_METHODS = ("umap", "pca")
+_WARM = threading.Event()
+_WARM_LOCK = threading.Lock()
+_WARM_THREAD: threading.Thread | None = None
+# UMAP's numba kernels keep global state (thread count); one fit at a time keeps them well-behaved.
+_UMAP_LOCK = threading.Lock()
+
+
+@dataclass
+class Projection:
+    """One frame: ``coords[i]`` is the position of node ``index[i]``."""
+
+    coords: np.ndarray  # (n_shown, dim) float32, centred, ~[-1, 1]
+    index: np.ndarray  # (n_shown,) int64
+    method: str
+    dim: int
+    subsampled: bool
+    seconds: float
+    note: str = ""
+
+
+def _pca(x: torch.Tensor, dim: int) -> np.ndarray:
+    """Top-``dim`` principal components (exact, float64 for stability); missing ranks are zero-padded.
+
+    The sign of each axis is fixed (largest loading positive) so the first frame is deterministic.
+    """
+    n, f = x.shape
+    xc = x.double() - x.double().mean(0, keepdim=True)
+    if f <= n:
+        evals, evecs = torch.linalg.eigh(xc.T @ xc)  # ascending
+        comps = evecs[:, torch.arange(f - 1, max(f - 1 - dim, -1), -1, device=x.device)]
+        signs = torch.sign(comps.gather(0, comps.abs().argmax(0, keepdim=True)))
+        signs[signs == 0] = 1
+        coords = xc @ (comps * signs)
+    else:  # more features than points: work with the N×N Gram matrix instead
+        evals, evecs = torch.linalg.eigh(xc @ xc.T)
+        order = torch.arange(n - 1, max(n - 1 - dim, -1), -1, device=x.device)
+        u = evecs[:, order]
+        s = evals[order].clamp_min(0).sqrt()
+        signs = torch.sign(u.gather(0, u.abs().argmax(0, keepdim=True)))
+        signs[signs == 0] = 1
+        coords = u * s * signs
+    coords = coords.cpu().numpy()
+    if coords.shape[1] < dim:
+        coords = np.concatenate([coords, np.zeros((n, dim - coords.shape[1]))], axis=1)
+    return coords.astype(np.float32)
+
+
+def _procrustes(new: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Rotate/reflect centred ``new`` to best match centred ``ref`` (no scaling): stops flips between frames."""
+    from scipy.linalg import orthogonal_procrustes
+
+    if not np.isfinite(new).all() or float(np.abs(new).sum()) == 0.0 or float(np.abs(ref).sum()) == 0.0:
+        return new
+    r, _ = orthogonal_procrustes(new.astype(np.float64), ref.astype(np.float64))
+    return (new @ r).astype(np.float32)
+
+
+def _scale(coords: np.ndarray) -> np.ndarray:
+    """Centre and scale so ~99% of points fall in [-1, 1]: frames stay comparable, one outlier can't squash the rest."""
+    c = coords - coords.mean(0, keepdims=True)
+    s = float(np.quantile(np.abs(c), 0.99)) if c.size else 0.0
+    if not np.isfinite(s) or s <= 1e-12:
+        s = float(np.abs(c).max()) if c.size else 0.0
+    if s <= 1e-12:
+        return c.astype(np.float32)
+    return (c / s).astype(np.float32)
+
+
+class Projector:
+    """Stateful: remembers the previous frame so UMAP warm-starts from it and points move smoothly."""
+
+    def __init__(self, method: str = "umap", dim: int = 2, *, max_points: int = 20_000, n_neighbors: int = 15,
+                 min_dist: float = 0.1, seed: int = 0, first_epochs: int = 200, update_epochs: int = 50,
+                 metric: str = "cosine", update_learning_rate: float = 0.5):
+        method = str(method).lower()
+        if method not in _METHODS:
+            raise ConfigError(f"Unknown projection '{method}'. Choose 'umap' or 'pca'.")
+        if dim not in (2, 3):
+            raise ConfigError(f"The projection can be 2-D or 3-D, not {dim}-D.")
+        if max_points < 10:
+            raise ConfigError(f"Show at least 10 points (max_points={max_points}).")
+        if n_neighbors < 2:
+            raise ConfigError(f"UMAP needs at least 2 neighbours (n_neighbors={n_neighbors}).")
+        if not 0.0 <= min_dist <= 1.0:
+            raise ConfigError(f"UMAP's min_dist must be between 0 and 1 (got {min_dist}).")
+        if first_epochs < 1 or update_epochs < 1:
+            raise ConfigError("UMAP needs at least 1 epoch per frame.")
+        if metric not in ("cosine", "euclidean"):
+            raise ConfigError(f"Unknown distance '{metric}'. Choose 'euclidean' or 'cosine'.")
+        self.method, self.dim = method, int(dim)
+        self.max_points, self.n_neighbors, self.min_dist = int(max_points), int(n_neighbors), float(min_dist)
+        self.seed, self.first_epochs, self.update_epochs = int(seed), int(first_epochs), int(update_epochs)
+        self.metric, self.update_learning_rate = metric, float(update_learning_rate)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous frame (next frame is a cold start). Call when the graph changes."""
+        self._n_total: int | None = None
+        self._index: np.ndarray | None = None
+        self._prev: np.ndarray | None = None  # previous frame, centred, in the method's own units
+
+    def _choose_index(self, n: int) -> np.ndarray:
+        """All nodes, or one fixed random subset per graph size, so successive frames show the same nodes."""
+        if self._n_total != n or self._index is None:
+            self.reset()
+            self._n_total = n
+            if n > self.max_points:
+                rng = np.random.default_rng(self.seed)
+                self._index = np.sort(rng.choice(n, self.max_points, replace=False)).astype(np.int64)
+            else:
+                self._index = np.arange(n, dtype=np.int64)
+        return self._index
+
+    def _umap(self, x: torch.Tensor, warm: bool) -> np.ndarray:
+        import umap  # heavy import (numba); only when UMAP is actually used
+
+        n = x.size(0)
+        nn = max(2, min(self.n_neighbors, n - 1))
+        idx, dist = knn(x, nn - 1, metric=self.metric, exclude_self=True)
+        # umap-learn expects each point to be its own first neighbour (distance 0) in precomputed_knn.
+        idx = np.concatenate([np.arange(n, dtype=np.int64)[:, None], idx], axis=1)
+        dist = np.concatenate([np.zeros((n, 1), np.float32), dist], axis=1)
+        if warm:
+            init, epochs, lr = self._prev.astype(np.float32), self.update_epochs, self.update_learning_rate
+        else:
+            init = _pca(x, self.dim).astype(np.float64)  # like UMAP's "pca" init: fast, works for any n
+            m = np.abs(init).max()
+            init = (init * (10.0 / m) if m > 0 else init)
+            init = init + np.random.default_rng(self.seed).normal(0, 1e-4, init.shape)
+            init, epochs, lr = init.astype(np.float32), self.first_epochs, 1.0
+        reducer = umap.UMAP(n_neighbors=nn, n_components=self.dim, min_dist=self.min_dist, metric=self.metric,
+                            precomputed_knn=(idx, dist), init=init, n_epochs=epochs, learning_rate=lr,
+                            random_state=self.seed, n_jobs=1, verbose=False)
+        with warnings.catch_warnings(), _UMAP_LOCK:
+            warnings.simplefilter("ignore")  # "no search index" / "n_jobs overridden": expected here
+            out = reducer.fit_transform(x.cpu().numpy())
+        return np.asarray(out, dtype=np.float32)
+
+    def project(self, emb) -> Projection:
+        """Project ``emb`` (N×D tensor on any device, or array). Raises GraphCLError for NaN/inf or bad shapes."""
+        t0 = time.perf_counter()
+        try:
+            x = as_float_tensor(emb)
+        except GraphCLError as e:
+            if "NaN" in str(e) or "infinite" in str(e):
+                raise GraphCLError(
+                    "The embeddings contain NaN or infinite values, so they cannot be projected. Training "
+                    "probably diverged: lower the learning rate or raise the temperature and train again.") from e
+            raise
+        n = x.size(0)
+        index = self._choose_index(n)
+        subsampled = len(index) < n
+        xs = x[torch.as_tensor(index, device=x.device)] if subsampled else x
+        m = xs.size(0)
+        method, notes = self.method, []
+        if method == "umap" and m < 5:
+            method = "pca"
+            notes.append(f"PCA instead of UMAP: {m} nodes are too few for UMAP")
+        warm = self._prev is not None and self._prev.shape == (m, self.dim)
+        raw = None
+        if method == "umap":
+            try:
+                raw = self._umap(xs, warm)
+            except Exception as e:  # numerical trouble inside UMAP should not kill the live view
+                log.warning("UMAP failed, falling back to PCA: %s", e)
+                raw = None
+            if raw is None or not np.isfinite(raw).all():
+                method = "pca"
+                notes.append("PCA instead of UMAP: UMAP could not lay out these embeddings")
+                warm = False
+                self._prev = None
+        if raw is None or method == "pca":
+            raw = _pca(xs, self.dim)
+        raw = raw - raw.mean(0, keepdims=True)
+        if warm and self._prev is not None and self._prev.shape == raw.shape:
+            raw = _procrustes(raw, self._prev)
+        self._prev = raw
+        name = "UMAP" if method == "umap" else "PCA"
+        if subsampled:
+            notes.insert(0, f"{name} of a random {m:,}-node subsample of {n:,} nodes")
+        return Projection(coords=_scale(raw), index=index.copy(), method=method, dim=self.dim,
+                          subsampled=subsampled, seconds=time.perf_counter() - t0, note="; ".join(notes))
+
+
+def project_once(emb, method: str = "umap", dim: int = 2, **kw) -> Projection:
+    """One-off projection without remembered state (e.g. a saved run's final embeddings)."""
+    return Projector(method, dim, **kw).project(emb)
+
+
+def _warmup() -> None:
+    try:
+        x = np.random.default_rng(0).standard_normal((60, 16)).astype(np.float32)
+        p = Projector("umap", 2, first_epochs=20, update_epochs=11)
+        p.project(x)
+        p.project(x + 0.01)  # warm-start path too (init array, fewer epochs)
+    except Exception as e:  # warm-up is an optimisation only
+        log.warning("UMAP warm-up failed: %s", e)
+    finally:
+        _WARM.set()
+
+
+def warmup_in_background() -> threading.Thread:
+    """Compile UMAP's numba code once in a daemon thread (~15 s) so the user's first frame doesn't pay for it.
+
+    Idempotent: later calls return the same thread.
+    """
+    global _WARM_THREAD
+    with _WARM_LOCK:
+        if _WARM_THREAD is None:
+            _WARM_THREAD = threading.Thread(target=_warmup, name="graphcl-umap-warmup", daemon=True)
+            _WARM_THREAD.start()
+        return _WARM_THREAD
+
+
+def is_warm() -> bool:
+    """True once the background warm-up has finished (successfully or not)."""
+    return _WARM.is_set()

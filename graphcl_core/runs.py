@@ -1,0 +1,216 @@
+"""The run store: each training run is a folder of plain files, written as it goes, listed and loaded back.
+
+Layout of ``<root>/<run_id>/``::
+
+    meta.json        status, graph summary, final metrics, timings (rewritten as the run goes)
+    config.json      the TrainConfig
+    metrics.csv      one row per epoch: epoch, loss, seconds, and metrics where evaluated
+    nodes.csv        node index, name, label, degree (so runs can be explored without the graph)
+    edges.npy        int64 2×E edge_index (for neighbour highlighting)
+    snapshots/epoch_000010.npy   float16 N×D embeddings at that epoch
+    model.pt         final model weights: a plain state_dict of tensors (load with weights_only=True)
+
+The root is ``GRAPHCL_RUNS_DIR`` or ``./runs``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .config import TrainConfig
+from .errors import RunStoreError
+from .graph import GraphBundle
+
+_ID_OK = re.compile(r"^[A-Za-z0-9_.-]+$")
+_SNAP = re.compile(r"^epoch_(\d+)\.npy$")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("GRAPHCL_RUNS_DIR", "runs"))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write to a temp file then rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    return (s or "graph")[:32]
+
+
+@dataclass
+class SavedRun:
+    """A run read back from disk."""
+
+    run_id: str
+    path: Path
+    meta: dict
+    config: TrainConfig
+    history: list[dict]
+
+    @property
+    def snapshot_epochs(self) -> list[int]:
+        d = self.path / "snapshots"
+        if not d.is_dir():
+            return []
+        return sorted(int(m.group(1)) for f in d.iterdir() if (m := _SNAP.match(f.name)))
+
+    def load_snapshot(self, epoch: int | None = None) -> np.ndarray:
+        """Embeddings (float32 N×D) at ``epoch`` (default: the last one)."""
+        epochs = self.snapshot_epochs
+        if not epochs:
+            raise RunStoreError(f"Run {self.run_id} has no saved embeddings yet.")
+        e = epochs[-1] if epoch is None else epoch
+        f = self.path / "snapshots" / f"epoch_{e:06d}.npy"
+        if not f.exists():
+            raise RunStoreError(f"Run {self.run_id} has no snapshot at epoch {e}.")
+        return np.load(f, allow_pickle=False).astype(np.float32)
+
+    def nodes(self) -> list[dict]:
+        f = self.path / "nodes.csv"
+        if not f.exists():
+            return []
+        with f.open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+
+    def edge_index(self) -> np.ndarray:
+        f = self.path / "edges.npy"
+        return np.load(f, allow_pickle=False) if f.exists() else np.zeros((2, 0), dtype=np.int64)
+
+    @property
+    def weights_path(self) -> Path:
+        return self.path / "model.pt"
+
+    def load_weights(self) -> dict:
+        if not self.weights_path.exists():
+            raise RunStoreError(f"Run {self.run_id} has no saved model weights (it may not have finished).")
+        return torch.load(self.weights_path, map_location="cpu", weights_only=True)
+
+
+class RunWriter:
+    """Writes one run's files as training goes (called from the training thread)."""
+
+    def __init__(self, path: Path, run_id: str, bundle: GraphBundle, cfg: TrainConfig, device: str):
+        self.path, self.run_id = path, run_id
+        (path / "snapshots").mkdir(parents=True, exist_ok=True)
+        self.meta = {
+            "id": run_id, "graph": bundle.name, "graph_source": bundle.source, "nodes": bundle.num_nodes,
+            "edges": bundle.num_edges, "classes": bundle.num_classes, "created": time.time(), "status": "running",
+            "message": "", "epoch": 0, "epochs": cfg.epochs, "seconds": 0.0, "device": device,
+            "final_loss": None, "metrics": {},
+        }
+        _atomic_write(path / "config.json", cfg.to_json())
+        self._write_meta()
+        deg = bundle.degrees().tolist()
+        with (path / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["index", "name", "label", "degree"])
+            for i, name in enumerate(bundle.node_names):
+                w.writerow([i, name, bundle.label_of(i), deg[i]])
+        np.save(path / "edges.npy", bundle.data.edge_index.cpu().numpy().astype(np.int64))
+        self._saved_epochs: set[int] = set()
+
+    def _write_meta(self) -> None:
+        _atomic_write(self.path / "meta.json", json.dumps(self.meta, indent=2, default=float))
+
+    def save_progress(self, history: list[dict], snapshots, epoch: int, seconds: float) -> None:
+        """Rewrite metrics and meta; add snapshots not yet on disk; drop ones the trainer thinned out."""
+        keys = ["epoch", "loss", "seconds"]
+        for row in history:
+            keys += [k for k in row if k not in keys]
+        text = [",".join(keys)]
+        for row in history:
+            text.append(",".join("" if row.get(k) is None else repr(float(row[k])) if k != "epoch" else str(row[k])
+                                 for k in keys))
+        _atomic_write(self.path / "metrics.csv", "\n".join(text) + "\n")
+        live = set()
+        for s in snapshots:
+            live.add(s.epoch)
+            if s.epoch not in self._saved_epochs:
+                np.save(self.path / "snapshots" / f"epoch_{s.epoch:06d}.npy", s.embeddings)
+                self._saved_epochs.add(s.epoch)
+        for e in self._saved_epochs - live:
+            (self.path / "snapshots" / f"epoch_{e:06d}.npy").unlink(missing_ok=True)
+        self._saved_epochs &= live
+        self.meta.update(epoch=epoch, seconds=seconds)
+        if history:
+            self.meta["final_loss"] = history[-1]["loss"]
+            evals = [r for r in history if "linear_probe_acc" in r or "silhouette" in r]
+            if evals:
+                self.meta["metrics"] = {k: v for k, v in evals[-1].items() if k not in ("epoch", "loss", "seconds")}
+        self._write_meta()
+
+    def save_weights(self, model: torch.nn.Module) -> None:
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        torch.save(state, self.path / "model.pt")
+
+    def finish(self, status: str, message: str = "", metrics: dict | None = None) -> None:
+        self.meta.update(status=status, message=message, finished=time.time())
+        if metrics:
+            self.meta["metrics"] = metrics
+        self._write_meta()
+
+
+class RunStore:
+    """Lists, loads, creates and deletes runs under one folder."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_runs_dir()
+
+    def create(self, bundle: GraphBundle, cfg: TrainConfig, device: str = "cpu") -> RunWriter:
+        self.root.mkdir(parents=True, exist_ok=True)
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(bundle.name)}-{secrets.token_hex(2)}"
+        return RunWriter(self.root / run_id, run_id, bundle, cfg, device)
+
+    def _dir(self, run_id: str) -> Path:
+        if not _ID_OK.match(run_id or ""):
+            raise RunStoreError(f"'{run_id}' is not a valid run id.")
+        p = self.root / run_id
+        if not (p / "meta.json").exists():
+            raise RunStoreError(f"There is no saved run called '{run_id}' in {self.root}.")
+        return p
+
+    def list(self) -> list[dict]:
+        """Meta of every readable run, newest first (unreadable folders are skipped)."""
+        if not self.root.is_dir():
+            return []
+        out = []
+        for d in self.root.iterdir():
+            try:
+                out.append(json.loads((d / "meta.json").read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                continue
+        return sorted(out, key=lambda m: m.get("created", 0), reverse=True)
+
+    def load(self, run_id: str) -> SavedRun:
+        p = self._dir(run_id)
+        try:
+            meta = json.loads((p / "meta.json").read_text(encoding="utf-8"))
+            cfg = TrainConfig.from_dict(json.loads((p / "config.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError) as e:
+            raise RunStoreError(f"Run '{run_id}' is damaged and cannot be read ({e}).") from None
+        history: list[dict] = []
+        f = p / "metrics.csv"
+        if f.exists():
+            with f.open(newline="", encoding="utf-8") as fh:
+                for row in csv.DictReader(fh):
+                    history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""})
+        return SavedRun(run_id, p, meta, cfg, history)
+
+    def delete(self, run_id: str) -> None:
+        shutil.rmtree(self._dir(run_id))
