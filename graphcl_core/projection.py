@@ -104,6 +104,59 @@ def _scale(coords: np.ndarray) -> np.ndarray:
     return (c / s).astype(np.float32)
 
 
+_WARM_UMAP_CLASS = None
+
+
+def _warm_umap_class():
+    """A ``umap.UMAP`` whose layout step starts from ``init`` *as given*.
+
+    Stock UMAP min-max rescales any init array to [0, 10] per axis before optimising, while a
+    converged layout spans ~20+ units; a warm start therefore began shrunken (and squashed per
+    axis) and the few update epochs spent re-expanding it, which made points jump between frames
+    even when the embeddings barely changed. This subclass runs the same SGD (same graph pruning,
+    same epochs-per-sample, same optimiser) on the unscaled previous frame. Any API mismatch with
+    another umap-learn version falls back to the stock path (slightly jumpier, still correct).
+    """
+    global _WARM_UMAP_CLASS
+    if _WARM_UMAP_CLASS is not None:
+        return _WARM_UMAP_CLASS
+    import umap
+    from umap.layouts import optimize_layout_euclidean
+    from umap.umap_ import make_epochs_per_sample
+
+    class _WarmUMAP(umap.UMAP):
+        def _fit_embed_data(self, X, n_epochs, init, random_state, **kwargs):
+            try:
+                if isinstance(n_epochs, list) or self.densmap or self.output_dens or not isinstance(init, np.ndarray):
+                    raise TypeError("unsupported options for the warm path")
+                graph = self.graph_.tocoo()
+                graph.sum_duplicates()
+                n_epochs = int(n_epochs)
+                prune = n_epochs if n_epochs > 10 else (500 if graph.shape[0] <= 10000 else 200)  # as stock UMAP
+                graph.data[graph.data < (graph.data.max() / float(prune))] = 0.0
+                graph.eliminate_zeros()
+                emb = np.ascontiguousarray(init, dtype=np.float32).copy()
+                if np.unique(emb, axis=0).shape[0] < emb.shape[0]:  # coincident points never separate
+                    emb += random_state.normal(scale=1e-3, size=emb.shape).astype(np.float32)
+                eps = make_epochs_per_sample(graph.data, n_epochs)
+                rng_state = random_state.randint(np.iinfo(np.int32).min + 1, np.iinfo(np.int32).max, 3
+                                                 ).astype(np.int64)
+                emb = optimize_layout_euclidean(
+                    emb, emb, graph.row, graph.col, n_epochs, graph.shape[1], eps, self._a, self._b,
+                    rng_state, self.repulsion_strength, self._initial_alpha, self.negative_sample_rate,
+                    parallel=False, verbose=False, densmap=False, densmap_kwds={}, tqdm_kwds={"disable": True},
+                    move_other=True)
+                if isinstance(emb, list):
+                    emb = emb[-1]
+                return np.asarray(emb, dtype=np.float32), {}
+            except (TypeError, AttributeError, ValueError) as e:
+                log.debug("warm UMAP path unavailable (%s); using stock UMAP", e)
+                return super()._fit_embed_data(X, n_epochs, init, random_state, **kwargs)
+
+    _WARM_UMAP_CLASS = _WarmUMAP
+    return _WarmUMAP
+
+
 class Projector:
     """Stateful: remembers the previous frame so UMAP warm-starts from it and points move smoothly."""
 
@@ -166,9 +219,10 @@ class Projector:
             init = (init * (10.0 / m) if m > 0 else init)
             init = init + np.random.default_rng(self.seed).normal(0, 1e-4, init.shape)
             init, epochs, lr = init.astype(np.float32), self.first_epochs, 1.0
-        reducer = umap.UMAP(n_neighbors=nn, n_components=self.dim, min_dist=self.min_dist, metric=self.metric,
-                            precomputed_knn=(idx, dist), init=init, n_epochs=epochs, learning_rate=lr,
-                            random_state=self.seed, n_jobs=1, verbose=False)
+        cls = _warm_umap_class() if warm else umap.UMAP
+        reducer = cls(n_neighbors=nn, n_components=self.dim, min_dist=self.min_dist, metric=self.metric,
+                      precomputed_knn=(idx, dist), init=init, n_epochs=epochs, learning_rate=lr,
+                      random_state=self.seed, n_jobs=1, verbose=False)
         with warnings.catch_warnings(), _UMAP_LOCK:
             warnings.simplefilter("ignore")  # "no search index" / "n_jobs overridden": expected here
             out = reducer.fit_transform(x.cpu().numpy())

@@ -1,0 +1,15 @@
+"""Graph loading for GraphCL Studio: bundled samples, Planetoid datasets and uploaded files.
+
+Everything returns a ``GraphBundle`` that satisfies one contract (undirected, no self-loops, no
+duplicates, float32 features), and everything a user can get wrong raises ``GraphLoadError``
+(or ``GraphTooLargeError``) with a message meant for a person, never a traceback.
+"""
+
+from .api import load_graph, load_upload
+from .bundled import BundledGraph, list_bundled
+from .limits import SizeLimits
+from .node_table import node_table_columns
+from .planetoid import PLANETOID_NAMES, load_planetoid
+
+__all__ = ["load_graph", "load_upload", "load_planetoid", "list_bundled", "BundledGraph", "PLANETOID_NAMES",
+           "SizeLimits", "node_table_columns"]

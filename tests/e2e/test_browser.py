@@ -1,0 +1,221 @@
+"""End-to-end test in a real browser: the Streamlit server as a subprocess, driven by Playwright (Chromium).
+
+Screenshots land in ``test-artifacts/e2e/`` (git-ignored): home, training, explore, runs, upload_error.
+Skips when Chromium or Playwright is not installed (never runs ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM}", allow_module_level=True)
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("e2e-runs")
+    port = _free_port()
+    env = {**os.environ, "GRAPHCL_RUNS_DIR": str(runs), "PYTHONUNBUFFERED": "1"}
+    log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read().strip() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            break
+    else:
+        proc.kill()
+        log.seek(0)
+        pytest.fail("Streamlit did not start:\n" + log.read()[-3000:])
+    if proc.poll() is not None:
+        log.seek(0)
+        pytest.fail("Streamlit exited:\n" + log.read()[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.seek(0)
+    text = log.read()
+    assert "Traceback" not in text, "The server logged an error:\n" + text[-4000:]
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": 1600, "height": 1300}, device_scale_factor=1)
+        pg = ctx.new_page()
+        pg.set_default_timeout(30_000)
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+# Title (tags stripped) and, per trace, its name, number of x values and a digest of its data.
+PLOTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+  title: ((el.layout && el.layout.title && el.layout.title.text) || '').replace(/<[^>]*>/g, ''),
+  traces: (el.data || []).map(t => ({name: t.name || '', n: Array.isArray(t.x) ? t.x.length : null,
+                                     x: JSON.stringify(t.x || null).slice(0, 300)})),
+}))"""
+
+
+def _plots(pg):
+    return pg.evaluate(PLOTS_JS)
+
+
+def _loss_and_projection(pg):
+    """(number of loss points, projection signature) as plotted right now."""
+    loss_n, proj = None, None
+    for p in _plots(pg):
+        if p["title"] == "Loss":
+            loss_n = next((t["n"] for t in p["traces"] if t["name"].startswith("loss")), None)
+        elif "embeddings at epoch" in p["title"]:
+            proj = (p["title"], str([t["x"] for t in p["traces"]]))
+    return loss_n, proj
+
+
+def _title_has(text: str) -> str:
+    return ("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            f".some(e => ((e.layout.title || {{}}).text || '').includes({text!r}))")
+
+
+def _wait_idle(pg):
+    """Wait until Streamlit is not running a script (the status widget disappears)."""
+    pg.wait_for_timeout(300)
+    try:
+        pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=30_000)
+    except sync_api.TimeoutError:
+        pass
+
+
+def test_demo_flow(page, server):
+    pg = page
+    # ---- Home ------------------------------------------------------------------------------------
+    pg.goto(server)
+    pg.get_by_role("heading", name="GraphCL Studio").wait_for()
+    pg.locator(".js-plotly-plot").first.wait_for()
+    _wait_idle(pg)
+    pg.screenshot(path=str(ARTIFACTS / "home.png"))
+
+    # ---- Try it: lands on Train with a running job ---------------------------------------------------
+    pg.get_by_role("button", name="Try it: train on the karate club").click()
+    pg.get_by_role("heading", name="Train").wait_for()
+    pg.get_by_text("Epoch ", exact=False).first.wait_for()
+    assert "sid=" in pg.url and "graph=karate" in pg.url
+
+    # ---- the loss curve and the projection update in place --------------------------------------------
+    seen_loss, seen_proj = [], []
+    shot = False
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        n, proj = _loss_and_projection(pg)
+        if n is not None and (not seen_loss or n != seen_loss[-1]):
+            seen_loss.append(n)
+        if proj is not None and (not seen_proj or proj != seen_proj[-1]):
+            seen_proj.append(proj)
+        if not shot and len(seen_loss) >= 3 and len(seen_proj) >= 2:
+            pg.screenshot(path=str(ARTIFACTS / "training.png"))
+            shot = True
+        if shot and len(seen_loss) >= 4 and len(seen_proj) >= 3:
+            break
+        pg.wait_for_timeout(350)
+    assert len(seen_loss) >= 3, f"loss curve did not update twice: {seen_loss}"
+    assert len(seen_proj) >= 3, f"projection did not update twice: {[p[0] for p in seen_proj]}"
+    assert seen_loss == sorted(seen_loss), "loss points must only be added"
+
+    # Reload with the same URL: the tab reattaches to its run instead of starting a new one.
+    pg.reload()
+    pg.get_by_role("heading", name="Train").wait_for()
+    pg.get_by_text("Epoch ", exact=False).first.wait_for()
+    n_after, _ = _loss_and_projection(pg)
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    n_after, _ = _loss_and_projection(pg)
+    assert n_after is not None and n_after >= seen_loss[-1], "the reloaded page lost the run"
+    pg.get_by_text("finished in", exact=False).wait_for(timeout=90_000)
+    _wait_idle(pg)
+
+    # ---- Explore: replay the timeline ------------------------------------------------------------------
+    pg.get_by_role("link", name="Explore").first.click()
+    pg.get_by_role("heading", name="Explore").wait_for()
+    pg.wait_for_function(_title_has("at epoch"), timeout=60_000)
+    _wait_idle(pg)
+
+    def explore_title():
+        return next((p["title"] for p in _plots(pg) if "at epoch" in p["title"]), "")
+
+    last = explore_title()
+    pg.get_by_role("button", name="Play").click()
+    titles = {last}
+    deadline = time.time() + 30
+    while time.time() < deadline and len(titles) < 3:
+        pg.wait_for_timeout(400)
+        titles.add(explore_title())
+    assert len(titles) >= 3, f"Play did not advance the timeline: {titles}"
+    pg.get_by_role("button", name="Pause").click()
+    _wait_idle(pg)
+    # search a node and see its nearest neighbours
+    pg.locator('[data-testid="stSelectbox"]').filter(has_text="Find a node").locator("input").click()
+    pg.keyboard.type("33")
+    pg.keyboard.press("Enter")
+    pg.get_by_text("Nearest in the embedding", exact=False).wait_for()
+    _wait_idle(pg)
+    pg.screenshot(path=str(ARTIFACTS / "explore.png"))
+
+    # ---- Runs ------------------------------------------------------------------------------------------
+    pg.get_by_role("link", name="Runs").first.click()
+    pg.get_by_role("heading", name="Runs").wait_for()
+    pg.get_by_text("Download or delete").wait_for()
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000)
+    _wait_idle(pg)
+    pg.screenshot(path=str(ARTIFACTS / "runs.png"))
+
+    # ---- Graph: a broken upload shows the library's message and keeps the karate club ------------------
+    pg.get_by_role("link", name="Graph").first.click()
+    pg.get_by_role("heading", name="Graph").wait_for()
+    pg.get_by_role("button", name="Upload").click()
+    pg.locator('input[type="file"]').first.wait_for(state="attached")
+    pg.locator('input[type="file"]').first.set_input_files(
+        files=[{"name": "broken.graphml", "mimeType": "application/xml", "buffer": b"<graphml><graph><node id="}])
+    err = pg.locator('[data-testid="stAlertContentError"]').first
+    err.wait_for(timeout=30_000)
+    assert "broken.graphml" in err.inner_text()
+    pg.get_by_text("Still using the previous graph").wait_for()
+    _wait_idle(pg)
+    pg.screenshot(path=str(ARTIFACTS / "upload_error.png"))
+    assert "graph=karate" in pg.url

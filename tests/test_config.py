@@ -1,0 +1,34 @@
+"""TrainConfig: validation messages, round trips through dict/JSON/URL strings."""
+
+import json
+
+import pytest
+
+from graphcl_core.config import TrainConfig
+from graphcl_core.errors import ConfigError, GraphCLError
+
+
+def test_defaults_validate_and_round_trip():
+    cfg = TrainConfig()
+    assert cfg.validate() is cfg
+    assert TrainConfig.from_dict(json.loads(cfg.to_json())) == cfg
+
+
+def test_from_dict_coerces_url_strings_and_ignores_unknown_keys():
+    cfg = TrainConfig.from_dict({"margin": "1.5", "hidden": "64", "projection_head": "true", "graph": "karate"})
+    assert cfg.margin == 1.5 and cfg.hidden == 64 and cfg.projection_head is True
+
+
+@pytest.mark.parametrize("change,needle", [
+    ({"margin": 0}, "margin"), ({"lr": 5}, "learning rate"), ({"hidden": 0}, "hidden size"),
+    ({"loss": "nope"}, "Unknown loss"), ({"pairs": "x"}, "pair strategy"), ({"device": "tpu"}, "device"),
+    ({"dropout": 1.0}, "Dropout"), ({"epochs": 0}, "Epochs"), ({"tau": 0}, "temperature"),
+])
+def test_bad_values_give_plain_messages(change, needle):
+    with pytest.raises(ConfigError, match=needle):
+        TrainConfig(**change).validate()
+
+
+def test_non_numeric_string_is_a_config_error():
+    with pytest.raises(GraphCLError, match="must be a number"):
+        TrainConfig.from_dict({"hidden": "lots"})

@@ -1,0 +1,118 @@
+"""Trainer: every mode runs, same seed gives the same losses, control from another thread, failures are clear."""
+
+import itertools
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from graphcl_core.config import ENCODERS, LOSSES, PAIR_STRATEGIES, TrainConfig
+from graphcl_core.errors import ConfigError, TrainingError
+from graphcl_core.trainer import Trainer
+
+SMALL = dict(hidden=16, embedding_dim=8, epochs=4, eval_every=0, device="cpu")
+
+
+@pytest.mark.parametrize("loss,pairs", list(itertools.product(LOSSES, PAIR_STRATEGIES)))
+def test_every_loss_and_pair_strategy_trains(tiny_graph, loss, pairs):
+    t = Trainer(tiny_graph, TrainConfig(loss=loss, pairs=pairs, **SMALL))
+    t.run()
+    assert t.epoch == 4 and len(t.history) == 4
+    assert all(np.isfinite(r["loss"]) for r in t.history)
+
+
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_every_encoder_trains_and_embeds(tiny_graph, encoder):
+    cfg = TrainConfig(encoder=encoder, layers=3, dropout=0.1, projection_head=True, activation="elu", **SMALL)
+    t = Trainer(tiny_graph, cfg)
+    t.run()
+    emb = t.embeddings()
+    assert emb.shape == (tiny_graph.num_nodes, 8) and torch.isfinite(emb).all()
+
+
+def test_margin_loss_decreases(tiny_graph):
+    t = Trainer(tiny_graph, TrainConfig(hidden=32, embedding_dim=16, epochs=60, eval_every=0, lr=0.01))
+    t.run()
+    first = np.mean([r["loss"] for r in t.history[:5]])
+    last = np.mean([r["loss"] for r in t.history[-5:]])
+    assert last < 0.8 * first
+
+
+def test_same_seed_same_losses_different_seed_different(tiny_graph):
+    cfg = TrainConfig(**{**SMALL, "epochs": 6})
+    runs = []
+    for seed in (3, 3, 4):
+        t = Trainer(tiny_graph, cfg.replace(seed=seed))
+        t.run()
+        runs.append([r["loss"] for r in t.history])
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_loss_is_read_back_in_batches(tiny_graph):
+    t = Trainer(tiny_graph, TrainConfig(**{**SMALL, "epochs": 7, "loss_sync_every": 3}))
+    for _ in range(4):
+        t.step()
+    assert len(t.history) == 3  # epochs 1-3 read; epoch 4 still on the device
+    t.flush_losses()
+    assert [r["epoch"] for r in t.history] == [1, 2, 3, 4]
+
+
+def test_snapshots_are_bounded_and_span_the_run(tiny_graph):
+    t = Trainer(tiny_graph, TrainConfig(**{**SMALL, "epochs": 40, "snapshot_every": 1, "max_snapshots": 8}))
+    t.run()
+    snaps = t.snapshot_list()
+    assert len(snaps) <= 8
+    assert snaps[0].epoch == 0 and snaps[-1].epoch == 40
+    assert snaps[-1].embeddings.dtype == np.float16 and snaps[-1].embeddings.shape == (60, 8)
+
+
+def test_pause_resume_step_and_stop_from_another_thread(tiny_graph):
+    t = Trainer(tiny_graph, TrainConfig(**{**SMALL, "epochs": 100_000}))
+    th = threading.Thread(target=t.run)
+    th.start()
+    try:
+        deadline = time.time() + 20
+        while t.epoch < 3 and time.time() < deadline:
+            time.sleep(0.01)
+        t.pause()
+        time.sleep(0.3)
+        e = t.epoch
+        time.sleep(0.3)
+        assert t.epoch == e and t.paused
+        t.request_step()
+        deadline = time.time() + 10
+        while t.epoch == e and time.time() < deadline:
+            time.sleep(0.01)
+        assert t.epoch == e + 1
+        t.resume()
+        deadline = time.time() + 10
+        while t.epoch < e + 5 and time.time() < deadline:
+            time.sleep(0.01)
+        assert t.epoch >= e + 5
+    finally:
+        t.stop()
+        th.join(10)
+    assert not th.is_alive()
+
+
+def test_nan_loss_stops_with_a_clear_message(tiny_graph):
+    tiny_graph.data.x[0, 0] = float("nan")
+    t = Trainer(tiny_graph, TrainConfig(**SMALL))
+    with pytest.raises(TrainingError, match="learning rate"):
+        t.run()
+
+
+def test_labels_strategy_needs_labels(tiny_graph):
+    tiny_graph.data.y = torch.full_like(tiny_graph.data.y, -1)
+    with pytest.raises(ConfigError, match="labels"):
+        Trainer(tiny_graph, TrainConfig(pairs="labels", **SMALL))
+
+
+def test_pair_distances_report_margin_and_both_kinds(tiny_graph):
+    t = Trainer(tiny_graph, TrainConfig(**SMALL))
+    d = t.pair_distances(max_pairs=50)
+    assert d["margin"] == t.cfg.margin and len(d["positive"]) == 50 and len(d["negative"]) == 50
+    assert (d["positive"] >= 0).all() and d["units"] == "squared distance"
