@@ -13,6 +13,7 @@ import time
 
 from .config import DEVICES, ENCODERS, LOSSES, PAIR_STRATEGIES, TrainConfig
 from .errors import GraphCLError, TrainingError
+from .presets import PRESETS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,17 +33,19 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--graph", required=True, help="bundled name, Cora/CiteSeer/PubMed, or a graph file")
     t.add_argument("--nodes", help="optional node table (CSV) for a graph file")
     t.add_argument("--label-column", help="label column of the node table")
-    t.add_argument("--loss", choices=LOSSES, default=d.loss)
-    t.add_argument("--pairs", choices=PAIR_STRATEGIES, default=d.pairs)
-    t.add_argument("--encoder", choices=ENCODERS, default=d.encoder)
-    t.add_argument("--margin", type=float, default=d.margin)
-    t.add_argument("--hidden", type=int, default=d.hidden)
-    t.add_argument("--lr", type=float, default=d.lr)
-    t.add_argument("--epochs", type=int, default=d.epochs)
-    t.add_argument("--negatives", type=int, default=d.negatives)
-    t.add_argument("--tau", type=float, default=d.tau)
-    t.add_argument("--device", choices=DEVICES, default=d.device)
-    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                   help="a named recipe to start from (explicit options override it)")
+    t.add_argument("--loss", choices=LOSSES, default=None)
+    t.add_argument("--pairs", choices=PAIR_STRATEGIES, default=None)
+    t.add_argument("--encoder", choices=ENCODERS, default=None)
+    t.add_argument("--margin", type=float, default=None, help=f"default {d.margin}")
+    t.add_argument("--hidden", type=int, default=None, help=f"default {d.hidden}")
+    t.add_argument("--lr", type=float, default=None, help=f"default {d.lr}")
+    t.add_argument("--epochs", type=int, default=None, help=f"default {d.epochs}")
+    t.add_argument("--negatives", type=int, default=None, help=f"default {d.negatives}")
+    t.add_argument("--tau", type=float, default=None, help=f"default {d.tau}")
+    t.add_argument("--device", choices=DEVICES, default=None, help="default auto: the GPU when there is one")
+    t.add_argument("--seed", type=int, default=None, help=f"default {d.seed}")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any other TrainConfig field, e.g. --set embedding_dim=64")
     t.add_argument("--out", help="runs folder to save the run in (default: do not save)")
@@ -51,8 +54,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _config(args) -> TrainConfig:
-    fields = {k: getattr(args, k) for k in ("loss", "pairs", "encoder", "margin", "hidden", "lr", "epochs",
-                                             "negatives", "tau", "device", "seed")}
+    fields = dict(PRESETS[args.preset])
+    fields.update({k: getattr(args, k) for k in ("loss", "pairs", "encoder", "margin", "hidden", "lr", "epochs",
+                                                 "negatives", "tau", "device", "seed") if getattr(args, k) is not None})
     for kv in args.set:
         if "=" not in kv:
             raise GraphCLError(f"--set expects KEY=VALUE, got '{kv}'.")
