@@ -1,0 +1,81 @@
+"""Quality benchmark: linear-probe accuracy of each recipe on Cora and CiteSeer (prints JSON lines).
+
+Protocol (as GRACE/DGI report it): train on the whole graph without labels, freeze the encoder
+output, L2-normalise, logistic regression on a random 10% of the nodes, accuracy on the other 90%,
+mean ± std over 5 random splits (``graphcl_core.evaluation.linear_probe``, C picked by
+cross-validation on the training part). The last line checks the issue's bars.
+
+    GRAPHCL_DATA_DIR=../shared/data/planetoid python bench/quality.py [--graphs Cora,CiteSeer]
+        [--presets default,margin-gcn,infonce,infonce-gcn] [--device auto] [--seeds 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+
+from graphcl_core.evaluation import linear_probe, public_split_probe  # noqa: E402
+from graphcl_core.loaders import load_graph  # noqa: E402
+from graphcl_core.presets import PRESETS, preset  # noqa: E402
+from graphcl_core.trainer import Trainer  # noqa: E402
+
+BARS = {"Cora": {"margin": 0.82, "best": 0.84}, "CiteSeer": {"margin": 0.72, "best": 0.73}}
+
+
+def run_one(graph: str, name: str, device: str, seed: int) -> dict:
+    bundle = load_graph(graph)
+    cfg = preset(name, device=device, seed=seed, eval_every=0, snapshot_every=10**6)
+    trainer = Trainer(bundle, cfg)
+    t0 = time.perf_counter()
+    for _ in range(cfg.epochs):
+        trainer.step()
+    trainer.flush_losses()
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - t0
+    emb = trainer.embeddings()
+    probe = linear_probe(emb, bundle.data.y, train_frac=0.1, splits=5, seed=0)
+    public = public_split_probe(emb, bundle.data)
+    return {"what": "quality", "graph": graph, "preset": name, "loss": cfg.loss, "encoder": cfg.encoder,
+            "epochs": cfg.epochs, "seed": seed, "device": str(trainer.device),
+            "linear_probe_acc": round(probe["mean"], 4), "linear_probe_std": round(probe["std"], 4),
+            "public_split_acc": None if public is None else round(public, 4),
+            "train_seconds": round(seconds, 2), "final_loss": round(trainer.history[-1]["loss"], 4)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--graphs", default="Cora,CiteSeer")
+    ap.add_argument("--presets", default=",".join(PRESETS))
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--seeds", default="0", help="training seeds, comma-separated (results are averaged)")
+    args = ap.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
+    summary = {}
+    for graph in args.graphs.split(","):
+        for name in args.presets.split(","):
+            rows = [run_one(graph, name, args.device, s) for s in seeds]
+            for r in rows:
+                print(json.dumps(r), flush=True)
+            summary[(graph, name)] = sum(r["linear_probe_acc"] for r in rows) / len(rows)
+    verdict = {}
+    for graph, bars in BARS.items():
+        accs = {n: a for (g, n), a in summary.items() if g == graph}
+        if not accs:
+            continue
+        best_name = max(accs, key=accs.get)
+        verdict[graph] = {"margin_default": round(accs.get("default", float("nan")), 4), "margin_bar": bars["margin"],
+                          "best": round(accs[best_name], 4), "best_preset": best_name, "best_bar": bars["best"],
+                          "pass": accs.get("default", 0) >= bars["margin"] and accs[best_name] >= bars["best"]}
+    print(json.dumps({"what": "quality_summary", **verdict}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
