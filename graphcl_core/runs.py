@@ -48,6 +48,23 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+def _mark_interrupted(meta: dict) -> dict:
+    """A run still marked running whose process is gone (server restart, crash) says so."""
+    if meta.get("status") in ("running", "paused", "queued") and not _pid_alive(meta.get("pid")):
+        meta["status"] = "interrupted"
+        meta["message"] = meta.get("message") or ("The program that ran this training stopped before it ended; "
+                                                  "what was saved up to then is kept.")
+    return meta
+
+
 def _slug(name: str) -> str:
     s = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
     return (s or "graph")[:32]
@@ -112,7 +129,7 @@ class RunWriter:
             "id": run_id, "graph": bundle.name, "graph_source": bundle.source, "nodes": bundle.num_nodes,
             "edges": bundle.num_edges, "classes": bundle.num_classes, "created": time.time(), "status": "running",
             "message": "", "epoch": 0, "epochs": cfg.epochs, "seconds": 0.0, "device": device,
-            "final_loss": None, "metrics": {},
+            "final_loss": None, "metrics": {}, "pid": os.getpid(),
         }
         _atomic_write(path / "config.json", cfg.to_json())
         self._write_meta()
@@ -192,7 +209,7 @@ class RunStore:
         out = []
         for d in self.root.iterdir():
             try:
-                out.append(json.loads((d / "meta.json").read_text(encoding="utf-8")))
+                out.append(_mark_interrupted(json.loads((d / "meta.json").read_text(encoding="utf-8"))))
             except (OSError, ValueError):
                 continue
         return sorted(out, key=lambda m: m.get("created", 0), reverse=True)
@@ -200,7 +217,7 @@ class RunStore:
     def load(self, run_id: str) -> SavedRun:
         p = self._dir(run_id)
         try:
-            meta = json.loads((p / "meta.json").read_text(encoding="utf-8"))
+            meta = _mark_interrupted(json.loads((p / "meta.json").read_text(encoding="utf-8")))
             cfg = TrainConfig.from_dict(json.loads((p / "config.json").read_text(encoding="utf-8")))
         except (OSError, ValueError) as e:
             raise RunStoreError(f"Run '{run_id}' is damaged and cannot be read ({e}).") from None

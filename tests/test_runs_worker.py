@@ -99,3 +99,14 @@ def test_weights_are_plain_tensors(tiny_graph, tmp_path):
     w.save_weights(build_model(TrainConfig(**SMALL), tiny_graph.num_features))
     state = torch.load(w.path / "model.pt", weights_only=True)
     assert all(isinstance(v, torch.Tensor) for v in state.values())
+
+
+def test_run_of_a_dead_process_is_listed_as_interrupted(tiny_graph, tmp_path):
+    store = RunStore(tmp_path)
+    w = store.create(tiny_graph, TrainConfig(**SMALL))
+    assert store.list()[0]["status"] == "running"  # this process is alive
+    w.meta["pid"] = 2**22 + 12345  # no such process
+    w._write_meta()
+    meta = store.list()[0]
+    assert meta["status"] == "interrupted" and "stopped before it ended" in meta["message"]
+    assert store.load(w.run_id).meta["status"] == "interrupted"
