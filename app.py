@@ -1,0 +1,63 @@
+"""GraphCL Studio: contrastive learning on graphs, live in the browser.
+
+Run with ``streamlit run app.py``. This entry point sets the page up, attaches the tab to its
+training job (see ``ui/registry.py``), keeps the URL in step with the settings and runs the page.
+"""
+
+import streamlit as st
+
+from graphcl_core import projection
+from ui import graphs, state
+
+st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layout="wide",
+                   initial_sidebar_state="expanded")
+
+# Compile UMAP once per server process in the background; the live view uses PCA until it is ready.
+projection.warmup_in_background()
+
+slot = state.init_session()
+
+pages = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/graph.py", title="Graph", icon=":material/hub:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+]
+page = st.navigation(pages)
+
+
+@st.fragment(run_every=2.0 if slot.active else None)
+def _run_status() -> None:
+    """The tab's run, kept current while it trains (whatever page is open)."""
+    job = slot.job
+    if job is None:
+        return
+    s = job.status()
+    if job.done and st.session_state.get("train.done_seen") is not job:
+        st.session_state["train.done_seen"] = job
+        st.rerun()  # once, so polling stops everywhere
+    label = {"queued": "waiting", "running": "training", "paused": "paused", "finished": "finished",
+             "stopped": "stopped", "failed": "failed"}.get(s["state"], s["state"])
+    st.caption("THIS TAB'S RUN")
+    st.markdown(f"**{job.bundle.name}**: {label}, epoch {s['epoch']} of {s['epochs']}")
+    st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])))
+
+
+with st.sidebar:
+    key = st.session_state[state.GRAPH_KEY]
+    st.caption("GRAPH")
+    st.markdown(f"**{graphs.title_of(key)}**")
+    _run_status()
+    with st.popover("Share these settings", icon=":material/link:", width="stretch"):
+        st.caption("This link opens the app with the same graph and hyperparameters "
+                   "(not your runs: they stay private to this tab).")
+        st.code(state.share_link(), language=None, wrap_lines=True)
+
+for w in st.session_state.pop("url_warnings", []) or []:
+    st.toast(w, icon=":material/warning:")
+
+state.sync_query_params()
+page.run()
+# Widgets on the page may have changed settings during this run: keep the URL in step.
+state.sync_query_params()

@@ -1,0 +1,170 @@
+"""Graph: choose an example, a citation dataset or an upload, and look at it."""
+
+import streamlit as st
+
+from graphcl_core.loaders.node_table import ID_NAMES
+from ui import figures, graphs, registry, sources, state
+
+ss = st.session_state
+slot = registry.get_slot(ss["sid"])
+
+UPLOAD_HELP = ("Edge list (.txt, .csv, .tsv: one 'source target [weight]' per line), GraphML, GML, GEXF, "
+               "or node-link JSON.")
+TABLE_HELP = ("A CSV/TSV with one row per node: the first column is the node id as in the graph file; "
+              "choose which column holds the labels and which columns are features.")
+SOURCES = ("Examples", "Citation datasets", "Upload")
+
+
+def _pick(widget_key: str) -> None:
+    ss["graph.pending"] = ss[widget_key]
+
+
+st.title("Graph")
+st.caption("Choose the graph to train on. The choice is kept in the link, so you can share it.")
+
+# A choice made in the previous run is loaded here, before any widget, so a failure can keep the old graph.
+if pending := ss.pop("graph.pending", None):
+    if pending != ss[state.GRAPH_KEY] or slot.graph_key != pending:
+        with st.spinner(f"Loading {graphs.title_of(pending)}…"):
+            bundle, err = graphs.ensure_graph(slot, pending)
+        if err:
+            ss["graph.error"] = (pending, err)
+            for k in ("graph.example", "graph.planetoid"):
+                if ss.get(k) == pending:
+                    ss[k] = None  # the picker shows the graph still in use, not the one that failed
+        else:
+            ss[state.GRAPH_KEY] = pending
+            ss.pop("graph.error", None)
+
+current = ss[state.GRAPH_KEY]
+examples = graphs.bundled()
+example_names = [b.name for b in examples]
+planetoid = list(graphs.planetoid_names())
+if "graph.source" not in ss:
+    ss["graph.source"] = ("Upload" if current.startswith("upload:") else
+                          "Citation datasets" if current in planetoid else "Examples")
+
+pick_col, info_col = st.columns([2, 3], gap="large")
+with pick_col:
+    source = st.segmented_control("Where from", SOURCES, key="graph.source", required=True)
+    if source == "Examples":
+        if current in example_names:
+            ss["graph.example"] = current
+        st.selectbox("Example graph", example_names, key="graph.example", index=None,
+                     placeholder="Choose an example", on_change=_pick, args=("graph.example",),
+                     format_func=lambda n: next((b.title for b in examples if b.name == n), n))
+        for b in examples:
+            if b.name == ss.get("graph.example"):
+                st.caption(b.description)
+    elif source == "Citation datasets":
+        if current in planetoid:
+            ss["graph.planetoid"] = current
+        st.selectbox("Dataset", planetoid, key="graph.planetoid", index=None, placeholder="Choose a dataset",
+                     on_change=_pick, args=("graph.planetoid",))
+        st.caption("Planetoid citation graphs: papers linked by citations, with word features and topic labels. "
+                   "Cora (2,708 papers), CiteSeer (3,327), PubMed (19,717). Downloaded on first use when not "
+                   "already on this server.")
+    else:
+        up = st.file_uploader("Graph file", key="graph.upload_file", help=UPLOAD_HELP)
+        st.caption(UPLOAD_HELP)
+        table = st.file_uploader("Node table (optional)", key="graph.upload_table", help=TABLE_HELP)
+        label_col, feature_cols, table_bytes = None, None, None
+        if table is not None:
+            table_bytes = table.getvalue()
+            cols, cerr = graphs.table_columns(table_bytes)
+            if cerr:
+                st.error(cerr)
+            else:
+                id_col = next((c for c in cols if c.lower() in ID_NAMES), cols[0] if cols else None)
+                cols = [c for c in cols if c != id_col]
+                st.caption(f"Node ids are read from the column '{id_col}'.")
+                opts = ["(no labels)"] + cols
+                lab = st.selectbox("Label column", opts, key="graph.label_col",
+                                   help="Column with each node's class; leave empty if there is none.")
+                label_col = None if lab == "(no labels)" else lab
+                feature_cols = st.multiselect("Feature columns", [c for c in cols if c != label_col],
+                                              key="graph.feature_cols",
+                                              help="Numeric columns used as node features. With none, "
+                                                   "features are made from the graph structure.") or None
+        if up is not None:
+            sig = (up.file_id, table.file_id if table is not None else None, label_col, tuple(feature_cols or ()))
+            if ss.get("graph.upload_sig") != sig:
+                ss["graph.upload_sig"] = sig
+                with st.spinner(f"Reading {up.name}…"):
+                    bundle, err = graphs.load_upload(up.name, up.getvalue(), node_table=table_bytes,
+                                                     node_table_name=table.name if table is not None else None,
+                                                     label_column=label_col, feature_columns=feature_cols)
+                if err:
+                    ss["graph.upload_error"] = err
+                else:
+                    ss.pop("graph.upload_error", None)
+                    ss[state.GRAPH_KEY] = graphs.set_uploaded(slot, bundle, up.name)
+                    current = ss[state.GRAPH_KEY]
+                    st.toast(f"Loaded {up.name}", icon=":material/check_circle:")
+            if err := ss.get("graph.upload_error"):
+                st.error(err, icon=":material/error:")
+                if slot.bundle is not None:
+                    st.caption(f"Still using the previous graph: **{graphs.title_of(slot.graph_key or current)}**.")
+        else:
+            ss.pop("graph.upload_sig", None)
+            ss.pop("graph.upload_error", None)
+    if failed := ss.pop("graph.error", None):
+        name, err = failed
+        st.error(err, icon=":material/error:")
+        st.caption(f"Still using **{graphs.title_of(current)}**.")
+
+bundle, err = graphs.ensure_graph(slot, current)
+if err:
+    with info_col:
+        st.error(err, icon=":material/error:")
+if bundle is None:
+    st.stop()
+if slot.graph_key and slot.graph_key != current:
+    ss[state.GRAPH_KEY] = current = slot.graph_key
+
+stats = graphs.stats(bundle)
+nodes = sources.nodes_from_bundle(bundle)
+with info_col:
+    st.subheader(graphs.title_of(current))
+    if bundle.description:
+        st.markdown(bundle.description)
+    m = st.columns(5)
+    m[0].metric("Nodes", f"{stats.nodes:,}")
+    m[1].metric("Edges", f"{stats.edges:,}")
+    m[2].metric("Features", f"{stats.features:,}", help=f"Where the features come from: {bundle.feature_source}")
+    m[3].metric("Labels", f"{stats.classes}" if stats.classes else "none")
+    m[4].metric("Components", f"{stats.components:,}",
+                help=f"Largest component: {stats.largest_component:,} nodes; {stats.isolated:,} isolated nodes.")
+    st.caption(f"Source: {bundle.source} · features: {bundle.feature_source} · mean degree {stats.mean_degree:.1f}, "
+               f"max {stats.max_degree:,} · largest component {stats.largest_component:,} nodes"
+               + (f" · {stats.isolated:,} isolated nodes" if stats.isolated else ""))
+    for note in bundle.notes:
+        st.info(note, icon=":material/info:")
+    st.page_link("pages/train.py", label=f"Train on {graphs.title_of(current)}", icon=":material/arrow_forward:")
+
+st.divider()
+draw_col, side_col = st.columns([3, 2], gap="large")
+with draw_col:
+    options = (["Label"] if nodes.has_labels else []) + ["Community", "Degree"]
+    colour_by = st.segmented_control("Colour nodes by", options, default=options[0], key="graph.colour",
+                                     required=True) or options[0]
+    with st.spinner("Laying out the graph…"):
+        d = graphs.drawing(slot, current, bundle)
+    if colour_by == "Label":
+        colour = figures.colour_by_label(nodes)
+    elif colour_by == "Community":
+        colour = figures.colour_by_groups(graphs.communities(slot, current, bundle), "Community", "community")
+    else:
+        colour = figures.colour_by_degree(nodes)
+    st.plotly_chart(figures.graph_figure(d.nodes, d.pos, d.edges, nodes, colour, height=560), key="graph.drawing")
+    if d.note:
+        st.caption(d.note)
+    else:
+        st.caption("Spring layout (seed 0). Hover a node for its name, label and degree; drag to zoom.")
+with side_col:
+    st.plotly_chart(figures.degree_histogram(stats.degrees), key="graph.degrees")
+    if stats.label_counts:
+        st.plotly_chart(figures.label_counts_figure(stats.label_counts), key="graph.labels")
+    else:
+        st.info("This graph has no node labels. Training works without them; quality numbers such as the "
+                "linear probe need labels, so the live view colours nodes by community instead.")

@@ -1,0 +1,234 @@
+"""The Streamlit app through ``streamlit.testing.v1.AppTest`` (no browser): pages, training, uploads, URL."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def _runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
+    yield tmp_path / "runs"
+    # stop every job these tests started, so no training thread outlives its test
+    from ui import registry
+
+    with registry._LOCK:
+        slots = list(registry._REGISTRY.values())
+    for slot in slots:
+        if slot.job is not None:
+            slot.job.stop()
+            slot.job.join(20)
+
+
+def _app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    return at.run()
+
+
+def _slot(at: AppTest):
+    from ui import registry
+
+    return registry.get_slot(at.session_state["sid"])
+
+
+def _no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def _poll(at: AppTest, cond, timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        _no_exceptions(at)
+        if cond():
+            at.run()  # show what the condition saw
+            _no_exceptions(at)
+            return
+        time.sleep(0.3)
+    raise AssertionError("condition not reached in time")
+
+
+def _texts(elements) -> str:
+    return " ".join(str(e.value) for e in elements)
+
+
+def test_every_page_renders():
+    at = _app()
+    _no_exceptions(at)
+    assert at.title[0].value == "GraphCL Studio"
+    assert at.session_state["graph.key"] == "karate"
+    for page, title in [("pages/graph.py", "Graph"), ("pages/train.py", "Train"), ("pages/explore.py", "Explore"),
+                        ("pages/runs.py", "Runs")]:
+        at.switch_page(page).run()
+        _no_exceptions(at)
+        assert at.title[0].value == title
+    # the URL carries the private token and the settings
+    qp = at.query_params
+    assert qp["graph"] == ["karate"] or qp["graph"] == "karate"
+    assert {"sid", "margin", "hidden", "lr"} <= set(qp)
+
+
+def test_pick_graph_train_pause_and_reattach():
+    at = _app()
+    at.switch_page("pages/graph.py").run()
+    at.selectbox(key="graph.example").set_value("ring_of_cliques").run()
+    _no_exceptions(at)
+    assert at.session_state["graph.key"] == "ring_of_cliques"
+    assert "Ring of cliques" in _texts(at.subheader)
+
+    at.switch_page("pages/train.py").run()
+    at.number_input(key="cfg.epochs").set_value(150)
+    at.number_input(key="cfg.hidden").set_value(32)
+    at.number_input(key="cfg.snapshot_every").set_value(2)
+    at.run()
+    at.button(key="train.start").click().run()
+    _no_exceptions(at)
+    slot = _slot(at)
+    job = slot.job
+    assert job is not None and job.bundle.name == "ring_of_cliques" and job.cfg.epochs == 150
+
+    _poll(at, lambda: len(job.status()["history"]) >= 2)
+    progress = [p.proto.text for p in at.get("progress")]
+    assert any(t.startswith("Epoch ") for t in progress), progress
+    assert at.metric[0].label == "Loss" and at.metric[0].value != "—"
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # loss curve and pair distances / projection
+    assert '"loss' in charts[0].proto.spec or any('"loss' in c.proto.spec for c in charts)
+
+    # a rerun never starts a second job
+    at.run()
+    assert _slot(at).job is job
+
+    # a new session with the same token (a reload) reattaches to the same job
+    again = _app({"sid": at.session_state["sid"]})
+    assert _slot(again).job is job
+    # another tab (no token) gets its own slot
+    other = _app()
+    assert other.session_state["sid"] != at.session_state["sid"] and _slot(other).job is None
+
+    # changing a setting mid-run leaves the job's own copy alone and says so
+    at.number_input(key="cfg.margin").set_value(1.5).run()
+    assert job.cfg.margin != 1.5
+    if not job.done:
+        assert "Changes apply on the next Start" in _texts(at.info)
+
+    at.button(key="train.pause").click().run()
+    if not job.done:
+        _poll(at, lambda: job.state == "paused" or job.done, timeout=20)
+        at.run()
+        assert at.button(key="train.pause").label in ("Resume",) or job.done
+    at.button(key="train.stop").click().run()
+    job.join(20)
+    assert job.done
+    assert job.run_id is not None and (Path(_slot(at).job.store.root) / job.run_id / "meta.json").exists()
+
+    # the saved run shows up on Runs and in Explore
+    at.switch_page("pages/runs.py").run()
+    _no_exceptions(at)
+    assert job.run_id in at.dataframe[0].value["run"].tolist()
+    at.switch_page("pages/explore.py").run()
+    _no_exceptions(at)
+    assert any("at epoch" in c.proto.spec for c in at.get("plotly_chart"))
+    at.button(key="explore.play").click().run()
+    _no_exceptions(at)
+
+
+def test_nan_or_config_failure_is_shown_and_app_keeps_working():
+    # the 'labels' pair strategy on an unlabelled graph fails with a plain message
+    at = _app({"graph": "lesmis", "pairs": "labels", "epochs": "20"})
+    at.switch_page("pages/train.py").run()
+    at.button(key="train.start").click().run()
+    job = _slot(at).job
+    _poll(at, lambda: job.done, timeout=30)
+    at.run()
+    assert job.state == "failed"
+    assert "labels" in _texts(at.error)
+    at.button(key="train.reset").click().run()
+    _no_exceptions(at)
+    assert _slot(at).job is None
+
+
+def test_bad_upload_shows_error_and_keeps_previous_graph():
+    at = _app()
+    at.switch_page("pages/graph.py").run()
+    at.segmented_control(key="graph.source").set_value("Upload").run()
+    at.file_uploader(key="graph.upload_file").set_value(("broken.graphml", b"<graphml><graph><node id=",
+                                                        "application/xml")).run()
+    _no_exceptions(at)
+    errors = _texts(at.error)
+    assert "broken.graphml" in errors
+    assert at.session_state["graph.key"] == "karate"
+    assert _slot(at).graph_key == "karate"
+    # a good upload replaces it
+    edges = b"a b\nb c\nc a\nc d\n"
+    at.file_uploader(key="graph.upload_file").set_value(("tiny.txt", edges, "text/plain")).run()
+    _no_exceptions(at)
+    assert at.session_state["graph.key"] == "upload:tiny.txt"
+    assert _slot(at).bundle.num_nodes == 4
+
+
+def test_upload_handler_directly():
+    from ui import graphs
+
+    bundle, err = graphs.load_upload("x.gml", b"graph [ node [ id 1 ] edge [ source 1 target 9 ")
+    assert bundle is None and "x.gml" in err
+    bundle, err = graphs.load_upload("ok.csv", b"source,target\n1,2\n2,3\n")
+    assert err is None and bundle.num_nodes == 3
+
+
+def test_query_params_restore_settings():
+    at = _app({"graph": "ring_of_cliques", "margin": "0.75", "hidden": "64", "lr": "0.01", "epochs": "30",
+               "loss": "triplet", "negatives": "3"})
+    _no_exceptions(at)
+    ss = at.session_state
+    assert ss["graph.key"] == "ring_of_cliques"
+    assert ss["cfg.margin"] == 0.75 and ss["cfg.hidden"] == 64 and ss["cfg.lr"] == 0.01
+    assert ss["cfg.epochs"] == 30 and ss["cfg.loss"] == "triplet" and ss["cfg.negatives"] == 3
+    at.switch_page("pages/train.py").run()
+    _no_exceptions(at)
+    assert at.number_input(key="cfg.margin").value == 0.75
+    assert at.number_input(key="cfg.hidden").value == 64
+    assert at.selectbox(key="cfg.loss").value == "triplet"
+    # the URL keeps the non-default advanced settings and drops default ones
+    qp = {k: (v[0] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert qp["loss"] == "triplet" and qp["epochs"] == "30" and "encoder" not in qp
+
+
+def test_out_of_range_url_values_are_clamped_with_a_warning():
+    at = _app({"hidden": "99999", "margin": "abc", "graph": "nope"})
+    _no_exceptions(at)
+    ss = at.session_state
+    assert ss["cfg.hidden"] == 2048
+    assert ss["graph.key"] == "karate"
+    toasts = " ".join(t.proto.body for t in at.get("toast"))
+    assert "hidden" in toasts.lower() or "Hidden" in toasts
+    assert "nope" in toasts
+
+
+def test_downloads_formats():
+    from ui import downloads, sources
+    from graphcl_core.loaders import load_graph
+
+    b = load_graph("karate")
+    nodes = sources.nodes_from_bundle(b)
+    emb = np.random.default_rng(0).standard_normal((b.num_nodes, 4)).astype(np.float32)
+    vec = downloads.projector_vectors_tsv(emb).decode().strip().split("\n")
+    meta = downloads.projector_metadata_tsv(nodes).decode().strip().split("\n")
+    assert len(vec) == b.num_nodes and len(vec[0].split("\t")) == 4
+    assert meta[0] == "name\tlabel\tdegree" and len(meta) == b.num_nodes + 1
+    csv = downloads.embeddings_csv(emb, nodes).decode().splitlines()
+    assert csv[0].startswith("node,name,label,degree,dim_0") and len(csv) == b.num_nodes + 1
+    import io
+
+    assert np.load(io.BytesIO(downloads.embeddings_npy(emb))).shape == emb.shape

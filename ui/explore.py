@@ -1,0 +1,104 @@
+"""Explore helpers: choosing a run, projecting its snapshots (cached, warm-started), colourings per epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graphcl_core import evaluation, projection
+from graphcl_core.errors import GraphCLError
+
+from . import figures, registry, sources
+
+# Timeline frames show at most this many nodes (a fixed random subset above it).
+EXPLORE_MAX_POINTS = 3000
+LIVE = "live"
+VIEWS = {"UMAP 2-D": ("umap", 2), "UMAP 3-D": ("umap", 3), "PCA 2-D": ("pca", 2), "PCA 3-D": ("pca", 3)}
+
+
+def run_choices(slot: registry.Slot) -> tuple[list[str], dict[str, str]]:
+    """Ids for the run picker (``live`` first when this tab has a job with snapshots) and their titles."""
+    ids, titles = [], {}
+    job = slot.job
+    live_id = None
+    if job is not None and job.trainer is not None:
+        ids.append(LIVE)
+        titles[LIVE] = f"This tab's run: {job.bundle.name} ({job.state}, epoch {job.trainer.epoch})"
+        live_id = job.run_id
+    for meta in sources.store().list():
+        rid = meta.get("id")
+        if rid and rid != live_id:
+            ids.append(rid)
+            titles[rid] = sources.describe_meta(meta)
+    return ids, titles
+
+
+def open_source(slot: registry.Slot, run: str) -> sources.RunSource:
+    if run == LIVE:
+        if slot.job is None:
+            raise GraphCLError("This tab has no run in progress any more; pick a saved run.")
+        return sources.LiveSource(slot.job)
+    return sources.SavedSource(sources.store().load(run))
+
+
+def frames(slot: registry.Slot, src: sources.RunSource, view: str, epochs: list[int], progress=None) -> dict:
+    """``{epoch: Projection}`` for ``epochs``, computed in epoch order with one warm-started projector so
+    that the replay moves smoothly; cached per run and view, extended when a live run adds snapshots."""
+    method, dim = VIEWS[view]
+    if method == "umap" and not projection.is_warm():
+        projection.warmup_in_background().join(timeout=60)
+    ck = ("explore-frames", src.id, view)
+    c = slot.cache.get(ck)
+    if c is None:
+        c = slot.cache[ck] = {"projector": projection.Projector(method, dim, max_points=EXPLORE_MAX_POINTS,
+                                                                seed=src.config.seed),
+                              "frames": {}}
+    todo = [e for e in epochs if e not in c["frames"]]
+    for i, e in enumerate(todo):
+        if progress is not None:
+            progress(i, len(todo))
+        c["frames"][e] = c["projector"].project(src.embeddings(e))
+    return c["frames"]
+
+
+def colouring(slot: registry.Slot, src: sources.RunSource, kind: str, epoch: int, k: int) -> figures.Colouring:
+    nodes = src.nodes
+    if kind == "Label":
+        return figures.colour_by_label(nodes)
+    if kind == "Degree":
+        return figures.colour_by_degree(nodes)
+    ck = ("explore-colour", src.id, kind, epoch, k)
+    hit = slot.cache.get(ck)
+    if hit is None:
+        emb = src.embeddings(epoch)
+        if kind == "Cluster":
+            hit = figures.colour_by_groups(evaluation.cluster(emb, k, seed=src.config.seed),
+                                           f"Cluster (k={k})", "cluster")
+        else:
+            hit = figures.colour_by_prediction(evaluation.probe_predictions(emb, nodes.label_ids,
+                                                                            seed=src.config.seed), nodes)
+        # Bound the cache: colourings of other epochs of this kind are cheap to recompute.
+        for old in [key for key in slot.cache if isinstance(key, tuple) and key[:1] == ("explore-colour",)][:-40]:
+            slot.cache.pop(old, None)
+        slot.cache[ck] = hit
+    return hit
+
+
+def search_options(nodes: sources.NodeInfo) -> list[int]:
+    return list(range(nodes.n))
+
+
+def node_label(nodes: sources.NodeInfo, i: int) -> str:
+    lab = nodes.labels[i]
+    return f"{nodes.names[i]}" + (f" · {lab}" if lab else "")
+
+
+def nearest_table(emb: np.ndarray, nodes: sources.NodeInfo, node: int, k: int = 10) -> tuple[list[dict], np.ndarray]:
+    from graphcl_core.knn import nearest_neighbours
+
+    nb = set(nodes.neighbours(node).tolist())
+    rows, ids = [], []
+    for rank, (j, dist) in enumerate(nearest_neighbours(emb, node, k=k), start=1):
+        ids.append(j)
+        rows.append({"#": rank, "node": nodes.names[j], "label": nodes.labels[j] or "—",
+                     "cosine distance": round(dist, 4), "graph neighbour": "yes" if j in nb else ""})
+    return rows, np.asarray(ids, dtype=np.int64)

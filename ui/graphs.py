@@ -1,0 +1,274 @@
+"""Choosing, loading and describing the tab's graph (thin wrappers over ``graphcl_core.loaders``)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import streamlit as st
+
+from graphcl_core.errors import GraphCLError
+from graphcl_core.graph import GraphBundle
+
+from . import registry
+
+# Graphs with more nodes than this are drawn as a sampled subgraph.
+DRAW_MAX_NODES = 2000
+# Size of that sample.
+DRAW_SAMPLE_NODES = 800
+# Public graphs (bundled examples, Planetoid) are the same for everyone, so their loaded bundles and
+# layouts are shared between tabs; uploads stay in the tab's own slot.
+_SHARED: dict[tuple, object] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _loaders():
+    from graphcl_core import loaders
+
+    return loaders
+
+
+def bundled() -> list:
+    """``BundledGraph`` records of the example graphs (empty if the loaders are unavailable)."""
+    try:
+        return list(_loaders().list_bundled())
+    except Exception:  # noqa: BLE001 - the page still works with Planetoid and uploads
+        return []
+
+
+def planetoid_names() -> tuple[str, ...]:
+    try:
+        return tuple(_loaders().PLANETOID_NAMES)
+    except Exception:  # noqa: BLE001
+        return ("Cora", "CiteSeer", "PubMed")
+
+
+def is_known_name(name: str) -> bool:
+    return canonical_name(name) is not None
+
+
+def canonical_name(name: str) -> str | None:
+    """The spelling used by the loaders for a bundled or Planetoid name (case-insensitive), else None."""
+    low = str(name).strip().lower()
+    for b in bundled():
+        if b.name.lower() == low:
+            return b.name
+    for p in planetoid_names():
+        if p.lower() == low:
+            return p
+    return None
+
+
+def title_of(key: str) -> str:
+    for b in bundled():
+        if b.name == key:
+            return b.title
+    if key.startswith("upload:"):
+        return key.split(":", 1)[1]
+    return key
+
+
+def load_named(name: str) -> GraphBundle:
+    """Load a bundled or Planetoid graph by name (shared cache; raises GraphLoadError)."""
+    k = ("bundle", name)
+    with _SHARED_LOCK:
+        if k in _SHARED:
+            return _SHARED[k]  # type: ignore[return-value]
+    bundle = _loaders().load_graph(name)
+    with _SHARED_LOCK:
+        _SHARED[k] = bundle
+    return bundle
+
+
+def ensure_graph(slot: registry.Slot, key: str) -> tuple[GraphBundle | None, str | None]:
+    """Make ``key`` the slot's graph; returns ``(bundle, error message)``.
+
+    On error the slot keeps its previous graph and the caller shows the message.
+    """
+    with slot.lock:
+        if slot.bundle is not None and slot.graph_key == key:
+            return slot.bundle, None
+        if key.startswith("upload:"):
+            return slot.bundle, None  # an upload only lives in the slot; nothing to reload
+        try:
+            bundle = load_named(key)
+        except GraphCLError as e:
+            return slot.bundle, str(e)
+        slot.bundle, slot.graph_key = bundle, key
+        return bundle, None
+
+
+def set_uploaded(slot: registry.Slot, bundle: GraphBundle, filename: str) -> str:
+    key = f"upload:{filename}"
+    with slot.lock:
+        slot.bundle, slot.graph_key = bundle, key
+        slot.cache.pop(("layout", key), None)
+    return key
+
+
+def load_upload(filename: str, content: bytes, *, node_table: bytes | None = None, node_table_name: str | None = None,
+                label_column: str | None = None, feature_columns: list[str] | None = None
+                ) -> tuple[GraphBundle | None, str | None]:
+    """Parse an uploaded graph; ``(bundle, None)`` or ``(None, the library's plain message)``."""
+    try:
+        bundle = _loaders().load_upload(filename, content, node_table=node_table, node_table_name=node_table_name,
+                                        label_column=label_column, feature_columns=feature_columns)
+    except GraphCLError as e:
+        return None, str(e)
+    return bundle, None
+
+
+def table_columns(content: bytes) -> tuple[list[str], str | None]:
+    try:
+        return list(_loaders().node_table_columns(content)), None
+    except GraphCLError as e:
+        return [], str(e)
+
+
+# ---- description -------------------------------------------------------------------------------
+
+@dataclass
+class GraphStats:
+    nodes: int
+    edges: int
+    features: int
+    classes: int
+    components: int
+    largest_component: int
+    isolated: int
+    mean_degree: float
+    max_degree: int
+    degrees: np.ndarray
+    label_counts: dict[str, int]
+
+
+def stats(bundle: GraphBundle) -> GraphStats:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = bundle.num_nodes
+    ei = bundle.data.edge_index.cpu().numpy()
+    deg = bundle.degrees().cpu().numpy()
+    adj = coo_matrix((np.ones(ei.shape[1], dtype=np.int8), (ei[0], ei[1])), shape=(n, n))
+    ncomp, comp = connected_components(adj, directed=False)
+    sizes = np.bincount(comp) if n else np.zeros(1, int)
+    counts: dict[str, int] = {}
+    if bundle.has_labels:
+        y = bundle.data.y.cpu().numpy()
+        for c, cnt in zip(*np.unique(y, return_counts=True)):
+            name = "(no label)" if c < 0 else (bundle.label_names[c] if bundle.label_names and c < len(
+                bundle.label_names) else str(c))
+            counts[name] = int(cnt)
+    return GraphStats(n, bundle.num_edges, bundle.num_features, bundle.num_classes, int(ncomp), int(sizes.max()),
+                      int((deg == 0).sum()), float(deg.mean()) if n else 0.0, int(deg.max()) if n else 0, deg, counts)
+
+
+def nx_graph(bundle: GraphBundle, nodes: np.ndarray | None = None) -> nx.Graph:
+    """An undirected networkx graph of ``bundle`` (or of the subgraph induced by ``nodes``)."""
+    ei = bundle.data.edge_index.cpu().numpy()
+    g = nx.Graph()
+    if nodes is None:
+        g.add_nodes_from(range(bundle.num_nodes))
+        g.add_edges_from(zip(ei[0].tolist(), ei[1].tolist()))
+        return g
+    keep = np.zeros(bundle.num_nodes, bool)
+    keep[nodes] = True
+    m = keep[ei[0]] & keep[ei[1]]
+    g.add_nodes_from(nodes.tolist())
+    g.add_edges_from(zip(ei[0, m].tolist(), ei[1, m].tolist()))
+    return g
+
+
+def _sample_nodes(bundle: GraphBundle, k: int, seed: int = 0) -> np.ndarray:
+    """About ``k`` nodes made of whole neighbourhoods (breadth-first from random seeds), so edges show."""
+    n = bundle.num_nodes
+    rng = np.random.default_rng(seed)
+    ei = bundle.data.edge_index.cpu().numpy()
+    order = np.argsort(ei[0], kind="stable")
+    src, dst = ei[0, order], ei[1, order]
+    starts = np.searchsorted(src, np.arange(n + 1))
+    chosen: set[int] = set()
+    for s in rng.permutation(n):
+        if len(chosen) >= k:
+            break
+        frontier = [int(s)]
+        for _ in range(2):
+            nxt = []
+            for u in frontier:
+                if u in chosen:
+                    continue
+                chosen.add(u)
+                if len(chosen) >= k:
+                    break
+                nb = dst[starts[u]:starts[u + 1]]
+                nxt.extend(rng.permutation(nb)[:8].tolist())
+            frontier = nxt
+            if len(chosen) >= k:
+                break
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+@dataclass
+class Drawing:
+    nodes: np.ndarray  # node ids drawn
+    pos: np.ndarray  # (len(nodes), 2)
+    edges: np.ndarray  # (2, E) node ids, each undirected edge once
+    sampled: bool
+    note: str
+
+
+def drawing(slot: registry.Slot, key: str, bundle: GraphBundle) -> Drawing:
+    """Spring layout (seeded) of the whole graph, or of a sampled subgraph above ``DRAW_MAX_NODES`` nodes."""
+    shared = not key.startswith("upload:")
+    ck = ("layout", key)
+    if shared:
+        with _SHARED_LOCK:
+            hit = _SHARED.get(ck)
+    else:
+        hit = slot.cache.get(ck)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    n = bundle.num_nodes
+    sampled = n > DRAW_MAX_NODES
+    nodes = _sample_nodes(bundle, DRAW_SAMPLE_NODES) if sampled else np.arange(n, dtype=np.int64)
+    g = nx_graph(bundle, nodes if sampled else None)
+    pos = nx.spring_layout(g, seed=0, iterations=60 if len(nodes) <= 500 else 35)
+    xy = np.array([pos[int(u)] for u in nodes], dtype=np.float32) if len(nodes) else np.zeros((0, 2), np.float32)
+    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2).T
+    note = (f"The graph has {n:,} nodes, so the drawing shows a sample of {len(nodes):,} nodes "
+            "(the neighbourhoods of randomly chosen nodes) and the edges among them." if sampled else "")
+    d = Drawing(nodes, xy, edges, sampled, note)
+    if shared:
+        with _SHARED_LOCK:
+            _SHARED[ck] = d
+    else:
+        slot.cache[ck] = d
+    return d
+
+
+def communities(slot: registry.Slot, key: str, bundle: GraphBundle) -> np.ndarray:
+    """Louvain communities (seeded) of the graph: one int per node, for colouring unlabelled graphs."""
+    ck = ("communities", key)
+    store = slot.cache if key.startswith("upload:") else _SHARED
+    with _SHARED_LOCK:
+        hit = store.get(ck)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    g = nx_graph(bundle)
+    out = np.zeros(bundle.num_nodes, dtype=np.int64)
+    if g.number_of_edges():
+        comms = sorted(nx.community.louvain_communities(g, seed=0), key=len, reverse=True)
+        for i, c in enumerate(comms):
+            out[list(c)] = i
+    with _SHARED_LOCK:
+        store[ck] = out
+    return out
+
+
+def communities_of(slot: registry.Slot, bundle: GraphBundle) -> np.ndarray:
+    """Communities of any bundle: shared for public graphs, per tab for uploads."""
+    with _SHARED_LOCK:
+        public = _SHARED.get(("bundle", bundle.name)) is bundle
+    return communities(slot, bundle.name if public else f"upload:{id(bundle)}", bundle)

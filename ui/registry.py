@@ -1,0 +1,95 @@
+"""Per-browser job registry.
+
+Streamlit makes a new session on every reload, so the running job cannot live in
+``st.session_state`` alone. Each browser tab gets a random token (``sid``) kept in the URL; the
+registry below maps that token to a :class:`Slot` holding the tab's training job, its current graph
+and the live-view caches. A reload with the same URL finds the same slot and reattaches to the job;
+two tabs with different tokens never see each other's slot. The registry is a module-level dict
+guarded by a lock (not ``st.cache_resource``), holds no data of its own beyond what each tab put
+there, and forgets idle slots after a while.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphcl_core.graph import GraphBundle
+from graphcl_core.worker import TrainingJob
+
+_TOKEN_OK = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# A slot whose job is over (or absent) is forgotten after this long without a visit.
+IDLE_FORGET_S = 12 * 3600
+# At most this many slots are kept; the longest-idle finished ones go first.
+MAX_SLOTS = 500
+
+
+@dataclass
+class Slot:
+    """Everything one browser tab owns on the server."""
+
+    sid: str
+    job: TrainingJob | None = None
+    bundle: GraphBundle | None = None
+    graph_key: str | None = None
+    last_seen: float = field(default_factory=time.time)
+    # Live-view state (projector, last frames, cached layouts): recomputable, never user input.
+    cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    @property
+    def active(self) -> bool:
+        """A job exists and has not reached finished/stopped/failed."""
+        return self.job is not None and not self.job.done
+
+
+_REGISTRY: dict[str, Slot] = {}
+_LOCK = threading.Lock()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def valid_token(token: object) -> bool:
+    return isinstance(token, str) and bool(_TOKEN_OK.match(token))
+
+
+def get_slot(sid: str) -> Slot:
+    """The slot of token ``sid``, created on first use."""
+    if not valid_token(sid):
+        raise ValueError("invalid session token")
+    with _LOCK:
+        slot = _REGISTRY.get(sid)
+        if slot is None:
+            _forget_idle_locked()
+            slot = _REGISTRY[sid] = Slot(sid)
+        slot.last_seen = time.time()
+        return slot
+
+
+def has_slot(sid: str) -> bool:
+    with _LOCK:
+        return sid in _REGISTRY
+
+
+def active_run_ids() -> set[str]:
+    """Run ids of every job still training in any tab (their folders must not be deleted)."""
+    with _LOCK:
+        slots = list(_REGISTRY.values())
+    return {s.job.run_id for s in slots if s.job is not None and not s.job.done and s.job.run_id}
+
+
+def _forget_idle_locked() -> None:
+    now = time.time()
+    for sid, slot in list(_REGISTRY.items()):
+        if not slot.active and now - slot.last_seen > IDLE_FORGET_S:
+            del _REGISTRY[sid]
+    if len(_REGISTRY) >= MAX_SLOTS:
+        idle = sorted((s for s in _REGISTRY.values() if not s.active), key=lambda s: s.last_seen)
+        for s in idle[: len(_REGISTRY) - MAX_SLOTS + 1]:
+            del _REGISTRY[s.sid]

@@ -1,0 +1,239 @@
+"""Session state and the URL: which graph and which hyperparameters this tab has chosen.
+
+Widgets keep their values under ``cfg.<field>`` (one per ``TrainConfig`` field shown in the app)
+and ``graph.key``. The URL (``st.query_params``) mirrors them, so a link restores the same settings:
+``graph``, ``margin``, ``hidden``, ``lr`` always, the other fields only when they differ from the
+defaults. ``sid`` is this tab's private token (see ``ui.registry``); the share link leaves it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+import torch
+
+from graphcl_core.config import ENCODERS, LOSSES, PAIR_STRATEGIES, TrainConfig
+from graphcl_core.errors import ConfigError
+
+from . import registry
+
+DEFAULT_GRAPH = "karate"
+# The app's defaults: the library's, with a shorter run so a first demo finishes in seconds on a CPU.
+DEFAULTS = TrainConfig().replace(epochs=200)
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one ``TrainConfig`` field is shown: widget bounds and a one-line help."""
+
+    name: str
+    label: str
+    help: str
+    kind: str  # "float" | "int" | "choice"
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    fmt: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+LOSS_LABELS = {
+    "margin": "Margin contrastive",
+    "hadsell": "Hadsell contrastive",
+    "infonce": "InfoNCE (GRACE)",
+    "triplet": "Triplet",
+}
+ENCODER_LABELS = {"graphconv": "GraphConv", "gcn": "GCN", "sage": "GraphSAGE", "gat": "GAT", "gin": "GIN"}
+PAIR_LABELS = {"views": "Two augmented views", "edges": "Graph edges", "labels": "Known labels (supervised)"}
+DEVICE_LABELS = {"auto": "Automatic (GPU if present)", "cpu": "CPU", "cuda": "GPU (CUDA)"}
+
+
+def _devices() -> tuple[str, ...]:
+    return ("auto", "cpu", "cuda") if torch.cuda.is_available() else ("auto", "cpu")
+
+
+MAIN_FIELDS = (
+    Field("margin", "Margin", "How far apart dissimilar nodes are pushed; similar nodes are pulled together.",
+          "float", 0.05, 4.0, 0.05, "%.2f"),
+    Field("hidden", "Hidden size", "Width of the network's inner layers: wider can learn more but is slower.",
+          "int", 8, 2048, 8),
+    Field("lr", "Learning rate", "Size of each learning step: too small is slow, too large makes training unstable.",
+          "float", 1e-5, 0.5, 1e-4, "%.5f"),
+)
+
+ADVANCED_FIELDS = (
+    Field("loss", "Loss", "What the training optimises.", "choice", choices=LOSSES),
+    Field("encoder", "Encoder", "The graph neural network layer type.", "choice", choices=ENCODERS),
+    Field("layers", "Layers", "How many hops of neighbourhood each node sees.", "int", 1, 8, 1),
+    Field("embedding_dim", "Embedding size", "Length of the vector learned for each node.", "int", 2, 1024, 8),
+    Field("pairs", "Pair strategy", "Which nodes count as similar and which as dissimilar.", "choice",
+          choices=PAIR_STRATEGIES),
+    Field("negatives", "Negatives per positive", "Dissimilar nodes drawn for every similar pair.", "int", 1, 100, 1),
+    Field("epochs", "Epochs", "How many training steps over the whole graph.", "int", 1, 100_000, 10),
+    Field("dropout", "Dropout", "Share of hidden units switched off while training (regularises).",
+          "float", 0.0, 0.9, 0.05, "%.2f"),
+    Field("weight_decay", "Weight decay", "Pulls weights towards zero (regularises).", "float", 0.0, 0.1, 1e-5, "%.6f"),
+    Field("tau", "Temperature τ", "Sharpness of InfoNCE's softmax (only used by InfoNCE).", "float", 0.01, 5.0, 0.05,
+          "%.2f"),
+    Field("drop_edge_p", "Edge drop", "Share of edges removed in each augmented view.", "float", 0.0, 0.9, 0.05, "%.2f"),
+    Field("mask_feature_p", "Feature mask", "Share of feature columns blanked in each augmented view.", "float",
+          0.0, 0.9, 0.05, "%.2f"),
+    Field("seed", "Seed", "Fixes the randomness: the same seed and settings give the same run.", "int", 0,
+          2**31 - 1, 1),
+    Field("device", "Device", "Where the training runs.", "choice", choices=("auto", "cpu", "cuda")),
+    Field("snapshot_every", "Re-project every (epochs)", "How often the live picture is redrawn.", "int", 1, 1000, 1),
+)
+
+FIELDS = {f.name: f for f in MAIN_FIELDS + ADVANCED_FIELDS}
+GRAPH_KEY = "graph.key"
+
+
+def key(name: str) -> str:
+    return f"cfg.{name}"
+
+
+def choices(f: Field) -> tuple[str, ...]:
+    return _devices() if f.name == "device" else f.choices
+
+
+def _coerce(f: Field, value: Any) -> tuple[Any, str | None]:
+    """Bring ``value`` inside the widget's bounds; return it and a warning when it had to change."""
+    default = getattr(DEFAULTS, f.name)
+    if f.kind == "choice":
+        opts = choices(f)
+        if value in opts:
+            return value, None
+        return default, f"'{value}' is not a valid {f.label.lower()} here; using '{default}'."
+    lo, hi = f.min, f.max
+    if lo is not None and value < lo:
+        return type(default)(lo), f"{f.label} {value} is below the minimum; using {lo:g}."
+    if hi is not None and value > hi:
+        return type(default)(hi), f"{f.label} {value} is above the maximum; using {hi:g}."
+    return value, None
+
+
+def init_session() -> registry.Slot:
+    """Run once per script run, before any page: session token, settings from the URL, widget state."""
+    ss = st.session_state
+    if "sid" not in ss:
+        sid = st.query_params.get("sid")
+        if not registry.valid_token(sid):
+            sid = registry.new_token()
+        ss["sid"] = sid
+        slot = registry.get_slot(sid)
+        ss["url_warnings"] = _restore_from_url(slot)
+    slot = registry.get_slot(ss["sid"])
+    for f in FIELDS.values():
+        k = key(f.name)
+        if k not in ss:
+            ss[k] = getattr(DEFAULTS, f.name)
+        else:
+            ss[k] = ss[k]  # keep widget values alive while their page is not shown
+    if GRAPH_KEY not in ss:
+        ss[GRAPH_KEY] = slot.graph_key or DEFAULT_GRAPH
+    return slot
+
+
+def _restore_from_url(slot: registry.Slot) -> list[str]:
+    """Settings from ``st.query_params`` into session state; returns warnings for bad values."""
+    ss = st.session_state
+    qp = st.query_params
+    warnings: list[str] = []
+    raw = {name: qp.get(name) for name in FIELDS if qp.get(name) is not None}
+    for name, value in raw.items():
+        try:
+            coerced = getattr(TrainConfig.from_dict({name: value}), name)
+        except (ConfigError, TypeError, ValueError) as e:
+            warnings.append(f"The link's {name}={value!r} was ignored: {e}")
+            continue
+        coerced, note = _coerce(FIELDS[name], coerced)
+        if note:
+            warnings.append(f"The link's setting was adjusted: {note}")
+        ss[key(name)] = coerced
+    graph = qp.get("graph")
+    if graph:
+        from . import graphs
+
+        if graphs.is_known_name(graph):
+            ss[GRAPH_KEY] = graphs.canonical_name(graph)
+        else:
+            warnings.append(f"The link's graph '{graph}' is not available here, so the karate club is shown.")
+            ss[GRAPH_KEY] = DEFAULT_GRAPH
+    elif slot.graph_key:
+        ss[GRAPH_KEY] = slot.graph_key
+    return warnings
+
+
+def current_config() -> TrainConfig:
+    """The widgets' settings as a ``TrainConfig`` (not yet validated)."""
+    ss = st.session_state
+    values = {name: ss.get(key(name), getattr(DEFAULTS, name)) for name in FIELDS}
+    return DEFAULTS.replace(**values)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return format(v, ".6g")
+    return str(v)
+
+
+def settings_params() -> dict[str, str]:
+    """The URL parameters that describe the current settings (without the private ``sid``)."""
+    ss = st.session_state
+    out: dict[str, str] = {}
+    graph = ss.get(GRAPH_KEY, DEFAULT_GRAPH)
+    if graph and not str(graph).startswith("upload:"):
+        out["graph"] = str(graph)
+    for f in FIELDS.values():
+        v = ss.get(key(f.name), getattr(DEFAULTS, f.name))
+        if f in MAIN_FIELDS or v != getattr(DEFAULTS, f.name):
+            out[f.name] = _fmt(v)
+    return out
+
+
+def sync_query_params() -> None:
+    """Write ``sid`` and the settings into the URL (only when something changed)."""
+    want = {"sid": st.session_state["sid"], **settings_params()}
+    have = {k: st.query_params.get(k) for k in st.query_params}
+    if have != want:
+        st.query_params.from_dict(want)
+
+
+def share_link() -> str:
+    """A link to this app with the current settings but without this tab's private token."""
+    base = ""
+    try:
+        base = (st.context.url or "").split("?")[0]
+    except Exception:  # noqa: BLE001 - st.context is unavailable in some test harnesses
+        base = ""
+    return f"{base}?{urlencode(settings_params())}"
+
+
+def differs_from(job_cfg: TrainConfig) -> list[str]:
+    """Labels of the widget settings that differ from the running job's own copy."""
+    cur = current_config()
+    return [FIELDS[n].label for n in FIELDS if getattr(cur, n) != getattr(job_cfg, n)]
+
+
+def reset_settings() -> None:
+    """Back to the default hyperparameters (the graph stays)."""
+    for f in FIELDS.values():
+        st.session_state[key(f.name)] = getattr(DEFAULTS, f.name)
+
+
+def switch_page(page: str) -> None:
+    """``st.switch_page`` that keeps this tab's token and settings in the URL."""
+    st.switch_page(page, query_params={"sid": st.session_state["sid"], **settings_params()})
+
+
+LOSS_EXPLANATIONS = {
+    "margin": "Pulls similar pairs together and pushes dissimilar pairs apart until their squared distance "
+              "passes the margin.",
+    "hadsell": "Like the margin loss, but on the plain distance (Hadsell, Chopra and LeCun, 2006).",
+    "infonce": "Each node must pick out its own copy in the other view among all nodes (GRACE); uses τ, "
+               "not the margin.",
+    "triplet": "Each node must be closer to its similar partner than to a dissimilar node, by at least the margin.",
+}
