@@ -158,8 +158,10 @@ def live_view() -> None:
             return (fmt.format(v) if v is not None else "—"), (fmt.format(d) if d is not None else None)
 
         v, d = q("linear_probe_acc", "{:.1%}")
+        frac = cur.get("linear_probe_train_frac", 0.1)
         m[1].metric("Linear probe", v, delta=d, help="Accuracy of a simple classifier trained on the embeddings "
-                    "to predict the labels (higher is better). Evaluated every few epochs.")
+                    f"of {frac:.0%} of the labelled nodes to predict the labels of the rest (higher is better). "
+                    "Evaluated every few epochs.")
         v, d = q("silhouette", "{:.3f}")
         m[2].metric("Silhouette", v, delta=d, help="How well nodes of the same label cluster together in the "
                     "embedding, from -1 to 1 (higher is better).")

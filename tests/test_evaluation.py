@@ -143,11 +143,11 @@ def test_public_split():
 def test_evaluate_keys_and_types():
     x, y = blobs()
     out = evaluate(torch.as_tensor(x), bundle(x, y, masks=True), quick=True)
-    assert set(out) == {"linear_probe_acc", "linear_probe_std", "knn_acc", "silhouette", "public_split_acc"}
+    assert set(out) == {"linear_probe_acc", "linear_probe_std", "linear_probe_train_frac", "knn_acc", "silhouette", "public_split_acc"}
     assert all(type(v) is float for v in out.values())
     assert out["linear_probe_acc"] > 0.98 and out["knn_acc"] > 0.98
     full = evaluate(x, bundle(x, y), quick=False)
-    assert set(full) == {"linear_probe_acc", "linear_probe_std", "knn_acc", "silhouette"}
+    assert set(full) == {"linear_probe_acc", "linear_probe_std", "linear_probe_train_frac", "knn_acc", "silhouette"}
     assert full["linear_probe_acc"] > 0.98
 
 
