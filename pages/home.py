@@ -3,15 +3,19 @@
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
+from graphcl_core.presets import PRESETS
 from ui import figures, graphs, registry, sources, state, training
 
 slot = registry.get_slot(st.session_state["sid"])
 
 
 def try_karate() -> None:
-    """Pick the karate club with default settings and start training on it."""
+    """Pick the karate club with the small-graph recipe and start training on it."""
     st.session_state[state.GRAPH_KEY] = "karate"
     state.reset_settings()
+    for name, value in PRESETS["small-graph"].items():
+        if name in state.FIELDS:
+            st.session_state[state.key(name)] = value
     bundle, err = graphs.ensure_graph(slot, "karate")
     if bundle is None:
         st.session_state["home.error"] = err or "The karate club graph could not be loaded."
