@@ -7,6 +7,7 @@ training job (see ``ui/registry.py``), keeps the URL in step with the settings a
 import streamlit as st
 
 from graphcl_core import projection
+from graphcl_core.device import warm_up_cuda_in_background
 from ui import graphs, state
 
 st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layout="wide",
@@ -14,6 +15,8 @@ st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layo
 
 # Compile UMAP once per server process in the background; the live view uses PCA until it is ready.
 projection.warmup_in_background()
+# Likewise the CUDA context, so Start on a GPU shows its first loss point at once.
+warm_up_cuda_in_background()
 
 slot = state.init_session()
 

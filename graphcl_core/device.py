@@ -31,3 +31,27 @@ def device_info(device: torch.device | str | None = None) -> dict:
                 "memory_used_gb": (total - free) / 2**30,
                 "label": f"GPU: {props.name} ({(total - free) / 2**30:.1f} / {total / 2**30:.0f} GB used)"}
     return {"kind": "cpu", "name": "CPU", "label": "CPU", "memory_total_gb": None, "memory_used_gb": None}
+
+
+_CUDA_WARM: list = []
+
+
+def warm_up_cuda_in_background() -> None:
+    """Create the CUDA context (about a second) in a daemon thread, once per process.
+
+    Without this the first Start on a GPU pays for it before the first loss point appears.
+    """
+    import threading
+
+    if _CUDA_WARM or not torch.cuda.is_available():
+        return
+    _CUDA_WARM.append(True)
+
+    def _warm() -> None:
+        try:
+            x = torch.ones(256, 256, device="cuda")
+            (x @ x).sum().item()
+        except Exception:  # noqa: BLE001 - an optimisation only; training reports real errors
+            pass
+
+    threading.Thread(target=_warm, name="graphcl-cuda-warmup", daemon=True).start()
