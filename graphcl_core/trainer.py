@@ -2,10 +2,17 @@
 
 One ``step()`` is one epoch (one full-graph optimisation step). The loss is kept on the device and
 read back every ``cfg.loss_sync_every`` steps, so the GPU is not stalled for a number nobody looks at.
+
+Fast paths (``graphcl_core.fast``; off with ``GRAPHCL_FAST=0`` or ``Trainer(..., fast=False)``):
+GraphConv/GCN propagate over a cached, normalised adjacency instead of PyG's scatter (same
+parameters, same numbers within float tolerance); on CUDA the whole step is captured once in a
+CUDA graph and replayed (``fast_info`` says whether, or why not), with TF32 matrix products.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,12 +25,17 @@ from .augment.pairs import PairSet, edge_keys_of
 from .augment.views import drop_edge_mask, undirected_pair_ids
 from .config import TrainConfig
 from .device import resolve_device
+from .fast import fast_enabled
+from .fast.graphed_step import WARMUP_STEPS, capture_step, tf32
+from .fast.losses import infonce_fast
+from .fast.propagation import FAST_CONVS, CachedAdjacency
 from .errors import ConfigError, TrainingError
 from .features import prepare_features
 from .graph import GraphBundle
 from .losses import hadsell_contrastive_loss, infonce_loss, margin_contrastive_loss, triplet_margin_loss
 from .models import build_model
 
+log = logging.getLogger(__name__)
 # torch.manual_seed is process-wide: serialise model creation so two runs started at once by two
 # browser tabs each get the weights their own seed asks for.
 _INIT_LOCK = threading.Lock()
@@ -34,6 +46,8 @@ INFONCE_MAX_NODES = 8192
 MAX_POSITIVES = 262_144
 # Snapshots of embeddings are kept in memory up to this many bytes per run.
 SNAPSHOT_BUDGET_BYTES = 256 * 2**20
+# Above this many nodes the step is GPU-bound: no CUDA graph (its private memory pool would only add memory).
+GRAPH_MAX_NODES = 300_000
 
 
 @dataclass
@@ -54,7 +68,8 @@ class Trainer:
     (copy them with ``progress()``/``snapshot_list()``).
     """
 
-    def __init__(self, bundle: GraphBundle, cfg: TrainConfig):
+    def __init__(self, bundle: GraphBundle, cfg: TrainConfig, *, fast: bool | None = None):
+        """``fast``: use the fast paths (default: on unless the environment says ``GRAPHCL_FAST=0``)."""
         self.cfg = cfg.validate()
         self.bundle = bundle
         self.device = resolve_device(cfg.device)
@@ -79,9 +94,12 @@ class Trainer:
             with _INIT_LOCK:
                 torch.manual_seed(cfg.seed)
                 self.model = build_model(cfg, self.x.size(1)).to(dev)
+            self.num_nodes = n
+            self._setup_fast(fast)
         except torch.cuda.OutOfMemoryError as e:
             raise _oom_error(bundle) from e
-        self.optimizer = _make_optimizer(cfg, self.model)
+        self.optimizer = _make_optimizer(cfg, self.model, for_cuda_graph=self._graph_state == "pending",
+                                         fused=self.fast and dev.type == "cuda" and _env_on("GRAPHCL_FUSED_ADAM", "0"))
         self.num_nodes = n
         self.epoch = 0
         self.history: list[dict] = []
@@ -90,12 +108,138 @@ class Trainer:
         self.train_seconds = 0.0
         self._pending: list[tuple[int, torch.Tensor, float]] = []
         self._lock = threading.Lock()
+        # Held by step(), embeddings() and pair_distances(): the app's live view calls the latter two
+        # from its own thread, and they must not switch the model to eval mode or draw from the
+        # training generator in the middle of a step.
+        self._compute_lock = threading.RLock()
+        self._viz_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
         self._running = threading.Event()
         self._running.set()
         self._stop = threading.Event()
         self._steps_allowed = 0
         per_snapshot = max(1, n * cfg.embedding_dim * 2)
         self.max_snapshots = max(2, min(cfg.max_snapshots, SNAPSHOT_BUDGET_BYTES // per_snapshot))
+
+    # ---- fast paths ------------------------------------------------------------------------------
+    def _setup_fast(self, fast: bool | None) -> None:
+        """Decide which fast paths apply; ``fast_info`` records what runs and, if not, why."""
+        cfg, dev = self.cfg, self.device
+        self.fast = fast_enabled(fast)
+        self.fast_info: dict = {"fast": self.fast}
+        self._adj: CachedAdjacency | None = None
+        self._adj2: CachedAdjacency | None = None  # two disjoint copies: both views in one pass
+        self._clean_view = None
+        self._graphed = None
+        self._graph_state = "off"  # off | pending (warming up) | on
+        self._warm_steps = 0
+        self._side_stream = None
+        self._tf32 = False
+        if not self.fast:
+            self.fast_info.update(propagation="pyg", cuda_graph="off: fast paths disabled", tf32=False)
+            return
+        if cfg.encoder in FAST_CONVS and _env_on("GRAPHCL_FAST_PROPAGATION"):
+            adj = CachedAdjacency(self.edge_index, self.num_nodes, cfg.encoder)
+            if cfg.encoder == "gcn" and adj.has_self_loops():
+                self.fast_info["propagation"] = "pyg (GCN on a graph with self-loops)"
+            else:
+                self._adj = adj
+                self.fast_info["propagation"] = adj.kernel
+                # built eagerly now, never first inside a graph capture (captured work does not run)
+                self._clean_view = adj.view(self.base_weight).materialize()
+        else:
+            self.fast_info["propagation"] = f"pyg ({cfg.encoder} has no fast propagation)"
+        self._tf32 = dev.type == "cuda" and os.environ.get("GRAPHCL_TF32", "1") != "0"
+        self.fast_info["tf32"] = self._tf32
+        blocker = self._graph_blocker()
+        if blocker is None:
+            self._graph_state = "pending"
+            self.fast_info["cuda_graph"] = "pending (captured after warm-up)"
+        else:
+            self.fast_info["cuda_graph"] = f"off: {blocker}"
+            log.info("CUDA graph off: %s", blocker)
+        batch = os.environ.get("GRAPHCL_BATCH_VIEWS", "auto").strip().lower()
+        two_views = cfg.pairs == "views" or cfg.loss == "infonce"
+        if self._adj is not None and two_views and (batch in ("1", "on") or
+                                                     (batch == "auto" and self._graph_state == "pending")):
+            n = self.num_nodes
+            self._adj2 = CachedAdjacency(torch.cat([self.edge_index, self.edge_index + n], 1), 2 * n, cfg.encoder,
+                                         kernel=self._adj.kernel)
+        self.fast_info["batched_views"] = self._adj2 is not None
+
+    def _graph_blocker(self) -> str | None:
+        """Why the step cannot be captured in a CUDA graph, or None."""
+        cfg = self.cfg
+        if self.device.type != "cuda":
+            return "not a CUDA device"
+        if os.environ.get("GRAPHCL_CUDA_GRAPH", "1").strip() == "0":
+            return "disabled by GRAPHCL_CUDA_GRAPH=0"
+        if self._adj is None:
+            return f"encoder '{cfg.encoder}' runs PyG message passing (data-dependent shapes)"
+        if cfg.pairs == "labels":
+            return "the 'labels' pair strategy checks the labels on the host"
+        if cfg.negative_sampling != "uniform":
+            return "degree-weighted negative sampling is not captured"
+        if self.num_nodes > GRAPH_MAX_NODES:
+            return f"large graph (> {GRAPH_MAX_NODES:,} nodes): the step is GPU-bound"
+        return None
+
+    def _try_capture(self) -> None:
+        gens = [self.gen]
+        if self.device.type == "cuda" and not hasattr(torch.cuda.CUDAGraph, "register_generator_state"):
+            # Older PyTorch: only the default CUDA generator works inside graphs; reseed it for this run.
+            with _INIT_LOCK:
+                idx = self.device.index if self.device.index is not None else torch.cuda.current_device()
+                self.gen = torch.cuda.default_generators[idx]
+                self.gen.manual_seed(self.cfg.seed + self.epoch)
+            gens = []
+        try:
+            self._graphed = capture_step(self._step_body, self.optimizer, gens, self.cfg.loss_sync_every,
+                                         self.device, allow_tf32=self._tf32)
+            self._graph_state = "on"
+            self.fast_info["cuda_graph"] = "on"
+        except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
+            self._graphed = None
+            self._graph_state = "off"
+            reason = f"capture failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"[:300]
+            self.fast_info["cuda_graph"] = f"off: {reason}"
+            log.warning("CUDA graph %s; training without it", reason)
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+
+    def _adj_view(self, drop_p: float):
+        if drop_p <= 0:
+            return self._clean_view
+        return self._adj.view(self._drop_weights(drop_p))
+
+    def _drop_weights(self, drop_p: float) -> torch.Tensor:
+        if drop_p <= 0:
+            return self.base_weight
+        return self.base_weight * drop_edge_mask(self.pair_id, self.num_pairs, drop_p, self.gen)
+
+    def _step_body(self) -> torch.Tensor:
+        loss = self.compute_loss()
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def _eager_step(self) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        if self._graph_state == "pending" and self.device.type == "cuda":
+            # warm-up before capture, on a side stream (as PyTorch's CUDA-graph recipe does)
+            if self._side_stream is None:
+                self._side_stream = torch.cuda.Stream(self.device)
+            cur = torch.cuda.current_stream(self.device)
+            self._side_stream.wait_stream(cur)
+            with torch.cuda.stream(self._side_stream), tf32(self._tf32):
+                loss = self._step_body()
+            cur.wait_stream(self._side_stream)
+        else:
+            with tf32(self._tf32):
+                loss = self._step_body()
+        if self._graph_state == "pending":
+            self._warm_steps += 1
+        return loss.detach()
 
     # ---- one view of the graph ------------------------------------------------------------
     def _graph_view(self, drop_p: float):
@@ -120,13 +264,37 @@ class Trainer:
 
     def _view(self):
         cfg = self.cfg
+        if self._adj is not None:
+            view = self._adj_view(cfg.drop_edge_p)  # same draw order as below: edges, then features
+            return self.model(mask_features(self.x, cfg.mask_feature_p, self.gen), None, None, adj=view)
         ei, w = self._graph_view(cfg.drop_edge_p)
         return self.model(mask_features(self.x, cfg.mask_feature_p, self.gen), ei, w)
+
+    def _two_views_batched(self):
+        """Both views in one encoder pass over the disjoint union of two copies of the graph.
+
+        Mathematically the same as two passes (every op is row-wise or follows the edges, which
+        never cross copies); half the kernels. Random draws come in another order (edges 1,
+        features 1, edges 2, features 2, then dropout for both), so used where the step is
+        launch-bound (CUDA-graph path), not where CPU results must match the reference draw by draw.
+        """
+        cfg, n = self.cfg, self.num_nodes
+        w, xs = [], []
+        for _ in range(2):
+            w.append(self._drop_weights(cfg.drop_edge_p))
+            xs.append(mask_features(self.x, cfg.mask_feature_p, self.gen))
+        z = self.model(torch.cat(xs), None, None, adj=self._adj2.view(torch.cat(w)))
+        return z[:n], z[n:]
 
     def _embeddings_for_loss(self):
         """``(z_a, z_b)``: two augmented views, or the same clean graph twice."""
         if self.cfg.pairs == "views" or self.cfg.loss == "infonce":
+            if self._adj2 is not None:
+                return self._two_views_batched()
             return self._view(), self._view()
+        if self._adj is not None:
+            z = self.model(self.x, None, None, adj=self._adj_view(0.0))
+            return z, z
         ei, w = self._graph_view(0.0)
         z = self.model(self.x, ei, w)
         return z, z
@@ -142,34 +310,44 @@ class Trainer:
         cfg = self.cfg
         za, zb = self._embeddings_for_loss()
         if cfg.loss == "infonce":
-            return infonce_loss(za, zb, cfg.tau, max_nodes=INFONCE_MAX_NODES)
+            fn = infonce_fast if self.fast and _env_on("GRAPHCL_INFONCE_FAST") else infonce_loss
+            return fn(za, zb, cfg.tau, max_nodes=INFONCE_MAX_NODES)
         ps = self._pairs()
         if cfg.loss == "triplet":
             p = ps.num_positive
             neg = zb[ps.dst[p:]].view(p, cfg.negatives, -1)
             return triplet_margin_loss(za[ps.src[:p]], zb[ps.dst[:p]], neg, cfg.margin)
         fn = margin_contrastive_loss if cfg.loss == "margin" else hadsell_contrastive_loss
+        if self.fast:  # index_select: its backward is one index_add (no sort-based index_put)
+            return fn(za.index_select(0, ps.src), zb.index_select(0, ps.dst), ps.y, cfg.margin)
         return fn(za[ps.src], zb[ps.dst], ps.y, cfg.margin)
 
     # ---- training ----------------------------------------------------------------------------
     def step(self) -> None:
         """One epoch: one optimisation step on the whole graph."""
+        with self._compute_lock:
+            self._step_locked()
+
+    def _step_locked(self) -> None:
         if self.started_at is None:
             self.started_at = time.perf_counter()
         t0 = time.perf_counter()
-        self.model.train()
-        self.optimizer.zero_grad(set_to_none=True)
+        if not self.model.training:
+            self.model.train()
         try:
-            loss = self.compute_loss()
-            loss.backward()
-            self.optimizer.step()
+            if self._graph_state == "pending" and self._warm_steps >= WARMUP_STEPS:
+                self._try_capture()
+            if self._graphed is not None:
+                value = self._graphed.replay()  # ring slot of this epoch's loss
+            else:
+                value = self._eager_step()
         except torch.cuda.OutOfMemoryError as e:
             self.optimizer.zero_grad(set_to_none=True)
             torch.cuda.empty_cache()
             raise _oom_error(self.bundle) from e
         self.epoch += 1
         self.train_seconds += time.perf_counter() - t0
-        self._pending.append((self.epoch, loss.detach(), self.train_seconds))
+        self._pending.append((self.epoch, value, self.train_seconds))
         if len(self._pending) >= self.cfg.loss_sync_every:
             self.flush_losses()
 
@@ -177,7 +355,15 @@ class Trainer:
         """Read pending losses back from the device (one sync) and check they are finite."""
         if not self._pending:
             return
-        values = torch.stack([v for _, v, _ in self._pending]).float().cpu().tolist()
+        items = [v for _, v, _ in self._pending]
+        if all(isinstance(v, int) for v in items):  # CUDA-graph losses: slots of the device ring
+            values = self._graphed.read(items)
+        elif any(isinstance(v, int) for v in items):
+            ring = self._graphed.ring
+            values = torch.cat([ring[v:v + 1] if isinstance(v, int) else v.reshape(1).float()
+                                for v in items]).cpu().tolist()
+        else:
+            values = torch.stack(items).float().cpu().tolist()
         rows = [{"epoch": e, "loss": v, "seconds": s} for (e, _, s), v in zip(self._pending, values)]
         self._pending.clear()
         with self._lock:
@@ -188,10 +374,16 @@ class Trainer:
                 f"The loss became {bad['loss']} at epoch {bad['epoch']}, so training stopped. "
                 f"Try a smaller learning rate (now {self.cfg.lr:g}) or a smaller margin.")
 
-    @torch.no_grad()
     def embeddings(self) -> torch.Tensor:
         """Encoder output on the clean graph (what the probe and the projection use)."""
+        with self._compute_lock, torch.no_grad():
+            return self._embeddings_locked()
+
+    def _embeddings_locked(self) -> torch.Tensor:
         self.model.eval()
+        if self._adj is not None:
+            with tf32(self._tf32):
+                return self.model.embed(self.x, None, None, adj=self._adj_view(0.0))
         ei, w = self._graph_view(0.0)
         return self.model.embed(self.x, ei, w)
 
@@ -201,7 +393,16 @@ class Trainer:
 
         ``squared`` distances for the margin/triplet losses (the margin applies to d²), plain
         distances for Hadsell; cosine-based squared distance for InfoNCE (normalised vectors).
+        Draws from its own generator, so looking at the histogram never changes a seeded run.
         """
+        with self._compute_lock, torch.no_grad():
+            train_gen, self.gen = self.gen, self._viz_gen
+            try:
+                return self._pair_distances_locked(max_pairs)
+            finally:
+                self.gen = train_gen
+
+    def _pair_distances_locked(self, max_pairs: int) -> dict:
         self.model.eval()
         za, zb = self._embeddings_for_loss()
         if self.cfg.loss == "infonce":
@@ -303,13 +504,30 @@ class Trainer:
             return list(self.snapshots)
 
 
-def _make_optimizer(cfg: TrainConfig, model: torch.nn.Module) -> torch.optim.Optimizer:
-    params = model.parameters()
+def _env_on(name: str, default: str = "1") -> bool:
+    """Switches for single fast-path pieces: GRAPHCL_FAST_PROPAGATION, GRAPHCL_INFONCE_FAST (default on) and
+    GRAPHCL_FUSED_ADAM (default off: on the H100 with PyTorch 2.11, fused Adam turned the GCN + InfoNCE run
+    into NaN after one step while foreach Adam, the default, matched the reference; see bench/diagnose.py)."""
+    return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off")
+
+
+def _make_optimizer(cfg: TrainConfig, model: torch.nn.Module, for_cuda_graph: bool = False,
+                    fused: bool = False) -> torch.optim.Optimizer:
+    """``for_cuda_graph``: optimiser state on the device (capturable); ``fused``: one kernel for all parameters."""
+    params = list(model.parameters())
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    if for_cuda_graph:
+        tries = ([{"fused": True, "capturable": True}] if fused else []) + [{"capturable": True}]
+    else:
+        tries = [{"fused": True}] if fused else []
+    for extra in tries:
+        try:
+            return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **extra)
+        except (RuntimeError, ValueError, TypeError):
+            continue
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
 def _oom_error(bundle: GraphBundle) -> TrainingError:

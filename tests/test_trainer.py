@@ -33,7 +33,7 @@ def test_every_encoder_trains_and_embeds(tiny_graph, encoder):
 
 
 def test_margin_loss_decreases(tiny_graph):
-    t = Trainer(tiny_graph, TrainConfig(hidden=32, embedding_dim=16, epochs=60, eval_every=0, lr=0.01))
+    t = Trainer(tiny_graph, TrainConfig(hidden=32, embedding_dim=16, epochs=80, eval_every=0, lr=0.01, device="cpu"))
     t.run()
     first = np.mean([r["loss"] for r in t.history[:5]])
     last = np.mean([r["loss"] for r in t.history[-5:]])
@@ -116,3 +116,16 @@ def test_pair_distances_report_margin_and_both_kinds(tiny_graph):
     d = t.pair_distances(max_pairs=50)
     assert d["margin"] == t.cfg.margin and len(d["positive"]) == 50 and len(d["negative"]) == 50
     assert (d["positive"] >= 0).all() and d["units"] == "squared distance"
+
+
+def test_looking_at_pair_distances_does_not_change_a_seeded_run(tiny_graph):
+    cfg = TrainConfig(**{**SMALL, "epochs": 6})
+    a = Trainer(tiny_graph, cfg)
+    a.run()
+    b = Trainer(tiny_graph, cfg)
+    for _ in range(6):
+        b.pair_distances(max_pairs=20)
+        b.embeddings()
+        b.step()
+    b.flush_losses()
+    assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]

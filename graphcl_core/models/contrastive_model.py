@@ -24,15 +24,16 @@ class ContrastiveModel(nn.Module):
         self.head = head
         self.normalize = normalize
 
-    def embed(self, x, edge_index, edge_weight=None) -> torch.Tensor:
-        return self.encoder(x, edge_index, edge_weight)
+    def embed(self, x, edge_index, edge_weight=None, adj=None) -> torch.Tensor:
+        return self.encoder(x, edge_index, edge_weight, adj=adj)
 
     def project(self, h: torch.Tensor) -> torch.Tensor:
         z = self.head(h) if self.head is not None else h
         return F.normalize(z, dim=-1) if self.normalize else z
 
-    def forward(self, x, edge_index, edge_weight=None) -> torch.Tensor:
-        return self.project(self.embed(x, edge_index, edge_weight))
+    def forward(self, x, edge_index, edge_weight=None, adj=None) -> torch.Tensor:
+        """``adj``: a fast-propagation view (see ``GNNEncoder.forward``)."""
+        return self.project(self.embed(x, edge_index, edge_weight, adj=adj))
 
 
 def build_model(cfg: TrainConfig, in_dim: int) -> ContrastiveModel:

@@ -24,8 +24,19 @@ class GNNEncoder(nn.Module):
         self.acts = nn.ModuleList(make_activation(activation, b) for b in dims[1:])
         self.dropout = dropout
         self.uses_edge_weight = conv in TAKES_EDGE_WEIGHT
+        self.conv_kind = conv
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor | None, edge_weight: torch.Tensor | None = None,
+                adj=None) -> torch.Tensor:
+        """``adj`` (a :class:`graphcl_core.fast.propagation.AdjView`) switches GraphConv/GCN to the fast
+        cached-adjacency propagation with the same parameters; ``edge_index``/``edge_weight`` are then unused."""
+        if adj is not None:
+            from ..fast.propagation import conv_forward
+
+            for conv, act in zip(self.convs, self.acts):
+                x = F.dropout(x, self.dropout, self.training)
+                x = act(conv_forward(self.conv_kind, conv, x, adj))
+            return x
         for conv, act in zip(self.convs, self.acts):
             x = F.dropout(x, self.dropout, self.training)
             x = conv(x, edge_index, edge_weight) if self.uses_edge_weight else conv(x, edge_index)

@@ -1,0 +1,89 @@
+"""One whole training step (two views, loss, backward, optimiser step) captured in a CUDA graph.
+
+After a few eager warm-up steps (real epochs, run on a side stream so lazy initialisation such as
+cuBLAS handles and the optimiser state happens outside the capture), the step is captured once and
+each later epoch is a single ``graph.replay()``: no Python per op, no kernel launches, no host
+sync. Randomness keeps working: the trainer's generator is registered with the graph (graph-safe
+Philox: every replay draws fresh numbers) and dropout uses the default CUDA generator, which
+PyTorch registers itself. Each replay also writes its loss into a device ring buffer, so the
+trainer reads ``k`` losses back with one copy.
+
+Anything that fails during capture is reported by ``capture_step`` raising; the trainer then logs
+the reason and keeps training eagerly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Callable
+
+import torch
+
+WARMUP_STEPS = 3
+
+
+@contextlib.contextmanager
+def tf32(enabled: bool):
+    """Allow TF32 matrix products inside the block (restored afterwards; no-op when not enabled)."""
+    if not enabled:
+        yield
+        return
+    old = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = old
+
+
+class GraphedStep:
+    """A captured training step. ``replay()`` runs one epoch and returns the ring slot of its loss."""
+
+    def __init__(self, graph, loss: torch.Tensor, ring: torch.Tensor, pos: torch.Tensor):
+        self.graph = graph
+        self.static_loss = loss
+        self.ring = ring
+        self._pos = pos  # device-side slot counter, advanced inside the graph
+        self._slot = 0  # host mirror of _pos (deterministic, no sync needed)
+
+    @property
+    def ring_size(self) -> int:
+        return int(self.ring.numel())
+
+    def replay(self) -> int:
+        self.graph.replay()
+        slot = self._slot
+        self._slot = (slot + 1) % self.ring.numel()
+        return slot
+
+    def read(self, slots: list[int]) -> list[float]:
+        """Losses of ``slots`` (one device→host copy)."""
+        if not slots:
+            return []
+        a = slots[0]
+        if slots == list(range(a, a + len(slots))):
+            vals = self.ring[a:a + len(slots)]
+        else:
+            vals = torch.cat([self.ring[s:s + 1] for s in slots])
+        return vals.cpu().tolist()
+
+
+def capture_step(step_body: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,
+                 generators: list[torch.Generator], ring_size: int, device: torch.device,
+                 allow_tf32: bool = False) -> GraphedStep:
+    """Capture ``step_body`` (forward + loss + backward + optimiser step, returning the loss).
+
+    The caller has already run the warm-up steps. Raises on any failure (the caller falls back).
+    """
+    graph = torch.cuda.CUDAGraph()
+    for gen in generators:
+        graph.register_generator_state(gen)  # AttributeError on PyTorch without custom-generator support
+    ring = torch.zeros(max(1, int(ring_size)), dtype=torch.float32, device=device)
+    pos = torch.zeros(1, dtype=torch.long, device=device)
+    optimizer.zero_grad(set_to_none=True)  # grads are then allocated by the captured backward
+    torch.cuda.synchronize(device)
+    with tf32(allow_tf32), torch.cuda.graph(graph, capture_error_mode="thread_local"):
+        loss = step_body()
+        ring.index_copy_(0, pos, loss.detach().reshape(1).to(torch.float32))
+        pos.add_(1).remainder_(ring.numel())
+    return GraphedStep(graph, loss, ring, pos)

@@ -1,0 +1,221 @@
+"""Fast paths: cached-adjacency propagation equals the PyG layers; the fast trainer equals the reference one."""
+
+import pytest
+import torch
+
+from graphcl_core.config import TrainConfig
+from graphcl_core.fast import fast_enabled, graphed_step
+from graphcl_core.fast.losses import infonce_fast
+from graphcl_core.fast.propagation import CachedAdjacency, conv_forward
+from graphcl_core.losses import infonce_loss
+from graphcl_core.models.convs import make_conv
+from graphcl_core.trainer import Trainer
+
+SMALL = dict(hidden=16, embedding_dim=8, epochs=4, eval_every=0, device="cpu")
+CUDA = torch.cuda.is_available()
+
+
+def _reference_weights(kind, ei, n, w):
+    """What the reference trainer hands the PyG layer (GraphConv: pre-normalised weights)."""
+    if kind == "graphconv":
+        deg = torch.zeros(n).index_add_(0, ei[0], w)
+        inv = deg.clamp(min=1e-12).rsqrt()
+        return w * inv[ei[0]] * inv[ei[1]]
+    return w
+
+
+def _shuffled_edges(tiny_graph):
+    ei = tiny_graph.data.edge_index
+    perm = torch.randperm(ei.size(1), generator=torch.Generator().manual_seed(1))
+    return ei[:, perm]  # the fast path must not rely on sorted edges
+
+
+@pytest.mark.parametrize("kind", ["graphconv", "gcn"])
+@pytest.mark.parametrize("kernel", ["gather", "csr"])
+@pytest.mark.parametrize("dropped", [False, True])
+@pytest.mark.parametrize("dims", [(8, 16), (16, 4)])  # propagate input first / transform first
+def test_fast_propagation_matches_pyg_forward_and_grad(tiny_graph, kind, kernel, dropped, dims):
+    torch.manual_seed(0)
+    ei = _shuffled_edges(tiny_graph)
+    n = tiny_graph.num_nodes
+    w = torch.ones(ei.size(1))
+    if dropped:
+        from graphcl_core.augment.views import drop_edge_mask, undirected_pair_ids
+
+        pid, npairs = undirected_pair_ids(ei, n)
+        w = w * drop_edge_mask(pid, npairs, 0.4, torch.Generator().manual_seed(2))
+        assert (w == 0).any()
+    conv = make_conv(kind, *dims)
+    with torch.no_grad():
+        for p in conv.parameters():
+            p.add_(torch.randn_like(p) * 0.1)  # non-zero biases too
+    x = torch.randn(n, dims[0], requires_grad=True)
+
+    ref = conv(x, ei, _reference_weights(kind, ei, n, w))
+    g = torch.randn_like(ref)
+    gx_ref, *gp_ref = torch.autograd.grad((ref * g).sum(), [x, *conv.parameters()])
+
+    adj = CachedAdjacency(ei, n, kind, kernel=kernel)
+    out = conv_forward(kind, conv, x, adj.view(w))
+    gx, *gp = torch.autograd.grad((out * g).sum(), [x, *conv.parameters()])
+
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(gx, gx_ref, rtol=1e-5, atol=1e-5)
+    for a, b in zip(gp, gp_ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_infonce_fast_matches_reference():
+    torch.manual_seed(0)
+    z1 = torch.randn(50, 8, requires_grad=True)
+    z2 = torch.randn(50, 8, requires_grad=True)
+    a = infonce_loss(z1, z2, 0.5)
+    b = infonce_fast(z1, z2, 0.5)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    ga = torch.autograd.grad(a, [z1, z2])
+    gb = torch.autograd.grad(b, [z1, z2])
+    for u, v in zip(ga, gb):
+        torch.testing.assert_close(u, v, rtol=1e-4, atol=1e-6)
+    # subsampled: same draw with the same generator
+    a = infonce_loss(z1, z2, 0.5, max_nodes=20, generator=torch.Generator().manual_seed(3))
+    b = infonce_fast(z1, z2, 0.5, max_nodes=20, generator=torch.Generator().manual_seed(3))
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def _losses(bundle, cfg, fast, steps=6):
+    t = Trainer(bundle, cfg, fast=fast)
+    for _ in range(steps):
+        t.step()
+    t.flush_losses()
+    return t, [r["loss"] for r in t.history]
+
+
+@pytest.mark.parametrize("cfg", [
+    dict(),
+    dict(encoder="gcn"),
+    dict(loss="infonce", encoder="gcn", tau=0.5),
+    dict(pairs="edges", layers=3, projection_head=True),
+    dict(loss="triplet", dropout=0.0),
+    dict(encoder="sage"),  # no fast propagation: PyG path, must be identical
+])
+def test_fast_trainer_matches_reference_on_cpu(tiny_graph, cfg, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_PROPAGATION", "gather")
+    c = TrainConfig(**{**SMALL, **cfg})
+    t_fast, fast = _losses(tiny_graph, c, True)
+    t_ref, ref = _losses(tiny_graph, c, False)
+    assert t_ref.fast_info["propagation"] == "pyg"
+    if c.encoder in ("graphconv", "gcn"):
+        assert t_fast.fast_info["propagation"] == "gather"
+    assert fast == pytest.approx(ref, rel=1e-4, abs=1e-5)
+    torch.testing.assert_close(t_fast.embeddings(), t_ref.embeddings(), rtol=1e-4, atol=1e-5)
+    assert list(t_fast.model.state_dict()) == list(t_ref.model.state_dict())
+    for k, v in t_fast.model.state_dict().items():
+        torch.testing.assert_close(v, t_ref.model.state_dict()[k], rtol=1e-4, atol=1e-5)
+
+
+def test_csr_kernel_trainer_matches_reference(tiny_graph, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_PROPAGATION", "csr")
+    c = TrainConfig(**SMALL)
+    t_fast, fast = _losses(tiny_graph, c, True)
+    assert t_fast.fast_info["propagation"] == "csr"
+    _, ref = _losses(tiny_graph, c, False)
+    assert fast == pytest.approx(ref, rel=1e-4, abs=1e-5)
+
+
+def test_gcn_with_self_loops_falls_back_to_pyg(tiny_graph):
+    ei = tiny_graph.data.edge_index
+    loops = torch.arange(3).repeat(2, 1)
+    tiny_graph.data.edge_index = torch.cat([ei, loops], 1)
+    t = Trainer(tiny_graph, TrainConfig(encoder="gcn", **SMALL))
+    assert t.fast_info["propagation"].startswith("pyg")
+    t.step()
+
+
+def test_fast_flag_and_environment(monkeypatch):
+    monkeypatch.setenv("GRAPHCL_FAST", "0")
+    assert not fast_enabled()
+    assert fast_enabled(True)
+    monkeypatch.setenv("GRAPHCL_FAST", "1")
+    assert fast_enabled() and not fast_enabled(False)
+
+
+def test_cuda_graph_is_off_on_cpu_with_a_reason(tiny_graph):
+    t = Trainer(tiny_graph, TrainConfig(**SMALL))
+    assert t.fast_info["cuda_graph"].startswith("off") and "CUDA" in t.fast_info["cuda_graph"]
+    t.run()
+    assert t._graphed is None and t.epoch == 4
+
+
+def test_capture_failure_falls_back_to_eager(tiny_graph, monkeypatch):
+    """Pretend capture is possible (CPU): warm-up steps, a failing capture, then eager — same losses."""
+    calls = []
+
+    def broken_capture(*a, **k):
+        calls.append(1)
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr("graphcl_core.trainer.capture_step", broken_capture)
+    c = TrainConfig(**{**SMALL, "epochs": 8})
+    t = Trainer(tiny_graph, c)
+    t._graph_state = "pending"
+    t.run()
+    assert calls == [1] and t.epoch == 8
+    assert t.fast_info["cuda_graph"].startswith("off: capture failed (RuntimeError")
+    _, ref = _losses(tiny_graph, c, True, steps=8)
+    assert [r["loss"] for r in t.history] == pytest.approx(ref, rel=1e-6)
+
+
+def test_ring_buffer_reads_contiguous_and_wrapped_slots():
+    ring = torch.arange(4, dtype=torch.float32)
+    gs = graphed_step.GraphedStep(None, None, ring, torch.zeros(1, dtype=torch.long))
+    assert gs.read([1, 2]) == [1.0, 2.0]
+    assert gs.read([3, 0]) == [3.0, 0.0]
+    assert gs.read([]) == []
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
+@pytest.mark.parametrize("cfg", [dict(), dict(loss="infonce", encoder="gcn", embedding_dim=16)])
+def test_cuda_graph_trains_and_reads_losses_in_batches(tiny_graph, cfg):
+    c = TrainConfig(**{**SMALL, "device": "cuda", "epochs": 40, "loss_sync_every": 3, "lr": 0.01, **cfg})
+    t = Trainer(tiny_graph, c)
+    t.run()
+    assert t.fast_info["cuda_graph"] == "on", t.fast_info
+    assert len(t.history) == 40
+    losses = [r["loss"] for r in t.history]
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert sum(losses[-5:]) < sum(losses[:5])
+    assert len({round(v, 6) for v in losses[10:]}) > 20  # randomness keeps changing between replays
+
+
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
+def test_eager_fast_step_has_no_host_sync(tiny_graph, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_CUDA_GRAPH", "0")
+    t = Trainer(tiny_graph, TrainConfig(**{**SMALL, "device": "cuda", "loss_sync_every": 100}))
+    t.step()  # lazy initialisation outside the check
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        for _ in range(3):
+            t.step()
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    t.flush_losses()
+    assert len(t.history) == 4
+
+
+@pytest.mark.parametrize("cfg", [dict(), dict(loss="infonce", encoder="gcn")])
+def test_batched_views_equal_two_passes_without_randomness(tiny_graph, cfg, monkeypatch):
+    """Both views in one pass over two disjoint copies of the graph = two passes (no random draws to differ)."""
+    c = TrainConfig(**{**SMALL, "dropout": 0.0, "drop_edge_p": 0.0, "mask_feature_p": 0.0, **cfg})
+    monkeypatch.setenv("GRAPHCL_BATCH_VIEWS", "1")
+    t_b, batched = _losses(tiny_graph, c, True)
+    assert t_b.fast_info["batched_views"]
+    _, ref = _losses(tiny_graph, c, False)
+    assert batched == pytest.approx(ref, rel=1e-4, abs=1e-5)
+
+
+def test_batched_views_train_with_randomness(tiny_graph, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_BATCH_VIEWS", "1")
+    t, losses = _losses(tiny_graph, TrainConfig(**{**SMALL, "lr": 0.01}), True, steps=30)
+    assert t._adj2 is not None and all(v == v for v in losses)
+    assert sum(losses[-5:]) < sum(losses[:5])
