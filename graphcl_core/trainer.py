@@ -112,6 +112,7 @@ class Trainer:
         # from its own thread, and they must not switch the model to eval mode or draw from the
         # training generator in the middle of a step.
         self._compute_lock = threading.RLock()
+        self._eval_thread: threading.Thread | None = None
         self._viz_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
         self._running = threading.Event()
         self._running.set()
@@ -438,6 +439,8 @@ class Trainer:
         self.flush_losses()
         metrics = evaluate(self.embeddings(), self.bundle, quick=quick, seed=self.cfg.seed)
         with self._lock:
+            if self.snapshots and self.snapshots[-1].epoch == self.epoch:
+                self.snapshots[-1].metrics.update(metrics)
             for row in reversed(self.history):
                 if row["epoch"] == self.epoch:
                     row.update(metrics)
@@ -447,8 +450,9 @@ class Trainer:
     def run(self, epochs: int | None = None, callback=None) -> None:
         """Train until ``cfg.epochs`` (or ``epochs`` more) or until ``stop()``.
 
-        Snapshots every ``snapshot_every`` epochs, evaluation every ``eval_every`` (when labels
-        exist), and ``callback(self)`` after each of those and at the end.
+        Snapshots every ``snapshot_every`` epochs, quick evaluation every ``eval_every`` (when labels
+        exist; in a helper thread) and ``callback(self)`` after each of those and at the end. The
+        full evaluation of the final embeddings is the caller's (``evaluate(quick=False)``).
         """
         cfg = self.cfg
         target = cfg.epochs if epochs is None else self.epoch + epochs
@@ -465,14 +469,48 @@ class Trainer:
                     continue
             self.step()
             boundary = self.epoch % cfg.snapshot_every == 0 or self.epoch == target or self.paused
-            evaluated = {}
-            if self.bundle.has_labels and cfg.eval_every and (self.epoch % cfg.eval_every == 0 or self.epoch == target):
-                evaluated = self.evaluate(quick=self.epoch != target)
-            if boundary or evaluated:
-                self.take_snapshot(evaluated)
+            eval_due = bool(self.bundle.has_labels and cfg.eval_every and self.epoch % cfg.eval_every == 0)
+            if boundary or eval_due:
+                snap = self.take_snapshot()
+                if eval_due:
+                    self._evaluate_async(snap)
                 if callback is not None:
                     callback(self)
         self.flush_losses()
+        self.wait_for_evaluation()
+
+    def _evaluate_async(self, snap: Snapshot) -> None:
+        """Quick metrics of a snapshot in a helper thread, so training goes on meanwhile.
+
+        Skipped when the previous evaluation is still running (the GPU outpaces scikit-learn); the
+        metrics land in the history row and the snapshot of that epoch when ready.
+        """
+        if self._eval_thread is not None and self._eval_thread.is_alive():
+            return
+        from .evaluation import evaluate
+
+        emb, epoch = snap.embeddings, snap.epoch
+
+        def work() -> None:
+            try:
+                metrics = evaluate(emb.astype(np.float32), self.bundle, quick=True, seed=self.cfg.seed)
+            except Exception as e:  # noqa: BLE001 - a metric failing must not stop training
+                log.warning("evaluation at epoch %d failed: %s", epoch, e)
+                return
+            with self._lock:
+                snap.metrics.update(metrics)
+                for row in reversed(self.history):
+                    if row["epoch"] == epoch:
+                        row.update(metrics)
+                        break
+
+        self._eval_thread = threading.Thread(target=work, name="graphcl-eval", daemon=True)
+        self._eval_thread.start()
+
+    def wait_for_evaluation(self, timeout: float | None = 60.0) -> None:
+        """Let a running background evaluation finish (so saved metrics are complete)."""
+        if self._eval_thread is not None:
+            self._eval_thread.join(timeout)
 
     def pause(self) -> None:
         self._running.clear()
