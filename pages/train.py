@@ -22,28 +22,25 @@ def _config_or_error():
         return None
 
 
-def on_start() -> None:
+def _launch(action) -> None:
+    """Start a fresh job (``training.start``) or one paused epoch of it (``training.step``)."""
     cfg = _config_or_error()
     if cfg is None or bundle is None:
         return
     try:
         if slot.job is not None and slot.job.done:
             training.reset(slot)
-        training.start(slot, bundle, cfg)
+        action(slot, bundle, cfg)
     except GraphCLError as e:
         ss["train.error"] = str(e)
+
+
+def on_start() -> None:
+    _launch(training.start)
 
 
 def on_step() -> None:
-    cfg = _config_or_error()
-    if cfg is None or bundle is None:
-        return
-    try:
-        if slot.job is not None and slot.job.done:
-            training.reset(slot)
-        training.step(slot, bundle, cfg)
-    except GraphCLError as e:
-        ss["train.error"] = str(e)
+    _launch(training.step)
 
 
 st.title("Train")
