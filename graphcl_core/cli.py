@@ -109,11 +109,14 @@ def _cmd_train(args) -> int:
                    "seconds": round(seconds, 3), "ms_per_epoch": round(1000 * trainer.train_seconds / max(1, trainer.epoch), 3),
                    "device": str(trainer.device)}
     if bundle.has_labels:
-        from .evaluation import linear_probe
+        from .evaluation import linear_probe, probe_train_fraction
 
-        probe = linear_probe(trainer.embeddings(), bundle.data.y, seed=cfg.seed)
+        y = bundle.data.y
+        frac = probe_train_fraction(int((y >= 0).sum()), bundle.num_classes)
+        probe = linear_probe(trainer.embeddings(), y, train_frac=frac, seed=cfg.seed)
         final["linear_probe_acc"] = round(probe["mean"], 4)
         final["linear_probe_std"] = round(probe["std"], 4)
+        final["linear_probe_train_frac"] = frac
     if writer:
         on_boundary(trainer)
         writer.save_weights(trainer.model)
