@@ -232,3 +232,14 @@ def test_downloads_formats():
     import io
 
     assert np.load(io.BytesIO(downloads.embeddings_npy(emb))).shape == emb.shape
+
+
+def test_recipe_picker_applies_a_preset_to_the_widgets():
+    at = _app()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train.recipe").set_value("infonce-gcn").run()
+    at.button(key="train.apply_recipe").click().run()
+    _no_exceptions(at)
+    assert at.session_state["cfg.loss"] == "infonce" and at.session_state["cfg.encoder"] == "gcn"
+    assert at.session_state["cfg.embedding_dim"] == 256
+    assert "GCN" in _texts(at.caption)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from graphcl_core.augment.pairs import PAIR_EXPLANATIONS
+from graphcl_core.presets import PRESET_HELP, PRESETS
 
 from . import state
 from .state import DEVICE_LABELS, ENCODER_LABELS, LOSS_LABELS, PAIR_LABELS, Field
@@ -32,9 +33,27 @@ def main_settings() -> None:
         field_widget(f, caption=True)
 
 
+def apply_recipe(name: str) -> None:
+    """Default settings, then the recipe's own values (widgets only; a running job keeps its copy)."""
+    state.reset_settings()
+    for field, value in PRESETS[name].items():
+        if field in state.FIELDS:
+            st.session_state[state.key(field)] = value
+
+
+def recipe_picker() -> None:
+    ss = st.session_state
+    name = st.selectbox("Start from a recipe", list(PRESETS), key="train.recipe",
+                        help="Settings that worked well in our benchmarks; applying one replaces the current settings.")
+    st.caption(PRESET_HELP.get(name, ""))
+    st.button("Apply recipe", on_click=apply_recipe, args=(ss.get("train.recipe", "default"),),
+              key="train.apply_recipe", icon=":material/tune:")
+
+
 def advanced_settings() -> None:
     ss = st.session_state
     F = state.FIELDS
+    recipe_picker()
     field_widget(F["loss"])
     st.caption(state.LOSS_EXPLANATIONS.get(ss[state.key("loss")], ""))
     field_widget(F["pairs"])
