@@ -243,3 +243,23 @@ def test_recipe_picker_applies_a_preset_to_the_widgets():
     assert at.session_state["cfg.loss"] == "infonce" and at.session_state["cfg.encoder"] == "gcn"
     assert at.session_state["cfg.embedding_dim"] == 256
     assert "GCN" in _texts(at.caption)
+
+
+def test_token_of_an_open_connection_is_not_shared(monkeypatch):
+    from streamlit import runtime
+
+    from ui import registry
+
+    sid = registry.new_token()
+    registry.get_slot(sid).owner = "session-A"
+
+    class FakeRuntime:
+        def is_active_session(self, session_id):
+            return session_id == "session-A"
+
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(runtime, "get_instance", lambda: FakeRuntime())
+    assert registry.owned_by_other_open_session(sid, "session-B")  # a second tab: A still open
+    assert not registry.owned_by_other_open_session(sid, "session-A")
+    registry.get_slot(sid).owner = "session-gone"  # a reload: the old connection has closed
+    assert not registry.owned_by_other_open_session(sid, "session-B")

@@ -36,6 +36,9 @@ class Slot:
     job: TrainingJob | None = None
     bundle: GraphBundle | None = None
     graph_key: str | None = None
+    # The Streamlit session (browser connection) that uses this slot now: a copied link or a duplicated
+    # tab arriving while that connection is still open gets a slot of its own instead.
+    owner: str | None = None
     last_seen: float = field(default_factory=time.time)
     # Live-view state (projector, last frames, cached layouts): recomputable, never user input.
     cache: dict[str, Any] = field(default_factory=dict)
@@ -70,6 +73,25 @@ def get_slot(sid: str) -> Slot:
             slot = _REGISTRY[sid] = Slot(sid)
         slot.last_seen = time.time()
         return slot
+
+
+def owned_by_other_open_session(sid: str, session_id: str | None) -> bool:
+    """True when ``sid``'s slot belongs to another browser connection that is still open.
+
+    A reload closes the old connection first, so it reattaches; a second tab opened from the same
+    URL (or a link shared with the token in it) finds the first one still open and starts fresh.
+    """
+    with _LOCK:
+        slot = _REGISTRY.get(sid)
+        owner = slot.owner if slot is not None else None
+    if owner is None or session_id is None or owner == session_id:
+        return False
+    try:
+        from streamlit import runtime
+
+        return runtime.exists() and runtime.get_instance().is_active_session(owner)
+    except Exception:  # noqa: BLE001 - without a runtime (tests, bare mode) nobody else can be connected
+        return False
 
 
 def has_slot(sid: str) -> bool:

@@ -120,11 +120,17 @@ def init_session() -> registry.Slot:
     ss = st.session_state
     if "sid" not in ss:
         sid = st.query_params.get("sid")
-        if not registry.valid_token(sid):
+        me = _session_id()
+        taken = registry.valid_token(sid) and registry.owned_by_other_open_session(sid, me)
+        if not registry.valid_token(sid) or taken:
             sid = registry.new_token()
         ss["sid"] = sid
         slot = registry.get_slot(sid)
+        slot.owner = me
         ss["url_warnings"] = _restore_from_url(slot)
+        if taken:
+            ss["url_warnings"].append("This link's run is open in another tab, so this tab has a run of its own "
+                                      "(with the same settings).")
     slot = registry.get_slot(ss["sid"])
     for f in FIELDS.values():
         k = key(f.name)
@@ -135,6 +141,17 @@ def init_session() -> registry.Slot:
     if GRAPH_KEY not in ss:
         ss[GRAPH_KEY] = slot.graph_key or DEFAULT_GRAPH
     return slot
+
+
+def _session_id() -> str | None:
+    """Streamlit's id of this browser connection (``None`` outside a running app)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        return ctx.session_id if ctx is not None else None
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _restore_from_url(slot: registry.Slot) -> list[str]:

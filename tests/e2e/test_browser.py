@@ -171,6 +171,14 @@ def test_demo_flow(page, server):
     pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
     n_after, _ = _loss_and_projection(pg)
     assert n_after is not None and n_after >= seen_loss[-1], "the reloaded page lost the run"
+    # A second tab opened from the same URL (token included) while the first is open gets its own run.
+    first_sid = re.search(r"sid=([^&]+)", pg.url).group(1)
+    other = pg.context.new_page()
+    other.goto(pg.url)
+    other.get_by_role("heading", name="Train").wait_for()
+    other.get_by_text("Press Start", exact=False).first.wait_for(timeout=30_000)
+    other.wait_for_function("sid => !location.href.includes('sid=' + sid)", arg=first_sid, timeout=30_000)
+    other.close()
     # Stop it (a slow machine need not wait for all epochs); the stopped run stays saved.
     stop = pg.get_by_role("button", name="Stop")
     if stop.is_enabled():
