@@ -199,7 +199,8 @@ def loss_figure(series: list[tuple[str, list[dict]]], *, height: int = 330, uire
                                      line=dict(color=PALETTE[2], width=1.5, dash="dot"), marker=dict(size=5),
                                      hovertemplate="epoch %{x}<br>probe accuracy %{y:.1%}<extra></extra>"))
             fig.update_layout(yaxis2=dict(title="probe accuracy", overlaying="y", side="right", range=[0, 1.02],
-                                          tickformat=".0%", showgrid=False))
+                                          tickformat=".0%", showgrid=False, tickmode="array",
+                                          tickvals=[0, 0.25, 0.5, 0.75, 1.0]))
     fig.update_xaxes(title="epoch", rangemode="tozero")
     fig.update_layout(yaxis=dict(title="loss" + (" (smoothed)" if not single else "")),
                       legend=dict(orientation="h", y=-0.25, yanchor="top", x=0, xanchor="left"))
