@@ -158,7 +158,7 @@ class Trainer:
         else:
             self.fast_info["cuda_graph"] = f"off: {blocker}"
             log.info("CUDA graph off: %s", blocker)
-        batch = os.environ.get("GRAPHCL_BATCH_VIEWS", "auto").strip().lower()
+        batch = os.environ.get("GRAPHCL_BATCH_VIEWS", "0").strip().lower()
         two_views = cfg.pairs == "views" or cfg.loss == "infonce"
         if self._adj is not None and two_views and (batch in ("1", "on") or
                                                      (batch == "auto" and self._graph_state == "pending")):
