@@ -82,6 +82,7 @@ def _cmd_train(args) -> int:
     from .loaders import load_graph
     from .runs import RunStore
     from .trainer import Trainer
+    from .worker import SAVE_EVERY_S
 
     cfg = _config(args)
     bundle = load_graph(args.graph, node_table=args.nodes, label_column=args.label_column)
@@ -89,15 +90,17 @@ def _cmd_train(args) -> int:
     writer = RunStore(args.out).create(bundle, cfg, str(trainer.device)) if args.out else None
     bar = tqdm(total=cfg.epochs, desc=f"{bundle.name} on {trainer.device}", unit="epoch", file=sys.stderr,
                disable=None)
-    last = [0]
+    last = {"epoch": 0, "saved": 0.0}
 
-    def on_boundary(t: Trainer) -> None:
-        bar.update(t.epoch - last[0])
-        last[0] = t.epoch
+    def on_boundary(t: Trainer, force: bool = False) -> None:
+        bar.update(t.epoch - last["epoch"])
+        last["epoch"] = t.epoch
         if t.history:
             bar.set_postfix(loss=f"{t.history[-1]['loss']:.4f}")
-        if writer:
+        # metrics.csv is rewritten whole: at most every SAVE_EVERY_S, as the app's worker does
+        if writer and (force or time.monotonic() - last["saved"] >= SAVE_EVERY_S):
             writer.save_progress(t.progress()["history"], t.snapshot_list(), t.epoch, t.train_seconds)
+            last["saved"] = time.monotonic()
 
     t0 = time.perf_counter()
     try:
@@ -118,7 +121,7 @@ def _cmd_train(args) -> int:
         final["linear_probe_std"] = round(probe["std"], 4)
         final["linear_probe_train_frac"] = frac
     if writer:
-        on_boundary(trainer)
+        on_boundary(trainer, force=True)
         writer.save_weights(trainer.model)
         writer.finish("finished", metrics={k: v for k, v in final.items() if k.startswith("linear")})
         final["run_id"] = writer.run_id

@@ -13,7 +13,6 @@ plain Python floats / numpy arrays so results go straight into JSON/CSV.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np

@@ -100,7 +100,6 @@ class Trainer:
             raise _oom_error(bundle) from e
         self.optimizer = _make_optimizer(cfg, self.model, for_cuda_graph=self._graph_state == "pending",
                                          fused=self.fast and dev.type == "cuda" and _env_on("GRAPHCL_FUSED_ADAM", "0"))
-        self.num_nodes = n
         self.epoch = 0
         self.history: list[dict] = []
         self.snapshots: list[Snapshot] = []

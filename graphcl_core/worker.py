@@ -24,7 +24,7 @@ from .trainer import Trainer
 _GPU_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("GRAPHCL_GPU_SLOTS", "2"))))
 
 # How often (seconds) progress is written to disk at most, besides snapshot boundaries.
-_SAVE_EVERY_S = 2.0
+SAVE_EVERY_S = 2.0
 
 
 class TrainingJob:
@@ -148,7 +148,7 @@ class TrainingJob:
         if self.state in ("running", "paused"):
             self.state = "paused" if trainer.paused else "running"
         now = time.time()
-        if now - self._last_save >= _SAVE_EVERY_S or trainer.paused:
+        if now - self._last_save >= SAVE_EVERY_S or trainer.paused:
             self._save()
             self._last_save = now
 

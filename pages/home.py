@@ -66,7 +66,7 @@ with right:
     else:
         nodes = sources.nodes_from_bundle(karate)
         d = graphs.drawing(slot, "karate", karate)
-        colour = figures.colour_by_label(nodes) if nodes.has_labels else figures.colour_by_degree(nodes)
+        colour = figures.default_colouring(nodes)
         fig = figures.graph_figure(d.nodes, d.pos, d.edges, nodes, colour, height=460,
                                    title="The karate club, coloured by faction")
         st.plotly_chart(fig, key="home.karate", config={"displayModeBar": False})

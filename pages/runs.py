@@ -86,7 +86,7 @@ if chosen:
             with st.spinner("Projecting…"):
                 frame = explore.frames(slot, src, view, [last])[last]
             nodes = src.nodes
-            colour = figures.colour_by_label(nodes) if nodes.has_labels else figures.colour_by_degree(nodes)
+            colour = figures.default_colouring(nodes)
             fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=380,
                                             uirevision=f"runs-{rid}", animate=False,
                                             title=f"{r.meta.get('graph')} · epoch {last}")
@@ -133,7 +133,7 @@ if epochs:
         view = "UMAP 2-D" if projection.is_warm() else "PCA 2-D"
         frame = explore.frames(slot, src, view, [last])[last]
         nodes = src.nodes
-        colour = figures.colour_by_label(nodes) if nodes.has_labels else figures.colour_by_degree(nodes)
+        colour = figures.default_colouring(nodes)
         fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, animate=False)
         return figures.figure_html(fig, f"{frame.method.upper()} of {rid} at epoch {last}")
 

@@ -39,6 +39,11 @@ def colour_by_label(nodes: NodeInfo) -> Colouring:
     return Colouring("Label", nodes.label_ids, list(nodes.label_names))
 
 
+def default_colouring(nodes: NodeInfo) -> Colouring:
+    """By label where the graph has labels, else by degree."""
+    return colour_by_label(nodes) if nodes.has_labels else colour_by_degree(nodes)
+
+
 def colour_by_degree(nodes: NodeInfo) -> Colouring:
     return Colouring("Degree", nodes.degrees.astype(np.float64))
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
-import streamlit as st
 
 from graphcl_core.errors import GraphCLError
 from graphcl_core.graph import GraphBundle

@@ -7,6 +7,7 @@ attaches labels/features, and writes the notes that tell the user what was chang
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,12 @@ class NodeIndex:
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+def is_valid_weight(value) -> bool:
+    """A weight read from a structured file (GML, JSON): a finite number, zero or more (not a bool)."""
+    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+            and value >= 0)
 
 
 def _plural(n: int, one: str, many: str) -> str:

@@ -8,7 +8,7 @@ import networkx as nx
 import numpy as np
 
 from ..errors import GraphLoadError
-from .build import RawGraph
+from .build import RawGraph, is_valid_weight
 from .limits import SizeLimits
 from .text import decode_text
 
@@ -49,7 +49,7 @@ def parse_gml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
         dst.append(pos[b])
         wt = d.get("weight", d.get("value"))
         if wt is not None:
-            if isinstance(wt, bool) or not isinstance(wt, (int, float)) or not np.isfinite(wt) or wt < 0:
+            if not is_valid_weight(wt):
                 raise GraphLoadError(f"In {filename}, the weight of edge {a}–{b} is {wt!r}; weights must be "
                                      "numbers, zero or more.")
             weighted = True

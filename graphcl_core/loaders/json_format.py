@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
 from ..errors import GraphLoadError
-from .build import NodeIndex, RawGraph
+from .build import NodeIndex, RawGraph, is_valid_weight
 from .limits import SizeLimits
 from .text import decode_text
 
@@ -72,7 +71,7 @@ def parse_node_link(content: bytes, filename: str, limits: SizeLimits) -> RawGra
         dst.append(ends[1])
         wt = ln.get("weight")
         if wt is not None:
-            if isinstance(wt, bool) or not isinstance(wt, (int, float)) or not math.isfinite(wt) or wt < 0:
+            if not is_valid_weight(wt):
                 raise GraphLoadError(f"In {filename}, link number {i + 1} has weight {json.dumps(wt)[:30]}; "
                                      "weights must be numbers, zero or more.")
             weighted = True

@@ -64,6 +64,33 @@ def _converter(kind: str | None):
     return str
 
 
+def _first_graph(root, filename: str):
+    graphs = _children(root, "graph")
+    if not graphs:
+        raise GraphLoadError(f"{filename} contains no <graph> element.")
+    return graphs[0]
+
+
+def _add_node(index: NodeIndex, node, filename: str) -> None:
+    """Register a <node> by its id; a missing or repeated id is the file's error."""
+    nid = node.get("id")
+    if nid is None:
+        raise GraphLoadError(f"A <node> in {filename} has no id.")
+    if nid in index.index:
+        raise GraphLoadError(f"Node id '{nid}' appears twice in {filename}.")
+    index.add(nid)
+
+
+def _add_edge(index: NodeIndex, e, filename: str, src: list, dst: list) -> tuple[str, str]:
+    """Append an <edge>'s end points (adding unseen nodes); returns its source and target ids."""
+    a, b = e.get("source"), e.get("target")
+    if a is None or b is None:
+        raise GraphLoadError(f"An <edge> in {filename} lacks a source or target.")
+    src.append(index.add(a))
+    dst.append(index.add(b))
+    return a, b
+
+
 def parse_graphml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
     _precheck(content, limits, b"node", b"edge")
     root = _parse(content, filename)
@@ -80,19 +107,11 @@ def parse_graphml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph
                 defaults[kid] = d[0].text
         if target in ("edge", "all") and name.lower() == "weight":
             edge_weight_key = kid
-    graphs = _children(root, "graph")
-    if not graphs:
-        raise GraphLoadError(f"{filename} contains no <graph> element.")
-    g = graphs[0]
+    g = _first_graph(root, filename)
     directed = (g.get("edgedefault") or "directed").lower() == "directed"
     index, values = NodeIndex(), []
     for node in _children(g, "node"):
-        nid = node.get("id")
-        if nid is None:
-            raise GraphLoadError(f"A <node> in {filename} has no id.")
-        if nid in index.index:
-            raise GraphLoadError(f"Node id '{nid}' appears twice in {filename}.")
-        index.add(nid)
+        _add_node(index, node, filename)
         vals = {}
         for kid, raw in defaults.items():
             vals[keys[kid]] = raw
@@ -103,11 +122,7 @@ def parse_graphml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph
     src, dst, w = [], [], []
     any_directed = directed
     for e in _children(g, "edge"):
-        a, b = e.get("source"), e.get("target")
-        if a is None or b is None:
-            raise GraphLoadError(f"An <edge> in {filename} lacks a source or target.")
-        src.append(index.add(a))
-        dst.append(index.add(b))
+        a, b = _add_edge(index, e, filename, src, dst)
         if e.get("directed") is not None:
             any_directed = any_directed or e.get("directed").lower() == "true"
         wt = next((d.text for d in _children(e, "data") if d.get("key") == edge_weight_key), None)
@@ -147,10 +162,7 @@ def parse_gexf(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
     root = _parse(content, filename)
     if _tag(root) != "gexf":
         raise GraphLoadError(f"{filename} is XML but not GEXF (its top element is <{_tag(root)}>).")
-    graphs = _children(root, "graph")
-    if not graphs:
-        raise GraphLoadError(f"{filename} contains no <graph> element.")
-    g = graphs[0]
+    g = _first_graph(root, filename)
     directed = (g.get("defaultedgetype") or "undirected").lower() == "directed"
     titles, types = {}, {}
     for block in _children(g, "attributes"):
@@ -162,12 +174,7 @@ def parse_gexf(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
     index, values, labels = NodeIndex(), [], []
     for container in _children(g, "nodes"):
         for node in _children(container, "node"):
-            nid = node.get("id")
-            if nid is None:
-                raise GraphLoadError(f"A <node> in {filename} has no id.")
-            if nid in index.index:
-                raise GraphLoadError(f"Node id '{nid}' appears twice in {filename}.")
-            index.add(nid)
+            _add_node(index, node, filename)
             labels.append(node.get("label"))
             vals = {}
             for av_block in _children(node, "attvalues"):
@@ -183,11 +190,7 @@ def parse_gexf(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
     any_directed = directed
     for container in _children(g, "edges"):
         for e in _children(container, "edge"):
-            a, b = e.get("source"), e.get("target")
-            if a is None or b is None:
-                raise GraphLoadError(f"An <edge> in {filename} lacks a source or target.")
-            src.append(index.add(a))
-            dst.append(index.add(b))
+            a, b = _add_edge(index, e, filename, src, dst)
             any_directed = any_directed or (e.get("type") or "").lower() == "directed"
             w.append(_weight(e.get("weight"), filename, f"edge {a}–{b}"))
     n = len(index)
