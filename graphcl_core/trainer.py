@@ -29,6 +29,7 @@ from .fast import fast_enabled
 from .fast.graphed_step import WARMUP_STEPS, capture_step, tf32
 from .fast.losses import infonce_fast
 from .fast.propagation import FAST_CONVS, CachedAdjacency
+from .fast.sparse_features import SparseFeatures, sparse_features_wanted
 from .errors import ConfigError, TrainingError
 from .features import prepare_features
 from .graph import GraphBundle
@@ -128,6 +129,8 @@ class Trainer:
         self.fast_info: dict = {"fast": self.fast}
         self._adj: CachedAdjacency | None = None
         self._adj2: CachedAdjacency | None = None  # two disjoint copies: both views in one pass
+        self._sparse_x: SparseFeatures | None = None  # bag-of-words features kept as CSR
+        self._sparse_x2: SparseFeatures | None = None  # the same, stacked twice for batched views
         self._clean_view = None
         self._graphed = None
         self._graph_state = "off"  # off | pending (warming up) | on
@@ -157,7 +160,7 @@ class Trainer:
         else:
             self.fast_info["cuda_graph"] = f"off: {blocker}"
             log.info("CUDA graph off: %s", blocker)
-        batch = os.environ.get("GRAPHCL_BATCH_VIEWS", "0").strip().lower()
+        batch = os.environ.get("GRAPHCL_BATCH_VIEWS", "auto").strip().lower()
         two_views = cfg.pairs == "views" or cfg.loss == "infonce"
         if self._adj is not None and two_views and (batch in ("1", "on") or
                                                      (batch == "auto" and self._graph_state == "pending")):
@@ -165,6 +168,14 @@ class Trainer:
             self._adj2 = CachedAdjacency(torch.cat([self.edge_index, self.edge_index + n], 1), 2 * n, cfg.encoder,
                                          kernel=self._adj.kernel)
         self.fast_info["batched_views"] = self._adj2 is not None
+        sparse = (False, "off: no fast propagation")
+        if self._adj is not None:
+            sparse = sparse_features_wanted(self.x, cfg.hidden if cfg.layers > 1 else cfg.embedding_dim, dev)
+        if sparse[0]:
+            self._sparse_x = SparseFeatures(self.x)
+            if self._adj2 is not None:
+                self._sparse_x2 = SparseFeatures(self.x, blocks=2)
+        self.fast_info["sparse_features"] = sparse[1]
 
     def _graph_blocker(self) -> str | None:
         """Why the step cannot be captured in a CUDA graph, or None."""
@@ -266,6 +277,10 @@ class Trainer:
         cfg = self.cfg
         if self._adj is not None:
             view = self._adj_view(cfg.drop_edge_p)  # same draw order as below: edges, then features
+            if self._sparse_x is not None:
+                x = self._sparse_x.view(_feature_keep(self.x.size(1), cfg.mask_feature_p, self.gen, self.device),
+                                        cfg.dropout, self.model.training)
+                return self.model(x, None, None, adj=view)
             return self.model(mask_features(self.x, cfg.mask_feature_p, self.gen), None, None, adj=view)
         ei, w = self._graph_view(cfg.drop_edge_p)
         return self.model(mask_features(self.x, cfg.mask_feature_p, self.gen), ei, w)
@@ -279,11 +294,19 @@ class Trainer:
         launch-bound (CUDA-graph path), not where CPU results must match the reference draw by draw.
         """
         cfg, n = self.cfg, self.num_nodes
-        w, xs = [], []
+        w, xs, keeps = [], [], []
         for _ in range(2):
             w.append(self._drop_weights(cfg.drop_edge_p))
-            xs.append(mask_features(self.x, cfg.mask_feature_p, self.gen))
-        z = self.model(torch.cat(xs), None, None, adj=self._adj2.view(torch.cat(w)))
+            if self._sparse_x2 is not None:
+                keeps.append(_feature_keep(self.x.size(1), cfg.mask_feature_p, self.gen, self.device))
+            else:
+                xs.append(mask_features(self.x, cfg.mask_feature_p, self.gen))
+        if self._sparse_x2 is not None:
+            x = self._sparse_x2.view(torch.stack(keeps) if keeps[0] is not None else None, cfg.dropout,
+                                     self.model.training)
+        else:
+            x = torch.cat(xs)
+        z = self.model(x, None, None, adj=self._adj2.view(torch.cat(w)))
         return z[:n], z[n:]
 
     def _embeddings_for_loss(self):
@@ -293,7 +316,8 @@ class Trainer:
                 return self._two_views_batched()
             return self._view(), self._view()
         if self._adj is not None:
-            z = self.model(self.x, None, None, adj=self._adj_view(0.0))
+            x = self._sparse_x.view(None, self.cfg.dropout, self.model.training) if self._sparse_x is not None else self.x
+            z = self.model(x, None, None, adj=self._adj_view(0.0))
             return z, z
         ei, w = self._graph_view(0.0)
         z = self.model(self.x, ei, w)
@@ -382,8 +406,9 @@ class Trainer:
     def _embeddings_locked(self) -> torch.Tensor:
         self.model.eval()
         if self._adj is not None:
+            x = self._sparse_x.view() if self._sparse_x is not None else self.x
             with tf32(self._tf32):
-                return self.model.embed(self.x, None, None, adj=self._adj_view(0.0))
+                return self.model.embed(x, None, None, adj=self._adj_view(0.0))
         ei, w = self._graph_view(0.0)
         return self.model.embed(self.x, ei, w)
 
@@ -546,6 +571,13 @@ def _env_on(name: str, default: str = "1") -> bool:
     GRAPHCL_FUSED_ADAM (default off: on the H100 with PyTorch 2.11, fused Adam turned the GCN + InfoNCE run
     into NaN after one step while foreach Adam, the default, matched the reference; see bench/diagnose.py)."""
     return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off")
+
+
+def _feature_keep(d: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor | None:
+    """The column mask ``mask_features`` would draw (same draw), or None when nothing is masked."""
+    if p <= 0:
+        return None
+    return torch.rand(d, device=device, generator=gen) >= p
 
 
 def _make_optimizer(cfg: TrainConfig, model: torch.nn.Module, for_cuda_graph: bool = False,

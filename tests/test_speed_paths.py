@@ -7,6 +7,8 @@ from graphcl_core.config import TrainConfig
 from graphcl_core.fast import fast_enabled, graphed_step
 from graphcl_core.fast.losses import infonce_fast
 from graphcl_core.fast.propagation import CachedAdjacency, conv_forward
+from graphcl_core.fast.sparse_features import SparseFeatures, sparse_features_wanted
+from graphcl_core.graph import GraphBundle
 from graphcl_core.losses import infonce_loss
 from graphcl_core.models.convs import make_conv
 from graphcl_core.trainer import Trainer
@@ -219,3 +221,64 @@ def test_batched_views_train_with_randomness(tiny_graph, monkeypatch):
     t, losses = _losses(tiny_graph, TrainConfig(**{**SMALL, "lr": 0.01}), True, steps=30)
     assert t._adj2 is not None and all(v == v for v in losses)
     assert sum(losses[-5:]) < sum(losses[:5])
+
+
+def _bag_of_words_graph(tiny_graph, d=120, density=0.04):
+    """The tiny graph with wide 0/1 features, like Cora's bag of words."""
+    g = torch.Generator().manual_seed(3)
+    n = tiny_graph.num_nodes
+    x = (torch.rand(n, d, generator=g) < density).float()
+    data = tiny_graph.data.clone()
+    data.x = x
+    return GraphBundle(data, "bow", tiny_graph.node_names, "test")
+
+
+def test_sparse_linear_matches_dense_forward_and_grad():
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(20, 50, generator=g) < 0.1).float() * torch.rand(20, 50, generator=g)
+    keep = torch.rand(50, generator=g) >= 0.3
+    w1 = torch.randn(8, 50, generator=g, requires_grad=True)
+    w2 = w1.detach().clone().requires_grad_(True)
+    out = SparseFeatures(x).view(keep).linear(w1)
+    ref = torch.nn.functional.linear(x * keep.float(), w2)
+    torch.testing.assert_close(out, ref)
+    out.square().sum().backward()
+    ref.square().sum().backward()
+    torch.testing.assert_close(w1.grad, w2.grad)
+    stacked = SparseFeatures(x, blocks=2).view(torch.stack([keep, ~keep]))
+    torch.testing.assert_close(stacked.to_dense(), torch.cat([x * keep.float(), x * (~keep).float()]))
+
+
+@pytest.mark.parametrize("cfg", [dict(), dict(encoder="gcn"), dict(pairs="edges")])
+def test_sparse_features_train_like_dense_features(tiny_graph, cfg, monkeypatch):
+    """Without dropout (whose draws differ by design) sparse and dense features give the same run."""
+    bow = _bag_of_words_graph(tiny_graph)
+    c = TrainConfig(**{**SMALL, "dropout": 0.0, **cfg})
+    monkeypatch.setenv("GRAPHCL_SPARSE_FEATURES", "1")
+    t_s, sparse = _losses(bow, c, True)
+    assert t_s.fast_info["sparse_features"] == "on"
+    monkeypatch.setenv("GRAPHCL_SPARSE_FEATURES", "0")
+    t_d, dense = _losses(bow, c, True)
+    assert dense == pytest.approx(sparse, rel=1e-4, abs=1e-5)
+    torch.testing.assert_close(t_s.embeddings(), t_d.embeddings(), rtol=1e-4, atol=1e-5)
+
+
+def test_sparse_features_with_batched_views_and_dropout_train(tiny_graph, monkeypatch):
+    bow = _bag_of_words_graph(tiny_graph)
+    monkeypatch.setenv("GRAPHCL_SPARSE_FEATURES", "1")
+    monkeypatch.setenv("GRAPHCL_BATCH_VIEWS", "1")
+    t, losses = _losses(bow, TrainConfig(**{**SMALL, "lr": 0.01}), True, steps=30)
+    assert t._sparse_x2 is not None and all(v == v for v in losses)
+    assert sum(losses[-5:]) < sum(losses[:5])
+
+
+def test_sparse_features_are_chosen_automatically_only_where_they_pay(tiny_graph, monkeypatch):
+    monkeypatch.delenv("GRAPHCL_SPARSE_FEATURES", raising=False)
+    cpu = torch.device("cpu")
+    bow = _bag_of_words_graph(tiny_graph).data.x
+    assert sparse_features_wanted(bow, 16, cpu)[0]
+    dense = torch.rand(10, 120)
+    assert sparse_features_wanted(dense, 16, cpu) == (False, "off: features 100% nonzero")
+    assert not sparse_features_wanted(bow, 256, cpu)[0]  # first layer not wider than its output
+    monkeypatch.setenv("GRAPHCL_SPARSE_FEATURES", "0")
+    assert not sparse_features_wanted(bow, 16, cpu)[0]

@@ -170,7 +170,7 @@ def graphconv_forward(conv, x: torch.Tensor, view: AdjView) -> torch.Tensor:
     if in_dim <= out_dim:
         # propagate the (narrower) input; no gradient flows into x on the first layer
         return F.linear(view.propagate(x), w_rel, b) + F.linear(x, w_root)
-    hw = F.linear(x, torch.cat([w_rel, w_root], 0))  # one GEMM for both weights
+    hw = _linear(x, torch.cat([w_rel, w_root], 0))  # one GEMM for both weights
     out = view.propagate(hw[:, :out_dim]) + hw[:, out_dim:]
     return out + b if b is not None else out
 
@@ -179,8 +179,13 @@ def gcn_forward(conv, x: torch.Tensor, view: AdjView) -> torch.Tensor:
     """``GCNConv``: ``D^-1/2 (A+I) D^-1/2 X W + b`` with the layer's own weights."""
     w = conv.lin.weight
     out_dim, in_dim = w.shape
-    out = F.linear(view.propagate(x), w) if in_dim <= out_dim else view.propagate(F.linear(x, w))
+    out = F.linear(view.propagate(x), w) if in_dim <= out_dim else view.propagate(_linear(x, w))
     return out + conv.bias if conv.bias is not None else out
+
+
+def _linear(x, w: torch.Tensor) -> torch.Tensor:
+    """``x wᵀ`` for a dense tensor or a :class:`~graphcl_core.fast.sparse_features.SparseView`."""
+    return F.linear(x, w) if isinstance(x, torch.Tensor) else x.linear(w)
 
 
 def conv_forward(kind: str, conv, x: torch.Tensor, view: AdjView) -> torch.Tensor:

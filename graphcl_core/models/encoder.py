@@ -34,7 +34,8 @@ class GNNEncoder(nn.Module):
             from ..fast.propagation import conv_forward
 
             for conv, act in zip(self.convs, self.acts):
-                x = F.dropout(x, self.dropout, self.training)
+                if isinstance(x, torch.Tensor):  # a SparseView input comes with its dropout applied
+                    x = F.dropout(x, self.dropout, self.training)
                 x = act(conv_forward(self.conv_kind, conv, x, adj))
             return x
         for conv, act in zip(self.convs, self.acts):
