@@ -2,7 +2,7 @@
 
     python bench/diagnose.py [--config infonce|margin] [--steps 3]
 
-Pieces: GRAPHCL_TF32, GRAPHCL_INFONCE_FAST, GRAPHCL_FUSED_ADAM (off by default; "1" turns it on), GRAPHCL_FAST_PROPAGATION, GRAPHCL_BATCH_VIEWS,
+Pieces: GRAPHCL_TF32, GRAPHCL_INFONCE_FAST, GRAPHCL_FUSED_ADAM, GRAPHCL_FAST_PROPAGATION, GRAPHCL_BATCH_VIEWS,
 GRAPHCL_CUDA_GRAPH (each "0" turns it off). Reports losses, the first non-finite gradient/parameter after each
 step, and the op that anomaly detection blames for a NaN in the default combination.
 """
@@ -24,7 +24,7 @@ CONFIGS = {"infonce": dict(loss="infonce", tau=0.5, encoder="gcn", dropout=0.2, 
 EAGER = {"GRAPHCL_CUDA_GRAPH": "0", "GRAPHCL_BATCH_VIEWS": "0"}
 COMBOS = [("all", {}), ("eager", EAGER), ("eager-no-tf32", {**EAGER, "GRAPHCL_TF32": "0"}),
           ("eager-ref-infonce", {**EAGER, "GRAPHCL_INFONCE_FAST": "0"}),
-          ("eager-fused", {**EAGER, "GRAPHCL_FUSED_ADAM": "1"}),
+          ("eager-foreach-adam", {**EAGER, "GRAPHCL_FUSED_ADAM": "0"}),
           ("eager-pyg-prop", {**EAGER, "GRAPHCL_FAST_PROPAGATION": "0"}),
           ("baseline", {"GRAPHCL_FAST": "0"})]
 KEYS = sorted({k for _, c in COMBOS for k in c})

@@ -100,7 +100,7 @@ class Trainer:
         except torch.cuda.OutOfMemoryError as e:
             raise _oom_error(bundle) from e
         self.optimizer = _make_optimizer(cfg, self.model, for_cuda_graph=self._graph_state == "pending",
-                                         fused=self.fast and dev.type == "cuda" and _env_on("GRAPHCL_FUSED_ADAM", "0"))
+                                         fused=self.fast and dev.type == "cuda" and _env_on("GRAPHCL_FUSED_ADAM"))
         self.epoch = 0
         self.history: list[dict] = []
         self.snapshots: list[Snapshot] = []
@@ -567,9 +567,10 @@ class Trainer:
 
 
 def _env_on(name: str, default: str = "1") -> bool:
-    """Switches for single fast-path pieces: GRAPHCL_FAST_PROPAGATION, GRAPHCL_INFONCE_FAST (default on) and
-    GRAPHCL_FUSED_ADAM (default off: on the H100 with PyTorch 2.11, fused Adam turned the GCN + InfoNCE run
-    into NaN after one step while foreach Adam, the default, matched the reference; see bench/diagnose.py)."""
+    """Switches for single fast-path pieces, each on unless set to 0: GRAPHCL_FAST_PROPAGATION,
+    GRAPHCL_INFONCE_FAST, GRAPHCL_FUSED_ADAM (one Adam kernel for all parameters on CUDA; it once turned
+    GCN + InfoNCE into NaN, which was a 1e19 gradient from normalising an all-zero view row, fixed in
+    ``losses.safe_normalize``; foreach Adam had silently frozen those biases instead)."""
     return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off")
 
 

@@ -88,3 +88,18 @@ def test_infonce_subsamples_large_inputs():
     z = torch.randn(300, 4)
     loss = infonce_loss(z, z + 0.01, 0.5, max_nodes=50, generator=torch.Generator().manual_seed(0))
     assert torch.isfinite(loss)
+
+
+def test_safe_normalize_zero_rows_pass_no_gradient():
+    """An all-zero view row (everything masked, biases still 0) must not blow up the gradient (was ~1e19)."""
+    from graphcl_core.losses.safe_normalize import safe_normalize
+
+    z = torch.tensor([[3.0, 4.0], [0.0, 0.0], [1e-9, 0.0]], requires_grad=True)
+    out = safe_normalize(z)
+    torch.testing.assert_close(out[0], torch.tensor([0.6, 0.8]))
+    assert torch.equal(out[1:], torch.zeros(2, 2))
+    # model normalises, then InfoNCE normalises again: the gradient stays small and finite
+    w = torch.randn(2, 2, generator=torch.Generator().manual_seed(0))
+    infonce_loss(safe_normalize(z), safe_normalize(z @ w), 0.5).backward()
+    assert torch.isfinite(z.grad).all() and float(z.grad.abs().max()) < 10
+    assert torch.equal(z.grad[1], torch.zeros(2))

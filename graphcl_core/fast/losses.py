@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
+
+from ..losses.safe_normalize import safe_normalize
 
 
 def infonce_fast(z1: torch.Tensor, z2: torch.Tensor, tau: float = 0.5, *, max_nodes: int | None = None,
@@ -13,8 +14,8 @@ def infonce_fast(z1: torch.Tensor, z2: torch.Tensor, tau: float = 0.5, *, max_no
     ``between(z2, z1)`` is ``between(z1, z2)ᵀ``, so its row sums are the column sums of the one
     product; ``-log(e^{s_ii} / d_i) = -s_ii + log d_i`` avoids the division.
     """
-    z1 = F.normalize(z1, dim=-1)
-    z2 = F.normalize(z2, dim=-1)
+    z1 = safe_normalize(z1)
+    z2 = safe_normalize(z2)
     if max_nodes is not None and z1.size(0) > max_nodes:
         idx = torch.randperm(z1.size(0), device=z1.device, generator=generator)[:max_nodes]
         z1, z2 = z1[idx], z2[idx]

@@ -1,7 +1,8 @@
 """InfoNCE / NT-Xent as in GRACE (Zhu et al., 2020)."""
 
 import torch
-import torch.nn.functional as F
+
+from .safe_normalize import safe_normalize
 
 
 def _semi_loss(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> torch.Tensor:
@@ -23,8 +24,8 @@ def infonce_loss(z1: torch.Tensor, z2: torch.Tensor, tau: float = 0.5, *, max_no
     negative. This builds N×N similarity matrices, so for large graphs pass ``max_nodes``: the
     loss is then computed on a random subset of that many nodes (sampled negatives, no N×N).
     """
-    z1 = F.normalize(z1, dim=-1)
-    z2 = F.normalize(z2, dim=-1)
+    z1 = safe_normalize(z1)
+    z2 = safe_normalize(z2)
     if max_nodes is not None and z1.size(0) > max_nodes:
         idx = torch.randperm(z1.size(0), device=z1.device, generator=generator)[:max_nodes]
         z1, z2 = z1[idx], z2[idx]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..config import TrainConfig
+from ..losses.safe_normalize import safe_normalize
 from .encoder import GNNEncoder
 from .projection_head import ProjectionHead
 
@@ -29,7 +29,7 @@ class ContrastiveModel(nn.Module):
 
     def project(self, h: torch.Tensor) -> torch.Tensor:
         z = self.head(h) if self.head is not None else h
-        return F.normalize(z, dim=-1) if self.normalize else z
+        return safe_normalize(z) if self.normalize else z
 
     def forward(self, x, edge_index, edge_weight=None, adj=None) -> torch.Tensor:
         """``adj``: a fast-propagation view (see ``GNNEncoder.forward``)."""
