@@ -5,8 +5,10 @@ read back every ``cfg.loss_sync_every`` steps, so the GPU is not stalled for a n
 
 Fast paths (``graphcl_core.fast``; off with ``GRAPHCL_FAST=0`` or ``Trainer(..., fast=False)``):
 GraphConv/GCN propagate over a cached, normalised adjacency instead of PyG's scatter (same
-parameters, same numbers within float tolerance); on CUDA the whole step is captured once in a
-CUDA graph and replayed (``fast_info`` says whether, or why not), with TF32 matrix products.
+parameters, same numbers within float tolerance); sparse bag-of-words features stay sparse (the first
+layer, masking and input dropout touch only the nonzeros); on CUDA the whole step, with both views
+in one encoder pass and fused Adam, is captured once in a CUDA graph and replayed (``fast_info`` says
+what runs, or why not), with TF32 matrix products.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Fast training paths: cached normalised adjacency (no PyG scatter on the hot path) and CUDA-graph steps.
+"""Fast training paths: cached normalised adjacency (no PyG scatter on the hot path), sparse input
+features and CUDA-graph steps.
 
 Switch them off for a before/after comparison with ``GRAPHCL_FAST=0`` (or ``Trainer(..., fast=False)``).
 """

@@ -93,11 +93,11 @@ class CachedAdjacency:
             idx_dtype = torch.int32 if max(self.n, e) < 2**31 - 1 else torch.int64
             # A[target, source]: rows are targets.
             self.perm = torch.argsort(self.col * self.n + self.row)
-            self.crow = _crow(self.col, self.n, idx_dtype)
+            self.crow = csr_row_pointers(self.col, self.n, idx_dtype)
             self.ccol = self.row[self.perm].to(idx_dtype)
             # A^T[source, target] for the backward pass.
             self.perm_t = torch.argsort(self.row * self.n + self.col)
-            self.crow_t = _crow(self.row, self.n, idx_dtype)
+            self.crow_t = csr_row_pointers(self.row, self.n, idx_dtype)
             self.ccol_t = self.col[self.perm_t].to(idx_dtype)
 
     def has_self_loops(self) -> bool:
@@ -155,7 +155,8 @@ class AdjView:
         return out
 
 
-def _crow(rows: torch.Tensor, n: int, dtype: torch.dtype) -> torch.Tensor:
+def csr_row_pointers(rows: torch.Tensor, n: int, dtype: torch.dtype) -> torch.Tensor:
+    """CSR ``crow_indices`` for entries whose row ids are ``rows`` (any order), as ``dtype``."""
     counts = torch.bincount(rows, minlength=n)
     crow = torch.zeros(n + 1, dtype=torch.int64, device=rows.device)
     crow[1:] = torch.cumsum(counts, 0)

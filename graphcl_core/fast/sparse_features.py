@@ -16,7 +16,10 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from .propagation import csr_row_pointers
+
 warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 # Auto mode uses sparse features below this density and at least this many feature columns.
 MAX_DENSITY = 0.1
@@ -58,10 +61,10 @@ class SparseFeatures:
         self.values = coo.values().to(torch.float32).contiguous()
         self.col = col
         self.block_col = (row // rows_per_block) * self.d + col  # index into a (blocks, d) column mask
-        self.crow = _crow(row, self.n)
+        self.crow = csr_row_pointers(row, self.n, torch.int32)
         self.ccol = col.to(torch.int32)
         self.perm_t = torch.argsort(col * self.n + row)
-        self.crow_t = _crow(col, self.d)
+        self.crow_t = csr_row_pointers(col, self.d, torch.int32)
         self.ccol_t = row[self.perm_t].to(torch.int32)
 
     @property
@@ -110,9 +113,3 @@ class _SparseLinear(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         return torch.sparse.mm(ctx.xt, g.contiguous()).t().contiguous(), None, None
-
-
-def _crow(rows: torch.Tensor, n: int) -> torch.Tensor:
-    crow = torch.zeros(n + 1, dtype=torch.int64, device=rows.device)
-    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=n), 0)
-    return crow.to(torch.int32)
