@@ -70,17 +70,16 @@ def main() -> None:
         for g in args.graphs.split(","):
             load_graph(g)  # processed once here, not by several workers at the same time
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 2) // args.jobs)))
-        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(run_one, *t) for t in tasks]
-            rows = []
-            for f in futures:
-                rows.append(f.result())
-                print(json.dumps(rows[-1]), flush=True)
+        pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
+        results = (f.result() for f in [pool.submit(run_one, *t) for t in tasks])
     else:
-        rows = []
-        for t in tasks:
-            rows.append(run_one(*t))
-            print(json.dumps(rows[-1]), flush=True)
+        pool, results = None, (run_one(*t) for t in tasks)
+    rows = []
+    for r in results:
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+    if pool is not None:
+        pool.shutdown()
     summary = {}
     for g, n, _, _ in tasks:
         accs = [r["linear_probe_acc"] for r in rows if r["graph"] == g and r["preset"] == n]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import warnings
@@ -46,8 +47,6 @@ def _import_umap():
     time, so defaulting ``cache=True`` while the module imports makes the second and later starts
     load them from the cache instead. ``GRAPHCL_NUMBA_CACHE=0`` (or any failure) imports it as is.
     """
-    import sys
-
     with _UMAP_IMPORT_LOCK:
         if "umap" in sys.modules:
             return sys.modules["umap"]

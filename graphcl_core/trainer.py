@@ -24,7 +24,7 @@ import torch
 
 from .augment import generate_pairs, mask_features
 from .augment.pairs import PairSet, edge_keys_of
-from .augment.views import drop_edge_mask, undirected_pair_ids
+from .augment.views import drop_edge_mask, feature_keep_mask, undirected_pair_ids
 from .config import TrainConfig
 from .device import resolve_device
 from .fast import fast_enabled
@@ -172,7 +172,7 @@ class Trainer:
         self.fast_info["batched_views"] = self._adj2 is not None
         sparse = (False, "off: no fast propagation")
         if self._adj is not None:
-            sparse = sparse_features_wanted(self.x, cfg.hidden if cfg.layers > 1 else cfg.embedding_dim, dev)
+            sparse = sparse_features_wanted(self.x, cfg.hidden if cfg.layers > 1 else cfg.embedding_dim)
         if sparse[0]:
             self._sparse_x = SparseFeatures(self.x)
             if self._adj2 is not None:
@@ -279,13 +279,17 @@ class Trainer:
         cfg = self.cfg
         if self._adj is not None:
             view = self._adj_view(cfg.drop_edge_p)  # same draw order as below: edges, then features
-            if self._sparse_x is not None:
-                x = self._sparse_x.view(_feature_keep(self.x.size(1), cfg.mask_feature_p, self.gen, self.device),
-                                        cfg.dropout, self.model.training)
-                return self.model(x, None, None, adj=view)
-            return self.model(mask_features(self.x, cfg.mask_feature_p, self.gen), None, None, adj=view)
+            return self.model(self._view_features(cfg.mask_feature_p), None, None, adj=view)
         ei, w = self._graph_view(cfg.drop_edge_p)
         return self.model(mask_features(self.x, cfg.mask_feature_p, self.gen), ei, w)
+
+    def _view_features(self, mask_p: float):
+        """One view's input: feature columns masked with probability ``mask_p`` (the same draw either way);
+        kept sparse, with the input dropout applied to the nonzeros, when sparse features are on."""
+        if self._sparse_x is None:
+            return mask_features(self.x, mask_p, self.gen)
+        keep = feature_keep_mask(self.x.size(1), mask_p, self.gen, self.device)
+        return self._sparse_x.view(keep, self.cfg.dropout, self.model.training)
 
     def _two_views_batched(self):
         """Both views in one encoder pass over the disjoint union of two copies of the graph.
@@ -300,14 +304,14 @@ class Trainer:
         for _ in range(2):
             w.append(self._drop_weights(cfg.drop_edge_p))
             if self._sparse_x2 is not None:
-                keeps.append(_feature_keep(self.x.size(1), cfg.mask_feature_p, self.gen, self.device))
+                keeps.append(feature_keep_mask(self.x.size(1), cfg.mask_feature_p, self.gen, self.device))
             else:
                 xs.append(mask_features(self.x, cfg.mask_feature_p, self.gen))
-        if self._sparse_x2 is not None:
-            x = self._sparse_x2.view(torch.stack(keeps) if keeps[0] is not None else None, cfg.dropout,
-                                     self.model.training)
-        else:
+        if self._sparse_x2 is None:
             x = torch.cat(xs)
+        else:
+            keep = None if keeps[0] is None else torch.stack(keeps)
+            x = self._sparse_x2.view(keep, cfg.dropout, self.model.training)
         z = self.model(x, None, None, adj=self._adj2.view(torch.cat(w)))
         return z[:n], z[n:]
 
@@ -318,8 +322,7 @@ class Trainer:
                 return self._two_views_batched()
             return self._view(), self._view()
         if self._adj is not None:
-            x = self._sparse_x.view(None, self.cfg.dropout, self.model.training) if self._sparse_x is not None else self.x
-            z = self.model(x, None, None, adj=self._adj_view(0.0))
+            z = self.model(self._view_features(0.0), None, None, adj=self._adj_view(0.0))
             return z, z
         ei, w = self._graph_view(0.0)
         z = self.model(self.x, ei, w)
@@ -408,9 +411,8 @@ class Trainer:
     def _embeddings_locked(self) -> torch.Tensor:
         self.model.eval()
         if self._adj is not None:
-            x = self._sparse_x.view() if self._sparse_x is not None else self.x
-            with tf32(self._tf32):
-                return self.model.embed(x, None, None, adj=self._adj_view(0.0))
+            with tf32(self._tf32):  # eval mode: no dropout, nothing masked
+                return self.model.embed(self._view_features(0.0), None, None, adj=self._adj_view(0.0))
         ei, w = self._graph_view(0.0)
         return self.model.embed(self.x, ei, w)
 
@@ -574,13 +576,6 @@ def _env_on(name: str, default: str = "1") -> bool:
     GCN + InfoNCE into NaN, which was a 1e19 gradient from normalising an all-zero view row, fixed in
     ``losses.safe_normalize``; foreach Adam had silently frozen those biases instead)."""
     return os.environ.get(name, default).strip().lower() not in ("0", "false", "no", "off")
-
-
-def _feature_keep(d: int, p: float, gen: torch.Generator, device: torch.device) -> torch.Tensor | None:
-    """The column mask ``mask_features`` would draw (same draw), or None when nothing is masked."""
-    if p <= 0:
-        return None
-    return torch.rand(d, device=device, generator=gen) >= p
 
 
 def _make_optimizer(cfg: TrainConfig, model: torch.nn.Module, for_cuda_graph: bool = False,

@@ -274,11 +274,10 @@ def test_sparse_features_with_batched_views_and_dropout_train(tiny_graph, monkey
 
 def test_sparse_features_are_chosen_automatically_only_where_they_pay(tiny_graph, monkeypatch):
     monkeypatch.delenv("GRAPHCL_SPARSE_FEATURES", raising=False)
-    cpu = torch.device("cpu")
     bow = _bag_of_words_graph(tiny_graph).data.x
-    assert sparse_features_wanted(bow, 16, cpu)[0]
+    assert sparse_features_wanted(bow, 16)[0]
     dense = torch.rand(10, 120)
-    assert sparse_features_wanted(dense, 16, cpu) == (False, "off: features 100% nonzero")
-    assert not sparse_features_wanted(bow, 256, cpu)[0]  # first layer not wider than its output
+    assert sparse_features_wanted(dense, 16) == (False, "off: features 100% nonzero")
+    assert not sparse_features_wanted(bow, 256)[0]  # first layer not wider than its output
     monkeypatch.setenv("GRAPHCL_SPARSE_FEATURES", "0")
-    assert not sparse_features_wanted(bow, 16, cpu)[0]
+    assert not sparse_features_wanted(bow, 16)[0]

@@ -30,9 +30,15 @@ def drop_edges(edge_index: torch.Tensor, p: float, num_nodes: int | None = None,
     return edge_index[:, drop_edge_mask(pair_id, num_pairs, p, generator).bool()]
 
 
+def feature_keep_mask(num_features: int, p: float, generator: torch.Generator | None = None,
+                      device: torch.device | str | None = None) -> torch.Tensor | None:
+    """Boolean mask over feature columns, each kept with probability ``1-p``; None when ``p <= 0``."""
+    if p <= 0:
+        return None
+    return torch.rand(num_features, device=device, generator=generator) >= p
+
+
 def mask_features(x: torch.Tensor, p: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Zero each feature column with probability ``p`` (the same columns for every node)."""
-    if p <= 0:
-        return x
-    keep = torch.rand(x.size(1), device=x.device, generator=generator) >= p
-    return x * keep.to(x.dtype)
+    keep = feature_keep_mask(x.size(1), p, generator, x.device)
+    return x if keep is None else x * keep.to(x.dtype)

@@ -26,7 +26,7 @@ MAX_DENSITY = 0.1
 MIN_COLUMNS = 64
 
 
-def sparse_features_wanted(x: torch.Tensor, first_out: int, device: torch.device) -> tuple[bool, str]:
+def sparse_features_wanted(x: torch.Tensor, first_out: int) -> tuple[bool, str]:
     """``GRAPHCL_SPARSE_FEATURES=0|1|auto`` (auto: wide, sparse features and a first layer that transforms first)."""
     mode = os.environ.get("GRAPHCL_SPARSE_FEATURES", "auto").strip().lower()
     if mode in ("0", "off", "false", "no"):
@@ -54,22 +54,16 @@ class SparseFeatures:
         if blocks > 1:
             x = torch.cat([x] * blocks)
         self.n, self.d = x.shape
-        self.blocks = blocks
         rows_per_block = self.n // blocks
         coo = x.to_sparse_coo().coalesce()
         row, col = coo.indices()
         self.values = coo.values().to(torch.float32).contiguous()
-        self.col = col
         self.block_col = (row // rows_per_block) * self.d + col  # index into a (blocks, d) column mask
         self.crow = csr_row_pointers(row, self.n, torch.int32)
         self.ccol = col.to(torch.int32)
         self.perm_t = torch.argsort(col * self.n + row)
         self.crow_t = csr_row_pointers(col, self.d, torch.int32)
         self.ccol_t = row[self.perm_t].to(torch.int32)
-
-    @property
-    def nnz(self) -> int:
-        return int(self.values.numel())
 
     def view(self, keep: torch.Tensor | None = None, dropout: float = 0.0, training: bool = False) -> "SparseView":
         """Values with feature columns masked (``keep``: (d,) or (blocks, d) of 0/1) and dropout applied."""
@@ -87,9 +81,6 @@ class SparseView:
     def __init__(self, feats: SparseFeatures, values: torch.Tensor):
         self.feats = feats
         self.values = values
-
-    def size(self, dim: int) -> int:
-        return (self.feats.n, self.feats.d)[dim]
 
     def linear(self, w: torch.Tensor) -> torch.Tensor:
         f = self.feats
