@@ -257,7 +257,7 @@ def test_node_table_labels_and_features():
     assert b.label_names == ["cat", "dog"] and b.data.y.tolist() == [0, 1, 0, -1, 1]
     assert b.feature_source == "node table" and b.data.x[:, 0].tolist() == [3, 5, 1, 0, 2]
     text = " ".join(b.notes)
-    assert "added as isolated nodes" in text and "set to 0" in text
+    assert "added as an isolated node" in text and "set to 0" in text
 
 
 def test_node_table_labels_only_gives_structural_features():
@@ -287,8 +287,12 @@ def test_load_graph_from_path_with_node_table(tmp_path):
 def test_label_column_from_file_attributes(tmp_path):
     path = tmp_path / "g.graphml"
     path.write_text(GRAPHML)
-    b = load_graph(str(path), label_column="score", feature_columns=["score"])
-    assert b.num_classes == 5 and b.data.x.size(1) == 1
+    b = load_graph(str(path), label_column="score")
+    check_contract(b)
+    # score was the file's only numeric attribute; as the label it is not a feature any more
+    assert b.num_classes == 5 and b.feature_source.startswith("structural:")
+    with pytest.raises(GraphLoadError, match="'score' is the label, so it cannot also be a feature"):
+        load_graph(str(path), label_column="score", feature_columns=["score"])
 
 
 # ---------------------------------------------------------------- bad input

@@ -5,11 +5,11 @@ duplicates, float32 features), and everything a user can get wrong raises ``Grap
 (or ``GraphTooLargeError``) with a message meant for a person, never a traceback.
 """
 
-from .api import load_graph, load_upload
+from .api import UploadColumns, load_graph, load_upload, upload_columns
 from .bundled import BundledGraph, list_bundled
 from .limits import SizeLimits
 from .node_table import node_table_columns
 from .planetoid import PLANETOID_NAMES, load_planetoid
 
 __all__ = ["load_graph", "load_upload", "load_planetoid", "list_bundled", "BundledGraph", "PLANETOID_NAMES",
-           "SizeLimits", "node_table_columns"]
+           "SizeLimits", "node_table_columns", "upload_columns", "UploadColumns"]

@@ -7,19 +7,20 @@ app never shows a traceback for a bad upload.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import GraphLoadError, GraphTooLargeError
 from ..graph import GraphBundle
-from .attributes import interpret
-from .build import NodeIndex, RawGraph, encode_labels, make_bundle
-from .edge_list import EXTENSIONS as EDGE_LIST_EXTENSIONS, parse_edge_list
+from .attributes import attribute, interpret
+from .build import NodeIndex, RawGraph, make_bundle
+from .edge_list import EXTENSIONS as EDGE_LIST_EXTENSIONS, parse_edge_list, read_header
 from .gml import parse_gml
 from .json_format import parse_node_link
 from .limits import SizeLimits, resolve
-from .node_table import apply_node_table, parse_node_table
+from .node_table import NodeTable, apply_node_table, id_note, match_ids, parse_node_table, with_id_column
 from .xml_formats import parse_gexf, parse_graphml
 
 FORMATS = {**{ext: (parse_edge_list, "edge list") for ext in EDGE_LIST_EXTENSIONS},
@@ -36,103 +37,165 @@ def _format_of(filename: str):
     return FORMATS[ext]
 
 
-def _attribute_columns(raw: RawGraph, label_column, feature_columns):
-    """Without a node table, label/feature column names refer to the file's own node attributes."""
-    def col(name):
-        if name in raw.node_attrs:
-            return raw.node_attrs[name]
-        available = ", ".join(sorted(raw.node_attrs)) or "none"
-        raise GraphLoadError(f"The graph has no node attribute '{name}' (and no node table was given). "
-                             f"Node attributes in the file: {available}.")
-    y = label_names = x = None
-    if label_column:
-        y, label_names = encode_labels(col(label_column))
+def _own_features(raw: RawGraph, feature_columns: list[str], label: str | None) -> np.ndarray:
+    """Features chosen among the file's own node attributes (never the label attribute)."""
+    keys = [attribute(raw.node_attrs, f) for f in feature_columns]
+    if label is not None and label in keys:
+        raise GraphLoadError(f"The node attribute '{label}' is the label, so it cannot also be a feature "
+                             "(the model would be handed the answer). Choose other feature attributes.")
+    cols = []
+    for k in keys:
+        try:
+            cols.append(np.array([np.nan if v is None else float(v) for v in raw.node_attrs[k]], dtype=np.float64))
+        except (TypeError, ValueError):
+            raise GraphLoadError(f"The node attribute '{k}' is not numeric, so it cannot be a feature.") from None
+        if not np.isfinite(cols[-1]).all():
+            raise GraphLoadError(f"The node attribute '{k}' is missing or not a number on some nodes.")
+    return np.stack(cols, axis=1)
+
+
+def _drop(notes: list[str], prefix: str) -> list[str]:
+    return [m for m in notes if not m.startswith(prefix)]
+
+
+@dataclass
+class _Parts:
+    """What ``finish`` assembles before the bundle is made."""
+
+    names: list[str]
+    y: np.ndarray | None
+    label_names: list[str] | None
+    x: np.ndarray | None
+    feature_source: str
+    notes: list[str]
+
+
+def _from_attributes(raw: RawGraph, label_column, feature_columns) -> _Parts:
+    """Labels and features from the file's own node attributes (chosen, else detected)."""
+    found = interpret(raw.node_attrs, len(raw.names), label=label_column)
+    parts = _Parts(found.names or raw.names, found.y, found.label_names, found.x, "given", list(found.notes))
     if feature_columns:
-        cols = []
-        for f in feature_columns:
-            vals = col(f)
-            try:
-                cols.append(np.array([np.nan if v is None else float(v) for v in vals], dtype=np.float64))
-            except (TypeError, ValueError):
-                raise GraphLoadError(f"The node attribute '{f}' is not numeric, so it cannot be a feature.") from None
-            if not np.isfinite(cols[-1]).all():
-                raise GraphLoadError(f"The node attribute '{f}' is missing or not a number on some nodes.")
-        x = np.stack(cols, axis=1)
-    return y, label_names, x
+        parts.x = _own_features(raw, feature_columns, found.label_key)
+        parts.notes = _drop(parts.notes, "Node features")
+        parts.notes.append(f"Node features come from the attributes {', '.join(feature_columns)}.")
+    return parts
+
+
+def _from_table(raw: RawGraph, table: NodeTable, label_column, feature_columns, id_column) -> _Parts:
+    """Labels and features from a node table, matched on the id column that fits the graph best."""
+    n = len(raw.names)
+    found = interpret(raw.node_attrs, n)
+    match = match_ids(table, [found.names, raw.names] if found.names else [raw.names], id_column)
+    table = with_id_column(table, match.column)
+    parts = _Parts(match.names, found.y, found.label_names, found.x, "given", list(found.notes))
+    index = NodeIndex(match.names)
+    ty, tnames, tx, tnotes = apply_node_table(table, index, label_column, feature_columns)
+    added = len(index) - n
+    parts.names = index.names
+    if added:
+        parts.y = None if parts.y is None else np.concatenate([parts.y, np.full(added, -1)])
+        parts.x = None if parts.x is None else np.concatenate([parts.x, np.zeros((added, parts.x.shape[1]),
+                                                                                 dtype=parts.x.dtype)])
+    if label_column:
+        parts.y, parts.label_names = ty, tnames
+        parts.notes = _drop(parts.notes, "Labels")
+    if feature_columns:
+        parts.x, parts.feature_source = tx, "node table"
+        parts.notes = _drop(parts.notes, "Node features")
+    parts.notes += [id_note(table, match)] + tnotes
+    return parts
 
 
 def finish(raw: RawGraph, *, name: str, source: str, description: str, limits: SizeLimits,
-           table=None, label_column=None, feature_columns=None) -> GraphBundle:
+           table=None, label_column=None, feature_columns=None, id_column=None) -> GraphBundle:
     """Attach names, labels and features (node table > chosen attributes > detected attributes)."""
-    n = len(raw.names)
-    found = interpret(raw.node_attrs, n)
-    names = found.names or raw.names
-    if table is not None and found.names:
-        ids = {r[table.id_col] for r in table.rows}
-        if len(ids & set(raw.names)) > len(ids & set(found.names)):
-            names = raw.names
-    notes: list[str] = []
-    y, label_names, x, feature_source = found.y, found.label_names, found.x, "given"
-    notes += found.notes
     if table is not None:
-        index = NodeIndex(names)
-        ty, tnames, tx, tnotes = apply_node_table(table, index, label_column, feature_columns)
-        added = len(index) - n
-        names = index.names
-        if added:
-            y = None if y is None else np.concatenate([y, np.full(added, -1)])
-            x = None if x is None else np.concatenate([x, np.zeros((added, x.shape[1]), dtype=x.dtype)])
-        raw = RawGraph(names, raw.src, raw.dst, raw.weight, raw.directed, {}, raw.notes)
-        if label_column:
-            y, label_names = ty, tnames
-            notes = [m for m in notes if not m.startswith("Labels")]
-        if feature_columns:
-            x, feature_source = tx, "node table"
-            notes = [m for m in notes if not m.startswith("Node features")]
-        notes += tnotes
-    elif label_column or feature_columns:
-        ay, alabels, ax = _attribute_columns(raw, label_column, feature_columns)
-        if label_column:
-            y, label_names = ay, alabels
-            notes = [m for m in notes if not m.startswith("Labels")]
-            notes.append(f"Labels come from the node attribute '{label_column}'.")
-        if feature_columns:
-            x = ax
-            notes = [m for m in notes if not m.startswith("Node features")]
-            notes.append(f"Node features come from the attributes {', '.join(feature_columns)}.")
-    raw.names = names
-    return make_bundle(raw, name=name, source=source, description=description, limits=limits, x=x,
-                       feature_source=feature_source, y=y, label_names=label_names, extra_notes=notes)
+        parts = _from_table(raw, table, label_column, feature_columns, id_column)
+        raw = RawGraph(parts.names, raw.src, raw.dst, raw.weight, raw.directed, {}, raw.notes)
+    else:
+        if id_column:
+            raise GraphLoadError("An id column was chosen, but no node table was given.")
+        parts = _from_attributes(raw, label_column, feature_columns)
+        raw.names = parts.names
+    return make_bundle(raw, name=name, source=source, description=description, limits=limits, x=parts.x,
+                       feature_source=parts.feature_source, y=parts.y, label_names=parts.label_names,
+                       extra_notes=parts.notes)
+
+
+def _parse(parser, kind: str, content: bytes, filename: str, limits: SizeLimits, columns: dict):
+    """Run the format's parser; source/target/weight columns only mean something for edge lists."""
+    chosen = {k: v for k, v in columns.items() if v}
+    if parser is parse_edge_list:
+        return parser(content, filename, limits, **chosen)
+    if chosen:
+        raise GraphLoadError(f"Source, target and weight columns can only be chosen for an edge list "
+                             f"(.csv, .tsv, .txt); {filename} is {kind}.")
+    return parser(content, filename, limits)
+
+
+def _guarded(filename: str, kind: str, work):
+    """Run ``work()``; anything that is not already a GraphLoadError becomes one (never a traceback)."""
+    try:
+        return work()
+    except GraphLoadError:
+        raise
+    except MemoryError:
+        raise GraphTooLargeError(f"{filename} is too large to load into memory on this computer.") from None
+    except RecursionError:
+        raise GraphLoadError(f"{filename} is nested too deeply to be a graph.") from None
+    except Exception as e:  # noqa: BLE001 - last resort: never show a traceback for bad input
+        raise GraphLoadError(f"{filename} could not be read as {kind} ({type(e).__name__}: {str(e)[:150]}).") from e
 
 
 def load_bytes(filename: str, content: bytes, *, source: str, node_table: bytes | None = None,
                node_table_name: str | None = None, label_column: str | None = None,
                feature_columns: list[str] | None = None, limits: SizeLimits | None = None,
-               name: str | None = None, description: str | None = None) -> GraphBundle:
+               name: str | None = None, description: str | None = None, id_column: str | None = None,
+               source_column: str | None = None, target_column: str | None = None,
+               weight_column: str | None = None) -> GraphBundle:
+    """Load a graph file held in memory (any supported format), with an optional node table."""
     limits = resolve(limits)
     parser, kind = _format_of(filename)
-    try:
+    columns = {"source_column": source_column, "target_column": target_column, "weight_column": weight_column}
+
+    def work():
         table = None
         if node_table is not None:
             table = parse_node_table(node_table, node_table_name or "the node table")
-        raw = parser(content, filename, limits)
+        raw = _parse(parser, kind, content, filename, limits, columns)
         return finish(raw, name=name or Path(filename).stem, source=source,
                       description=description or f"{kind} file {filename}", limits=limits, table=table,
-                      label_column=label_column, feature_columns=feature_columns)
-    except GraphLoadError:
-        raise
-    except MemoryError:
-        raise GraphTooLargeError(f"{filename} is too large to load into memory on this computer.") from None
-    except Exception as e:  # noqa: BLE001 - last resort: never show a traceback for bad input
-        raise GraphLoadError(f"{filename} could not be read as {kind} ({type(e).__name__}: {str(e)[:150]}).") from e
+                      label_column=label_column, feature_columns=feature_columns, id_column=id_column)
+    return _guarded(filename, kind, work)
 
 
 def load_upload(filename: str, content: bytes, *, node_table: bytes | None = None,
                 node_table_name: str | None = None, label_column: str | None = None,
-                feature_columns: list[str] | None = None, limits: SizeLimits | None = None) -> GraphBundle:
+                feature_columns: list[str] | None = None, limits: SizeLimits | None = None,
+                id_column: str | None = None, source_column: str | None = None, target_column: str | None = None,
+                weight_column: str | None = None) -> GraphBundle:
     """Load a file from the app's uploader (bytes in memory; the format comes from the extension)."""
     return load_bytes(filename, content, source="upload", node_table=node_table, node_table_name=node_table_name,
-                      label_column=label_column, feature_columns=feature_columns, limits=limits)
+                      label_column=label_column, feature_columns=feature_columns, limits=limits,
+                      id_column=id_column, source_column=source_column, target_column=target_column,
+                      weight_column=weight_column)
+
+
+@dataclass
+class UploadColumns:
+    """What the user can choose from in an uploaded graph file."""
+
+    edge_columns: list[str]  # an edge list's header ([] when it has none, or for other formats)
+    node_attributes: list[str]  # node attribute names of GraphML/GEXF/GML/JSON files
+
+
+def upload_columns(filename: str, content: bytes, limits: SizeLimits | None = None) -> UploadColumns:
+    """The columns or node attributes of a graph file, for the label/feature/column pickers."""
+    parser, kind = _format_of(filename)
+    if parser is parse_edge_list:
+        return UploadColumns(_guarded(filename, kind, lambda: read_header(content, filename)), [])
+    raw = _guarded(filename, kind, lambda: parser(content, filename, resolve(limits)))
+    return UploadColumns([], sorted(raw.node_attrs))
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -148,8 +211,12 @@ def _read(path: Path, what: str) -> bytes:
 
 def load_graph(name_or_path: str, *, node_table=None, label_column: str | None = None,
                feature_columns: list[str] | None = None, limits: SizeLimits | None = None,
-               data_dir=None) -> GraphBundle:
-    """Load a bundled graph by name, a Planetoid dataset by name, or a graph file by path."""
+               data_dir=None, id_column: str | None = None, source_column: str | None = None,
+               target_column: str | None = None, weight_column: str | None = None) -> GraphBundle:
+    """Load a bundled graph by name, a Planetoid dataset by name, or a graph file by path.
+
+    The column choices (``id_column`` of the node table; ``source_column``/``target_column``/
+    ``weight_column`` of an edge list with a header) apply to graph files only."""
     from .bundled import find_bundled, load_bundled, list_bundled
     from .planetoid import PLANETOID_NAMES, load_planetoid
 
@@ -170,4 +237,6 @@ def load_graph(name_or_path: str, *, node_table=None, label_column: str | None =
     table = _read(Path(node_table).expanduser(), "node table") if node_table is not None else None
     return load_bytes(path.name, content, source="file", node_table=table,
                       node_table_name=Path(node_table).name if node_table is not None else None,
-                      label_column=label_column, feature_columns=feature_columns, limits=limits)
+                      label_column=label_column, feature_columns=feature_columns, limits=limits,
+                      id_column=id_column, source_column=source_column, target_column=target_column,
+                      weight_column=weight_column)

@@ -3,7 +3,8 @@
 Kept deliberately simple and predictable: a class-like attribute (named e.g. ``class``, ``club``,
 ``community``) with few distinct values becomes the labels; numeric attributes (except layout and
 styling ones such as ``x``/``size``/``r``) become features; a unique ``label``/``name`` becomes
-the node names.
+the node names. An attribute the user chooses as the label replaces the detected one. The label
+attribute is never a feature: it would hand the model the answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import GraphLoadError
 from .build import encode_labels
 
 LABEL_ATTRS = ("class", "label", "labels", "club", "community", "group", "category", "faction", "target", "y",
@@ -29,6 +31,7 @@ class Interpreted:
     label_names: list[str] | None = None
     x: np.ndarray | None = None
     feature_cols: list[str] = field(default_factory=list)
+    label_key: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -58,30 +61,62 @@ def _vector(values: list) -> np.ndarray | None:
     return np.array(rows, dtype=np.float64)
 
 
-def interpret(attrs: dict[str, list], n: int) -> Interpreted:
-    out = Interpreted()
-    if n == 0 or not attrs:
-        return out
+def attribute(attrs: dict[str, list], name: str) -> str:
+    """The file's spelling of a node attribute the user named (exact first, then any case)."""
+    if name in attrs:
+        return name
+    lower = {k.lower(): k for k in attrs}
+    if name.lower() in lower:
+        return lower[name.lower()]
+    available = ", ".join(sorted(attrs)) or "none"
+    raise GraphLoadError(f"The graph has no node attribute '{name}' (and no node table was given). "
+                         f"Node attributes in the file: {available}.")
+
+
+def _names(attrs: dict[str, list], n: int) -> list[str] | None:
+    """A unique, non-empty ``name``/``label``/``title`` attribute: the nodes' display names."""
     lower = {k.lower(): k for k in attrs}
     for key in NAME_ATTRS:
         vals = attrs.get(lower.get(key, ""), None)
         if vals and all(isinstance(v, (str, int)) and str(v).strip() for v in vals) and len({str(v) for v in vals}) == n:
-            out.names = [str(v) for v in vals]
-            break
-    label_key = None
+            return [str(v) for v in vals]
+    return None
+
+
+def _detect_label(attrs: dict[str, list], n: int, names_taken: bool) -> str | None:
+    """A class-like attribute (by name) with between 2 and min(100, n/2) distinct values."""
+    lower = {k.lower(): k for k in attrs}
     for key in LABEL_ATTRS:
         k = lower.get(key)
-        if k is None or (out.names is not None and key in NAME_ATTRS):
+        if k is None or (names_taken and key in NAME_ATTRS):
             continue
         vals = attrs[k]
         if any(isinstance(v, (list, tuple, dict)) for v in vals):
             continue
         distinct = {str(v) for v in vals if v is not None and str(v).strip()}
         if 2 <= len(distinct) <= min(100, max(2, n // 2)):
-            label_key = k
-            out.y, out.label_names = encode_labels(vals)
-            out.notes.append(f"Labels were taken from the node attribute '{k}'.")
-            break
+            return k
+    return None
+
+
+def interpret(attrs: dict[str, list], n: int, label: str | None = None) -> Interpreted:
+    """Names, labels (``label`` if given, else detected) and numeric features from node attributes."""
+    out = Interpreted()
+    if n == 0 or not attrs:
+        if label:
+            attribute(attrs, label)
+        return out
+    out.names = _names(attrs, n)
+    if label:
+        label_key = attribute(attrs, label)
+        out.notes.append(f"Labels come from the node attribute '{label_key}'.")
+    else:
+        label_key = _detect_label(attrs, n, out.names is not None)
+        if label_key is not None:
+            out.notes.append(f"Labels were taken from the node attribute '{label_key}'.")
+    if label_key is not None:
+        out.y, out.label_names = encode_labels(attrs[label_key])
+    out.label_key = label_key
     blocks, cols = [], []
     for k, vals in attrs.items():
         if k == label_key or k.lower() in IGNORED_FEATURES and _vector(vals) is None:

@@ -52,14 +52,38 @@ class NodeIndex:
         return len(self.names)
 
 
+# Edge weights are stored as float32: anything larger would become infinity and poison training.
+MAX_WEIGHT = float(np.finfo(np.float32).max)
+WEIGHT_RULE = "weights must be numbers from 0 up to 3.4e38"
+
+
+def weight_problem(value) -> str | None:
+    """Why ``value`` cannot be an edge weight (``None`` if it can): a number, not a bool, finite,
+    zero or more, and small enough for float32 (1e39 would silently become infinity)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "is not a number"
+    try:
+        value = float(value)
+    except OverflowError:  # an integer too large for a float
+        return "is too large"
+    if math.isnan(value):
+        return "is not a number"
+    if value < 0:
+        return "is negative"
+    if value > MAX_WEIGHT:
+        return "is too large"
+    return None
+
+
 def is_valid_weight(value) -> bool:
-    """A weight read from a structured file (GML, JSON): a finite number, zero or more (not a bool)."""
-    return (not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-            and value >= 0)
+    """A weight read from a structured file (GML, JSON): see ``weight_problem``."""
+    return weight_problem(value) is None
 
 
-def _plural(n: int, one: str, many: str) -> str:
+def plural(n: int, one: str, many: str) -> str:
+    """'1 node', '2 nodes': every count a person reads goes through here."""
     return f"{n:,} {one if n == 1 else many}"
+
 
 
 def clean_edges(raw: RawGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
@@ -74,7 +98,7 @@ def clean_edges(raw: RawGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     notes: list[str] = []
     loops = src == dst
     if loops.any():
-        notes.append(f"{_plural(int(loops.sum()), 'self-loop was', 'self-loops were')} removed.")
+        notes.append(f"{plural(int(loops.sum()), 'self-loop was', 'self-loops were')} removed.")
         keep = ~loops
         src, dst = src[keep], dst[keep]
         w = None if w is None else w[keep]
@@ -84,7 +108,7 @@ def clean_edges(raw: RawGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     dups = len(src) - len(okey)
     if dups:
         how = " (the largest weight was kept)" if w is not None else ""
-        notes.append(f"{_plural(dups, 'duplicate edge was', 'duplicate edges were')} merged{how}.")
+        notes.append(f"{plural(dups, 'duplicate edge was', 'duplicate edges were')} merged{how}.")
     if w is not None:
         wm = np.full(len(okey), -np.inf)
         np.maximum.at(wm, oinv, w)
@@ -97,10 +121,10 @@ def clean_edges(raw: RawGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
         np.maximum.at(wm, cinv, w)
         w = wm
     if raw.directed:
-        extra = f" ({_plural(both, 'pair', 'pairs')} of opposite edges became one edge)" if both else ""
+        extra = f" ({plural(both, 'pair', 'pairs')} of opposite edges became one edge)" if both else ""
         notes.insert(0, f"The input was directed; edges were made undirected{extra}.")
     elif both:
-        notes.append(f"{_plural(both, 'edge was', 'edges were')} listed in both directions; "
+        notes.append(f"{plural(both, 'edge was', 'edges were')} listed in both directions; "
                      "each pair became one undirected edge.")
     return uniq // n, uniq % n, w, notes
 
@@ -159,8 +183,11 @@ def make_bundle(raw: RawGraph, *, name: str, source: str, description: str, limi
     u, v, w, notes = clean_edges(raw, n)
     limits.check_edges(len(u))
     if len(u) == 0:
-        raise GraphLoadError(f"The graph has {n:,} nodes but no edges (after removing self-loops); "
+        raise GraphLoadError(f"The graph has {plural(n, 'node', 'nodes')} but no edges (after removing self-loops); "
                              "a graph needs at least one edge between two different nodes.")
+    if w is not None and len(w) and float(w.max()) > MAX_WEIGHT:
+        raise GraphLoadError(f"An edge weight is too large ({float(w.max()):.3g}): {WEIGHT_RULE}. "
+                             "Rescale the weights, for example divide them all by the largest one.")
     notes = list(raw.notes) + notes + list(extra_notes or [])
     if x is None:
         x, feature_source = structural_features(u, v, n)
@@ -178,6 +205,6 @@ def make_bundle(raw: RawGraph, *, name: str, source: str, description: str, limi
         label_names = None
     isolated = n - len(np.union1d(u, v))
     if isolated:
-        notes.append(f"{_plural(isolated, 'node has', 'nodes have')} no edges (kept as isolated nodes).")
+        notes.append(f"{plural(isolated, 'node has', 'nodes have')} no edges (kept as isolated nodes).")
     return GraphBundle(data=data, name=name, node_names=list(raw.names), source=source, description=description,
                        label_names=label_names, feature_source=feature_source, notes=notes)

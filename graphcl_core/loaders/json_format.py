@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from ..errors import GraphLoadError
-from .build import NodeIndex, RawGraph, is_valid_weight
+from .build import WEIGHT_RULE, NodeIndex, RawGraph, plural, weight_problem
 from .limits import SizeLimits
 from .text import decode_text
 
@@ -54,6 +54,7 @@ def parse_node_link(content: bytes, filename: str, limits: SizeLimits) -> RawGra
         values.append({k: v for k, v in nd.items() if k != "id"})
     src, dst, w = [], [], []
     weighted = False
+    listed, unknown_links = len(index), 0
     for i, ln in enumerate(links):
         if not isinstance(ln, dict) or "source" not in ln or "target" not in ln:
             raise GraphLoadError(f"In {filename}, link number {i + 1} needs a \"source\" and a \"target\".")
@@ -67,17 +68,29 @@ def parse_node_link(content: bytes, filename: str, limits: SizeLimits) -> RawGra
                 ends.append(v)
             else:
                 ends.append(index.add(_key(v, filename, f"link number {i + 1}")))
+        unknown_links += max(ends) >= listed
         src.append(ends[0])
         dst.append(ends[1])
         wt = ln.get("weight")
         if wt is not None:
-            if not is_valid_weight(wt):
-                raise GraphLoadError(f"In {filename}, link number {i + 1} has weight {json.dumps(wt)[:30]}; "
-                                     "weights must be numbers, zero or more.")
+            if problem := weight_problem(wt):
+                raise GraphLoadError(f"In {filename}, link number {i + 1} has weight {json.dumps(wt)[:30]}, which "
+                                     f"{problem}; {WEIGHT_RULE}.")
             weighted = True
         w.append(1.0 if wt is None else float(wt))
     values += [{} for _ in range(len(index) - len(values))]
     keys = sorted({k for v in values for k in v})
     attrs = {k: [v.get(k) for v in values] for k in keys}
     return RawGraph(index.names, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
-                    np.array(w) if weighted else None, directed=bool(doc.get("directed", False)), node_attrs=attrs)
+                    np.array(w) if weighted else None, directed=bool(doc.get("directed", False)), node_attrs=attrs,
+                    notes=_unknown_note(index.names[listed:], unknown_links, bool(nodes)))
+
+
+def _unknown_note(new_ids: list[str], links: int, has_node_list: bool) -> list[str]:
+    """Links naming ids the node list lacks still create those nodes; say so, since it may be a typo."""
+    if not new_ids or not has_node_list:
+        return []
+    example = ", ".join(repr(v) for v in new_ids[:3]) + (", …" if len(new_ids) > 3 else "")
+    return [f"{plural(links, 'link refers', 'links refer')} to {plural(len(new_ids), 'id', 'ids')} that "
+            f"{'is' if len(new_ids) == 1 else 'are'} not in the node list ({example}); "
+            f"{'it was added as a node' if len(new_ids) == 1 else 'they were added as nodes'}."]

@@ -1,8 +1,11 @@
 """Optional node table (CSV): one row per node with an id column plus label/feature columns.
 
-The id column is the one named id/node/name/node_id (any case), else the first column. Ids in the
-table that the edge list never mentions are added as isolated nodes (with a note), because a
-labelled node without edges is still a node the user cares about.
+The id column is the user's choice, else the column sharing the most values with the graph's node
+ids (a table with both ``ID`` and ``Name`` is matched on whichever the edge list uses); ties go to the
+column named id/node/name/node_id (any case), then to the leftmost. A note says which column was
+used and how many ids matched, and warns when fewer than half did. Ids in the table that the edge
+list never mentions are added as isolated nodes (with a note), because a labelled node without
+edges is still a node the user cares about.
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import GraphLoadError
-from .build import NodeIndex, encode_labels
+from .build import NodeIndex, encode_labels, plural
 from .text import decode_text, short
 
 ID_NAMES = ("id", "node", "node_id", "nodeid", "name")
+# Every note about the id column contains this, so the app can show it beside the id picker.
+ID_NOTE_MARK = "node-table ids"
 
 
 @dataclass
@@ -54,8 +59,8 @@ def parse_node_table(content: bytes, filename: str = "node table") -> NodeTable:
                 header = [c.strip() for c in row]
                 continue
             if len(row) != len(header):
-                raise GraphLoadError(f"Line {line} of {filename} has {len(row)} columns, but the header has "
-                                     f"{len(header)} ({', '.join(header)}).")
+                raise GraphLoadError(f"Line {line} of {filename} has {plural(len(row), 'column', 'columns')}, but "
+                                     f"the header has {len(header)} ({', '.join(header)}).")
             rows.append([c.strip() for c in row])
             numbers.append(line)
     except csv.Error as e:
@@ -85,10 +90,53 @@ def _column(table: NodeTable, name: str) -> int:
                          f"Its columns are: {', '.join(table.columns)}.")
 
 
+@dataclass(frozen=True)
+class IdMatch:
+    """The table's id column, how many distinct table ids are graph nodes, and the node names matched."""
+
+    column: int
+    matched: int
+    names: list[str]
+
+
+def match_ids(table: NodeTable, candidates: list[list[str]], id_column: str | None = None) -> IdMatch:
+    """Pick the id column (the user's, else the best overlap) and the naming of the graph's nodes it
+    matches (``candidates``: e.g. a GML's name attribute, then its numeric ids), earlier ones on ties."""
+    cols = [_column(table, id_column)] if id_column else range(len(table.columns))
+    best = None
+    for pref, names in enumerate(candidates):
+        known = set(names)
+        for c in cols:
+            matched = len({row[c] for row in table.rows} & known)
+            key = (matched, c == table.id_col, -pref, -c)
+            if best is None or key > best[0]:
+                best = (key, IdMatch(c, matched, names))
+    return best[1]
+
+
+def id_note(table: NodeTable, match: IdMatch) -> str:
+    """Say which column the ids came from and how many matched; warn plainly when fewer than half did."""
+    name, rows = table.columns[match.column], len({row[match.column] for row in table.rows})
+    if match.matched * 2 < rows:
+        return (f"Warning: {ID_NOTE_MARK} do not match the graph: only {match.matched:,} of {rows:,} ids in the "
+                f"column '{name}' of {table.filename} are nodes of the graph, so the other rows became new "
+                "isolated nodes. Choose the id column that holds the same ids as the graph file.")
+    return (f"The {ID_NOTE_MARK} were read from the column '{name}': {match.matched:,} of {rows:,} "
+            "match nodes of the graph.")
+
+
+def with_id_column(table: NodeTable, column: int) -> NodeTable:
+    return replace(table, id_col=column)
+
+
 def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | None,
                      feature_columns: list[str] | None):
     """Match rows to nodes (adding unknown ids to ``index``); return (y, label_names, x, notes)."""
     notes: list[str] = []
+    label_c = _column(table, label_column) if label_column else None
+    if label_c is not None and any(_column(table, f) == label_c for f in feature_columns or ()):
+        raise GraphLoadError(f"The column '{table.columns[label_c]}' is the label, so it cannot also be a feature "
+                             "(the model would be handed the answer). Choose other feature columns.")
     seen: dict[str, int] = {}
     before = len(index)
     row_of: list[int] = []
@@ -103,13 +151,13 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
         row_of.append(index.add(key))
     added = len(index) - before
     if added:
-        notes.append(f"{added:,} node{'s' if added > 1 else ''} of the node table "
-                     f"{'are' if added > 1 else 'is'} not in the edge list and were added as isolated nodes.")
+        notes.append(f"{plural(added, 'node', 'nodes')} of the node table {'is' if added == 1 else 'are'} not in "
+                     f"the edge list and {'was added as an isolated node' if added == 1 else 'were added as isolated nodes'}.")
     n = len(index)
     missing = n - len(table.rows)
     y = label_names = x = None
-    if label_column:
-        c = _column(table, label_column)
+    if label_c is not None:
+        c = label_c
         values: list = [None] * n
         for r, node in enumerate(row_of):
             values[node] = table.rows[r][c] or None
@@ -131,7 +179,7 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
                                          f"'{table.columns[c]}' {what}. Feature columns must hold numbers.")
                 x[node, j] = val
         if missing:
-            notes.append(f"{missing:,} node{'s' if missing > 1 else ''} of the graph "
-                         f"{'have' if missing > 1 else 'has'} no row in the node table; "
+            notes.append(f"{plural(missing, 'node', 'nodes')} of the graph "
+                         f"{'has' if missing == 1 else 'have'} no row in the node table; "
                          "their features were set to 0.")
     return y, label_names, x, notes

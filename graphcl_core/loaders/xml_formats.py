@@ -12,7 +12,7 @@ from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
 
 from ..errors import GraphLoadError
-from .build import NodeIndex, RawGraph
+from .build import WEIGHT_RULE, NodeIndex, RawGraph, weight_problem
 from .limits import SizeLimits
 from .text import check_bytes
 
@@ -151,9 +151,9 @@ def _weight(text: str | None, filename: str, where: str) -> float | None:
         w = float(text)
     except ValueError:
         raise GraphLoadError(f"In {filename}, the weight of {where} is '{text.strip()[:30]}', not a number.") from None
-    if not np.isfinite(w) or w < 0:
-        raise GraphLoadError(f"In {filename}, the weight of {where} is {text.strip()}; weights must be "
-                             "finite numbers, zero or more.")
+    if problem := weight_problem(w):
+        raise GraphLoadError(f"In {filename}, the weight of {where} is {text.strip()[:30]}, which {problem}; "
+                             f"{WEIGHT_RULE}.")
     return w
 
 
