@@ -1,7 +1,8 @@
 """Command line: ``python -m graphcl_core graphs`` and ``python -m graphcl_core train ...``.
 
 Bad arguments or files exit with code 2 and one line on stderr; ``--json`` ends with one JSON line
-of final metrics on stdout.
+of final metrics on stdout (with the loader's notes, which are also printed to stderr as ``note:``
+lines). A run saved with ``--out`` always ends with a final status, however the program stops.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import argparse
 import json
 import sys
 import time
+from contextlib import nullcontext
 
 from .config import DEVICES, ENCODERS, LOSSES, PAIR_STRATEGIES, TrainConfig
-from .errors import GraphCLError, TrainingError
+from .errors import ConfigError, GraphCLError, TrainingError
 from .presets import PRESETS
 
 
@@ -32,7 +34,13 @@ def _build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a contrastive GNN on a graph")
     t.add_argument("--graph", required=True, help="bundled name, Cora/CiteSeer/PubMed, or a graph file")
     t.add_argument("--nodes", help="optional node table (CSV) for a graph file")
-    t.add_argument("--label-column", help="label column of the node table")
+    t.add_argument("--label-column", help="label column of the node table (or node attribute of the graph file)")
+    t.add_argument("--feature-column", action="append", dest="feature_columns", metavar="NAME",
+                   help="a feature column of the node table or node attribute of the graph file (repeatable)")
+    t.add_argument("--id-column", help="node id column of the node table (default: the one matching the graph)")
+    t.add_argument("--source-column", help="source column of an edge list with a header (default: by name)")
+    t.add_argument("--target-column", help="target column of an edge list with a header (default: by name)")
+    t.add_argument("--weight-column", help="weight column of an edge list with a header (default: by name)")
     t.add_argument("--preset", choices=sorted(PRESETS), default="default",
                    help="a named recipe to start from (explicit options override it)")
     t.add_argument("--loss", choices=LOSSES, default=None)
@@ -76,57 +84,110 @@ def _cmd_graphs() -> int:
     return 0
 
 
+def _load(args):
+    from .loaders import load_graph
+
+    return load_graph(args.graph, node_table=args.nodes, label_column=args.label_column,
+                      feature_columns=args.feature_columns, id_column=args.id_column,
+                      source_column=args.source_column, target_column=args.target_column,
+                      weight_column=args.weight_column)
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"note: {message}\n")
+    sys.stderr.flush()
+
+
+def _probe_plan(bundle, seed: int) -> tuple[float | None, str | None]:
+    """The probe's train fraction, or why there will be no probe. Decided before training, by the probe's
+    own checks on placeholder embeddings, so a graph whose labels cannot be scored (fewer than 10 labelled
+    nodes, one class) still trains, and says so, instead of failing once training is over."""
+    if not bundle.has_labels:
+        return None, None
+    import torch
+
+    from .evaluation import linear_probe, probe_train_fraction
+
+    y = bundle.data.y
+    frac = probe_train_fraction(int((y >= 0).sum()), bundle.num_classes)
+    try:
+        linear_probe(torch.zeros(bundle.num_nodes, 1), y, train_frac=frac, splits=1, seed=seed, C=1.0)
+    except ConfigError as e:
+        return None, f"no linear probe for this graph: {e} Training goes ahead without it."
+    return frac, None
+
+
+def _probe(trainer, bundle, frac: float, seed: int) -> dict:
+    from .evaluation import linear_probe
+
+    probe = linear_probe(trainer.embeddings(), bundle.data.y, train_frac=frac, seed=seed)
+    return {"linear_probe_acc": round(probe["mean"], 4), "linear_probe_std": round(probe["std"], 4),
+            "linear_probe_train_frac": frac}
+
+
+def _train(trainer, on_boundary) -> None:
+    """Run training; the GPU running out of memory becomes a TrainingError like any other failure."""
+    import torch
+
+    try:
+        trainer.run(callback=on_boundary)
+    except torch.cuda.OutOfMemoryError:
+        raise TrainingError("The GPU ran out of memory. Try a smaller hidden size, fewer negatives, or the "
+                            "CPU.") from None
+
+
 def _cmd_train(args) -> int:
     from tqdm import tqdm
 
-    from .loaders import load_graph
     from .runs import RunStore
     from .trainer import Trainer
     from .worker import SAVE_EVERY_S
 
     cfg = _config(args)
-    bundle = load_graph(args.graph, node_table=args.nodes, label_column=args.label_column)
+    bundle = _load(args)
+    notes = list(bundle.notes)
+    for note in notes:
+        _say(note)
+    frac, no_probe = _probe_plan(bundle, cfg.seed)
+    if no_probe:
+        notes.append(no_probe)
+        _say(no_probe)
     trainer = Trainer(bundle, cfg)
     writer = RunStore(args.out).create(bundle, cfg, str(trainer.device)) if args.out else None
-    bar = tqdm(total=cfg.epochs, desc=f"{bundle.name} on {trainer.device}", unit="epoch", file=sys.stderr,
-               disable=None)
     last = {"epoch": 0, "saved": 0.0}
+    with writer.finalised() if writer else nullcontext():
+        bar = tqdm(total=cfg.epochs, desc=f"{bundle.name} on {trainer.device}", unit="epoch", file=sys.stderr,
+                   disable=None)
 
-    def on_boundary(t: Trainer, force: bool = False) -> None:
-        bar.update(t.epoch - last["epoch"])
-        last["epoch"] = t.epoch
-        if t.history:
-            bar.set_postfix(loss=f"{t.history[-1]['loss']:.4f}")
-        # metrics.csv is rewritten whole: at most every SAVE_EVERY_S, as the app's worker does
-        if writer and (force or time.monotonic() - last["saved"] >= SAVE_EVERY_S):
-            writer.save_progress(t.progress()["history"], t.snapshot_list(), t.epoch, t.train_seconds)
-            last["saved"] = time.monotonic()
+        def on_boundary(t: Trainer, force: bool = False) -> None:
+            bar.update(t.epoch - last["epoch"])
+            last["epoch"] = t.epoch
+            if t.history:
+                bar.set_postfix(loss=f"{t.history[-1]['loss']:.4f}")
+            # metrics.csv is rewritten whole: at most every SAVE_EVERY_S, as the app's worker does
+            if writer and (force or time.monotonic() - last["saved"] >= SAVE_EVERY_S):
+                writer.save_progress(t.progress()["history"], t.snapshot_list(), t.epoch, t.train_seconds)
+                last["saved"] = time.monotonic()
 
-    t0 = time.perf_counter()
-    try:
-        trainer.run(callback=on_boundary)
-    finally:
-        bar.close()
-    seconds = time.perf_counter() - t0
-    final: dict = {"graph": bundle.name, "loss": trainer.history[-1]["loss"], "epochs": trainer.epoch,
-                   "seconds": round(seconds, 3), "ms_per_epoch": round(1000 * trainer.train_seconds / max(1, trainer.epoch), 3),
-                   "device": str(trainer.device)}
-    if bundle.has_labels:
-        from .evaluation import linear_probe, probe_train_fraction
-
-        y = bundle.data.y
-        frac = probe_train_fraction(int((y >= 0).sum()), bundle.num_classes)
-        probe = linear_probe(trainer.embeddings(), y, train_frac=frac, seed=cfg.seed)
-        final["linear_probe_acc"] = round(probe["mean"], 4)
-        final["linear_probe_std"] = round(probe["std"], 4)
-        final["linear_probe_train_frac"] = frac
-    if writer:
-        on_boundary(trainer, force=True)
-        writer.save_weights(trainer.model)
-        writer.finish("finished", metrics={k: v for k, v in final.items() if k.startswith("linear")})
-        final["run_id"] = writer.run_id
+        t0 = time.perf_counter()
+        try:
+            _train(trainer, on_boundary)
+        finally:
+            bar.close()
+        seconds = time.perf_counter() - t0
+        final: dict = {"graph": bundle.name, "loss": trainer.history[-1]["loss"], "epochs": trainer.epoch,
+                       "seconds": round(seconds, 3),
+                       "ms_per_epoch": round(1000 * trainer.train_seconds / max(1, trainer.epoch), 3),
+                       "device": str(trainer.device)}
+        if frac is not None:
+            final.update(_probe(trainer, bundle, frac, cfg.seed))
+        if writer:
+            on_boundary(trainer, force=True)
+            writer.save_weights(trainer.model)
+            writer.finish("finished", metrics={k: v for k, v in final.items() if k.startswith("linear")})
+            final["run_id"] = writer.run_id
     if args.json:
-        print(json.dumps(final), flush=True)
+        print(json.dumps({**final, "notes": notes}), flush=True)
     else:
         print("  ".join(f"{k}={v}" for k, v in final.items()))
     return 0

@@ -23,6 +23,7 @@ import secrets
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -181,6 +182,32 @@ class RunWriter:
         if metrics:
             self.meta["metrics"] = metrics
         self._write_meta()
+
+    @property
+    def finished(self) -> bool:
+        return "finished" in self.meta
+
+    @contextmanager
+    def finalised(self):
+        """Run a block that must end with ``finish``; if it ends any other way (an error, Ctrl-C, the GPU
+        out of memory) the run is marked ``stopped`` or ``failed`` instead of staying ``running`` forever."""
+        try:
+            yield self
+        except KeyboardInterrupt:
+            self._finish_quietly("stopped", "Stopped with Ctrl-C; what was saved up to then is kept.")
+            raise
+        except BaseException as e:
+            self._finish_quietly("failed", str(e) or type(e).__name__)
+            raise
+        if not self.finished:
+            self._finish_quietly("failed", "The program ended the run without a final status.")
+
+    def _finish_quietly(self, status: str, message: str) -> None:
+        """Best effort while another error is on its way out: a full disk must not hide that error."""
+        try:
+            self.finish(status, message)
+        except OSError:
+            pass
 
 
 class RunStore:

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from graphcl_core.cli import main
+from graphcl_core.errors import TrainingError
 from graphcl_core.runs import RunStore
 
 
@@ -79,3 +80,92 @@ def test_argparse_errors_exit_2_in_a_real_process():
     p = subprocess.run([sys.executable, "-m", "graphcl_core", "train", "--graph", "nope.gexf"],
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+# ---------------------------------------------------------------- loader notes, column flags, probe, exit paths
+
+EDGES = "from,to,date,kind\n" + "".join(f"n{i},n{(i + 1) % 12},2020-01-{i + 1:02d},x\n" for i in range(12))
+
+
+def _train_args(tmp_path, *extra):
+    (tmp_path / "edges.csv").write_text(EDGES)
+    return ["train", "--graph", str(tmp_path / "edges.csv"), "--epochs", "2", "--hidden", "8", "--device", "cpu",
+            "--set", "embedding_dim=4", "--set", "eval_every=0", *extra]
+
+
+def test_loader_notes_on_stderr_and_in_json(tmp_path, capsys):
+    assert main(_train_args(tmp_path, "--json")) == 0
+    out, err = capsys.readouterr()
+    res = json.loads(out.strip().splitlines()[-1])
+    assert any("'date', 'kind' were ignored" in m for m in res["notes"])
+    assert "note: The columns 'date', 'kind' were ignored" in err
+
+
+def test_column_flags_reach_the_loader(tmp_path, capsys):
+    (tmp_path / "nodes.csv").write_text("key,name,team\n" + "".join(f"{i},n{i},{'ab'[i % 2]}\n" for i in range(12)))
+    argv = _train_args(tmp_path, "--source-column", "TO", "--target-column", "from", "--weight-column", "kind",
+                       "--nodes", str(tmp_path / "nodes.csv"), "--id-column", "key", "--label-column", "team")
+    assert main(argv) == 2  # 'x' is not a weight: proof that --weight-column was used
+    assert "the weight 'x' is not a number" in capsys.readouterr().err
+    argv = _train_args(tmp_path, "--source-column", "TO", "--target-column", "from", "--json",
+                       "--nodes", str(tmp_path / "nodes.csv"), "--id-column", "key", "--label-column", "team")
+    assert main(argv) == 0
+    notes = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["notes"]
+    assert any(m.startswith("Warning") and "'key'" in m for m in notes)
+
+
+@pytest.mark.parametrize("labels, reason", [
+    ("".join(f"n{i},{'ab'[i % 2]}\n" for i in range(6)), "Only 6 nodes have labels"),
+    ("".join(f"n{i},a\n" for i in range(12)), "at least 2 classes"),
+])
+def test_probe_preconditions_are_checked_before_training(tmp_path, capsys, monkeypatch, labels, reason):
+    from graphcl_core.trainer import Trainer
+
+    (tmp_path / "nodes.csv").write_text("name,team\n" + labels)
+    seen = {}
+    real_run = Trainer.run
+
+    def run(self, *a, **kw):
+        seen["stderr before training"] = capsys.readouterr().err
+        return real_run(self, *a, **kw)
+
+    monkeypatch.setattr(Trainer, "run", run)
+    argv = _train_args(tmp_path, "--nodes", str(tmp_path / "nodes.csv"), "--label-column", "team", "--json",
+                       "--out", str(tmp_path / "runs"))
+    assert main(argv) == 0
+    assert reason in seen["stderr before training"] and "goes ahead without it" in seen["stderr before training"]
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert "linear_probe_acc" not in res and any(reason in m for m in res["notes"])
+    assert RunStore(tmp_path / "runs").load(res["run_id"]).meta["status"] == "finished"
+
+
+def _raise(exc):
+    def run(self, *a, **kw):
+        raise exc
+    return run
+
+
+@pytest.mark.parametrize("exc, rc, status", [
+    (KeyboardInterrupt(), 130, "stopped"),
+    (TrainingError("The loss became NaN."), 1, "failed"),
+    ("oom", 1, "failed"),
+    (ValueError("a bug"), None, "failed"),
+])
+def test_saved_run_gets_a_final_status_on_every_exit(tmp_path, capsys, monkeypatch, exc, rc, status):
+    import torch
+
+    from graphcl_core.trainer import Trainer
+
+    if exc == "oom":
+        exc = torch.cuda.OutOfMemoryError("CUDA out of memory")
+    monkeypatch.setattr(Trainer, "run", _raise(exc))
+    argv = _train_args(tmp_path, "--out", str(tmp_path / "runs"))
+    if rc is None:  # a bug still propagates (with its traceback), but the run is not left "running"
+        with pytest.raises(ValueError):
+            main(argv)
+    else:
+        assert main(argv) == rc
+    [meta] = RunStore(tmp_path / "runs").list()
+    assert meta["status"] == status and meta["message"]
+    if status == "failed" and rc == 1:
+        assert meta["message"] in capsys.readouterr().err
