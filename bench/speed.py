@@ -1,7 +1,7 @@
 """Training speed per epoch (and memory, and probe accuracy where cheap), one JSON line per case.
 
     python bench/speed.py                     # fast paths (default)
-    python bench/speed.py --baseline          # fast paths off (GRAPHCL_FAST=0 semantics): the "before"
+    python bench/speed.py --baseline          # fast paths off (RuntimeOptions(fast=False)): the "before"
     python bench/speed.py --cases cora_margin,syn_100k --out results.jsonl
 
 ``ms_per_epoch`` is the median over ≥100 timed epochs after warm-up of the wall time of blocks of
@@ -24,6 +24,7 @@ import torch
 
 from common import JsonOut, env_summary, gpu_name, peak_gb, reset_peak, setup_data_dir, sync  # noqa: E402
 
+from graphcl_core import options as runtime_options  # noqa: E402
 from graphcl_core.config import TrainConfig  # noqa: E402
 from graphcl_core.trainer import Trainer  # noqa: E402
 
@@ -78,7 +79,7 @@ def run_case(name: str, baseline: bool, device: str, out: JsonOut, epochs_scale:
                                                         "layers", "dropout", "negatives", "loss_sync_every")},
                    load_s=round(load_s, 3))
         t0 = time.perf_counter()
-        t = Trainer(bundle, cfg, fast=not baseline)
+        t = Trainer(bundle, cfg, options=runtime_options.current().with_(fast=not baseline))
         sync(device)
         row["init_s"] = round(time.perf_counter() - t0, 3)
         k = cfg.loss_sync_every

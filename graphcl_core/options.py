@@ -131,6 +131,16 @@ class RuntimeOptions:
                 problems.append(f"The setting {var} is ignored: {e}.")
         return cls(**values, problems=tuple(problems))
 
+    def problem_for(self, var: str) -> str | None:
+        """The sentence recorded for ``var`` (for example ``"GRAPHCL_MAX_EDGES"``), or None."""
+        return next((p for p in self.problems if f" {var} " in p), None)
+
+    def engine_subset(self) -> dict:
+        """The switches that decide how a training step runs (shown in ``fast_info["options"]``)."""
+        keys = ("fast", "fast_propagation", "propagation", "sparse_features", "batch_views", "cuda_graph",
+                "tf32", "fused_adam", "infonce_fast")
+        return {k: getattr(self, k) for k in keys}
+
     def with_(self, **changes) -> "RuntimeOptions":
         """A copy with some fields changed (``fast=False`` for a before/after comparison)."""
         return replace(self, **changes)
@@ -142,18 +152,26 @@ class RuntimeOptions:
         return d
 
 
-_current: RuntimeOptions | None = None
+_override: RuntimeOptions | None = None
+_cached: tuple[tuple, RuntimeOptions] | None = None
 
 
 def current() -> RuntimeOptions:
-    """The process's options, read from the environment on first use (not at import)."""
-    global _current
-    if _current is None:
-        _current = RuntimeOptions.from_env()
-    return _current
+    """The process's options: those given to ``set_current``, else read from the environment.
+
+    Read on first use (never at import) and again only when a ``GRAPHCL_*`` variable changed, so a
+    test's ``monkeypatch.setenv`` or a launcher that sets a variable later is still seen.
+    """
+    global _cached
+    if _override is not None:
+        return _override
+    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("GRAPHCL_")))
+    if _cached is None or _cached[0] != key:
+        _cached = (key, RuntimeOptions.from_env())
+    return _cached[1]
 
 
 def set_current(options: RuntimeOptions | None) -> None:
-    """Replace the process's options (``None``: read the environment again on next use)."""
-    global _current
-    _current = options
+    """Replace the process's options (``None``: follow the environment again)."""
+    global _override
+    _override = options

@@ -11,6 +11,7 @@ from graphcl_core.fast.sparse_features import SparseFeatures, sparse_features_wa
 from graphcl_core.graph import GraphBundle
 from graphcl_core.losses import infonce_loss
 from graphcl_core.models.convs import make_conv
+from graphcl_core.options import RuntimeOptions
 from graphcl_core.trainer import Trainer
 
 SMALL = dict(hidden=16, embedding_dim=8, epochs=4, eval_every=0, device="cpu")
@@ -145,7 +146,7 @@ def test_cuda_graph_is_off_on_cpu_with_a_reason(tiny_graph):
     t = Trainer(tiny_graph, TrainConfig(**SMALL))
     assert t.fast_info["cuda_graph"].startswith("off") and "CUDA" in t.fast_info["cuda_graph"]
     t.run()
-    assert t._graphed is None and t.epoch == 4
+    assert t.engine.name == "fast" and t.epoch == 4
 
 
 def test_capture_failure_falls_back_to_eager(tiny_graph, monkeypatch):
@@ -156,23 +157,32 @@ def test_capture_failure_falls_back_to_eager(tiny_graph, monkeypatch):
         calls.append(1)
         raise RuntimeError("operation not permitted when stream is capturing")
 
-    monkeypatch.setattr("graphcl_core.trainer.capture_step", broken_capture)
     c = TrainConfig(**{**SMALL, "epochs": 8})
-    t = Trainer(tiny_graph, c)
-    t._graph_state = "pending"
+    _, ref = _losses(tiny_graph, c, True, steps=8)
+    monkeypatch.setattr("graphcl_core.engine.graphed.capture_step", broken_capture)
+    monkeypatch.setattr("graphcl_core.engine.select.graph_blocker", lambda *a: None)
+    t = Trainer(tiny_graph, c, options=RuntimeOptions(batch_views="off"))
+    assert t.engine.name == "graphed" and t.fast_info["cuda_graph"].startswith("pending")
     t.run()
     assert calls == [1] and t.epoch == 8
     assert t.fast_info["cuda_graph"].startswith("off: capture failed (RuntimeError")
-    _, ref = _losses(tiny_graph, c, True, steps=8)
     assert [r["loss"] for r in t.history] == pytest.approx(ref, rel=1e-6)
 
 
-def test_ring_buffer_reads_contiguous_and_wrapped_slots():
-    ring = torch.arange(4, dtype=torch.float32)
-    gs = graphed_step.GraphedStep(None, None, ring, torch.zeros(1, dtype=torch.long))
-    assert gs.read([1, 2]) == [1.0, 2.0]
-    assert gs.read([3, 0]) == [3.0, 0.0]
-    assert gs.read([]) == []
+def test_ring_buffer_losses_are_views_of_their_slots_until_overwritten():
+    ring = torch.zeros(3)
+
+    class FakeGraph:  # each replay writes the next number into the next slot, as the captured step does
+        count = 0
+
+        def replay(self):
+            ring[self.count % 3] = self.count
+            self.count += 1
+
+    gs = graphed_step.GraphedStep(FakeGraph(), None, ring, torch.zeros(1, dtype=torch.long))
+    losses = [gs.replay() for _ in range(4)]
+    assert [float(v) for v in losses[1:]] == [1.0, 2.0, 3.0]  # a ring of 3 keeps the last 3
+    assert float(losses[0]) == 3.0  # overwritten: the trainer reads every loss_sync_every = ring size
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
@@ -219,7 +229,7 @@ def test_batched_views_equal_two_passes_without_randomness(tiny_graph, cfg, monk
 def test_batched_views_train_with_randomness(tiny_graph, monkeypatch):
     monkeypatch.setenv("GRAPHCL_BATCH_VIEWS", "1")
     t, losses = _losses(tiny_graph, TrainConfig(**{**SMALL, "lr": 0.01}), True, steps=30)
-    assert t._adj2 is not None and all(v == v for v in losses)
+    assert t.engine.stack_views and all(v == v for v in losses)
     assert sum(losses[-5:]) < sum(losses[:5])
 
 
@@ -268,7 +278,7 @@ def test_sparse_features_with_batched_views_and_dropout_train(tiny_graph, monkey
     monkeypatch.setenv("GRAPHCL_SPARSE_FEATURES", "1")
     monkeypatch.setenv("GRAPHCL_BATCH_VIEWS", "1")
     t, losses = _losses(bow, TrainConfig(**{**SMALL, "lr": 0.01}), True, steps=30)
-    assert t._sparse_x2 is not None and all(v == v for v in losses)
+    assert t.engine.fast_inputs.sparse_stack is not None and all(v == v for v in losses)
     assert sum(losses[-5:]) < sum(losses[:5])
 
 

@@ -6,10 +6,10 @@ each later epoch is a single ``graph.replay()``: no Python per op, no kernel lau
 sync. Randomness keeps working: the trainer's generator is registered with the graph (graph-safe
 Philox: every replay draws fresh numbers) and dropout uses the default CUDA generator, which
 PyTorch registers itself. Each replay also writes its loss into a device ring buffer, so the
-trainer reads ``k`` losses back with one copy.
+trainer reads ``k`` losses back with one copy, exactly as it reads eager losses.
 
-Anything that fails during capture is reported by ``capture_step`` raising; the trainer then logs
-the reason and keeps training eagerly.
+Anything that fails during capture is reported by ``capture_step`` raising; the engine
+(``graphcl_core.engine.graphed``) then logs the reason and keeps training eagerly.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def tf32(enabled: bool):
 
 
 class GraphedStep:
-    """A captured training step. ``replay()`` runs one epoch and returns the ring slot of its loss."""
+    """A captured training step. ``replay()`` runs one epoch and returns its loss."""
 
     def __init__(self, graph, loss: torch.Tensor, ring: torch.Tensor, pos: torch.Tensor):
         self.graph = graph
@@ -50,22 +50,14 @@ class GraphedStep:
     def ring_size(self) -> int:
         return int(self.ring.numel())
 
-    def replay(self) -> int:
+    def replay(self) -> torch.Tensor:
+        """One epoch. Its loss is a 0-dim view of its ring slot: valid until ``ring_size`` more replays
+        overwrite it, so the reader must read at least every ``ring_size`` epochs (the trainer reads every
+        ``loss_sync_every``, the ring's size)."""
         self.graph.replay()
         slot = self._slot
         self._slot = (slot + 1) % self.ring.numel()
-        return slot
-
-    def read(self, slots: list[int]) -> list[float]:
-        """Losses of ``slots`` (one device→host copy)."""
-        if not slots:
-            return []
-        a = slots[0]
-        if slots == list(range(a, a + len(slots))):
-            vals = self.ring[a:a + len(slots)]
-        else:
-            vals = torch.cat([self.ring[s:s + 1] for s in slots])
-        return vals.cpu().tolist()
+        return self.ring[slot]
 
 
 def capture_step(step_body: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer,

@@ -19,7 +19,6 @@ narrower of input/output is propagated (``A(XW) = (AX)W``; the bias is added aft
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import torch
@@ -65,9 +64,8 @@ class _CsrPropagate(torch.autograd.Function):
         return torch.sparse.mm(ctx.at, g.contiguous()), None, None
 
 
-def choose_kernel(num_nodes: int, num_stored_edges: int) -> str:
-    """``GRAPHCL_PROPAGATION=gather|csr`` forces a kernel; otherwise by graph size."""
-    forced = os.environ.get("GRAPHCL_PROPAGATION", "").strip().lower()
+def choose_kernel(num_nodes: int, num_stored_edges: int, forced: str = "auto") -> str:
+    """``forced`` (``RuntimeOptions.propagation``: gather or csr) wins; ``auto`` chooses by graph size."""
     if forced in ("gather", "csr"):
         return forced
     return "csr" if num_nodes > CSR_MIN_NODES or num_stored_edges > CSR_MIN_EDGES else "gather"

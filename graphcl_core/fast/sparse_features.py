@@ -10,7 +10,6 @@ gradient flows into the values.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import torch
@@ -26,14 +25,18 @@ MAX_DENSITY = 0.1
 MIN_COLUMNS = 64
 
 
-def sparse_features_wanted(x: torch.Tensor, first_out: int) -> tuple[bool, str]:
-    """``GRAPHCL_SPARSE_FEATURES=0|1|auto`` (auto: wide, sparse features and a first layer that transforms first)."""
-    mode = os.environ.get("GRAPHCL_SPARSE_FEATURES", "auto").strip().lower()
-    if mode in ("0", "off", "false", "no"):
+def sparse_features_wanted(x: torch.Tensor, first_out: int, mode: str | None = None) -> tuple[bool, str]:
+    """Whether to keep ``x`` sparse, and why. ``mode`` is ``RuntimeOptions.sparse_features`` (default:
+    the process's options): on, off, or auto (wide, sparse features and a first layer that transforms first)."""
+    if mode is None:
+        from ..options import current
+
+        mode = current().sparse_features
+    if mode == "off":
         return False, "off: disabled by GRAPHCL_SPARSE_FEATURES=0"
     if x.dim() != 2 or x.size(1) <= first_out:
         return False, "off: the first layer is not wider than its output"
-    if mode not in ("1", "on", "true", "yes"):
+    if mode != "on":
         if x.size(1) < MIN_COLUMNS:
             return False, f"off: fewer than {MIN_COLUMNS} feature columns"
         density = float((x != 0).sum()) / max(1, x.numel())
