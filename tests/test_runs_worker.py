@@ -59,10 +59,15 @@ def test_start_paused_step_resume_stop(tiny_graph, runs_dir):
     job = TrainingJob(tiny_graph, TrainConfig(epochs=100_000, **SMALL), RunStore(), start_paused=True).start()
     try:
         assert _wait(lambda: job.state == "paused")
-        time.sleep(0.2)
+        time.sleep(0.2)  # started paused: no epoch may run, however long we wait
         assert job.status()["epoch"] == 0
         job.step_once()
         assert _wait(lambda: job.status()["epoch"] == 1)
+        job.step_once()
+        job.step_once()
+        assert _wait(lambda: job.status()["epoch"] >= 3)
+        time.sleep(0.2)
+        assert job.status()["epoch"] == 3 and job.state == "paused"  # exactly one epoch a Step
         job.resume()
         assert _wait(lambda: job.status()["epoch"] >= 5)
         assert job.state == "running"

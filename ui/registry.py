@@ -75,21 +75,48 @@ def get_slot(sid: str) -> Slot:
         return slot
 
 
-def owned_by_other_open_session(sid: str, session_id: str | None) -> bool:
-    """True when ``sid``'s slot belongs to another browser connection that is still open.
+def claim(sid: str, session_id: str | None) -> Slot | None:
+    """``sid``'s slot, now owned by the connection ``session_id``; ``None`` if another open one owns it.
 
     A reload closes the old connection first, so it reattaches; a second tab opened from the same
-    URL (or a link shared with the token in it) finds the first one still open and starts fresh.
+    URL (or a link shared with the token in it) finds the first one still open and gets ``None``
+    (it starts fresh). The check and the claim happen under one lock, so two tabs opening the same
+    link at the same moment cannot both take the slot.
     """
+    if not valid_token(sid):
+        raise ValueError("invalid session token")
     with _LOCK:
         slot = _REGISTRY.get(sid)
-        owner = slot.owner if slot is not None else None
+        if slot is not None and _other_owner_open(slot.owner, session_id):
+            return None
+        if slot is None:
+            _forget_idle_locked()
+            slot = _REGISTRY[sid] = Slot(sid)
+        slot.owner = session_id
+        slot.last_seen = time.time()
+        return slot
+
+
+def owned_by_other_open_session(sid: str, session_id: str | None) -> bool:
+    """True when ``sid``'s slot belongs to another browser connection that is still open (a look
+    only: to take the slot, use ``claim``)."""
+    with _LOCK:
+        slot = _REGISTRY.get(sid)
+        return slot is not None and _other_owner_open(slot.owner, session_id)
+
+
+def _other_owner_open(owner: str | None, session_id: str | None) -> bool:
     if owner is None or session_id is None or owner == session_id:
         return False
+    return _connection_open(owner)
+
+
+def _connection_open(session_id: str) -> bool:
+    """Whether Streamlit still has the browser connection ``session_id`` open."""
     try:
         from streamlit import runtime
 
-        return runtime.exists() and runtime.get_instance().is_active_session(owner)
+        return runtime.exists() and runtime.get_instance().is_active_session(session_id)
     except Exception:  # noqa: BLE001 - without a runtime (tests, bare mode) nobody else can be connected
         return False
 

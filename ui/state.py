@@ -121,12 +121,11 @@ def init_session() -> registry.Slot:
     if "sid" not in ss:
         sid = st.query_params.get("sid")
         me = _session_id()
-        taken = registry.valid_token(sid) and registry.owned_by_other_open_session(sid, me)
-        if not registry.valid_token(sid) or taken:
-            sid = registry.new_token()
-        ss["sid"] = sid
-        slot = registry.get_slot(sid)
-        slot.owner = me
+        slot = registry.claim(sid, me) if registry.valid_token(sid) else None
+        taken = registry.valid_token(sid) and slot is None
+        if slot is None:
+            slot = registry.claim(registry.new_token(), me)
+        ss["sid"] = slot.sid
         ss["url_warnings"] = _restore_from_url(slot)
         if taken:
             ss["url_warnings"].append("This link's run is open in another tab, so this tab has a run of its own "
