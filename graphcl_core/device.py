@@ -33,6 +33,17 @@ def device_info(device: torch.device | str | None = None) -> dict:
     return {"kind": "cpu", "name": "CPU", "label": "CPU", "memory_total_gb": None, "memory_used_gb": None}
 
 
+def free_gpu_memory(device: torch.device | str | None = None) -> int | None:
+    """Free bytes on the GPU that ``auto`` would train on (or ``device``); None without a CUDA GPU."""
+    dev = torch.device(device) if device is not None else resolve_device("auto")
+    if dev.type != "cuda" or not torch.cuda.is_available():
+        return None
+    try:
+        return int(torch.cuda.mem_get_info(dev.index if dev.index is not None else torch.cuda.current_device())[0])
+    except RuntimeError:  # a busy or broken device: fall back to the CPU limits
+        return None
+
+
 _CUDA_WARM: list = []
 
 

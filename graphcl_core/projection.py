@@ -50,7 +50,9 @@ def _import_umap():
     with _UMAP_IMPORT_LOCK:
         if "umap" in sys.modules:
             return sys.modules["umap"]
-        if os.environ.get("GRAPHCL_NUMBA_CACHE", "1").strip() != "0":
+        from .options import current
+
+        if current().numba_cache:
             import numba
 
             njit, jit = numba.njit, numba.jit

@@ -39,7 +39,10 @@ _SNAP = re.compile(r"^epoch_(\d+)\.npy$")
 
 
 def default_runs_dir() -> Path:
-    return Path(os.environ.get("GRAPHCL_RUNS_DIR", "runs"))
+    """``RuntimeOptions.runs_dir`` (GRAPHCL_RUNS_DIR, default ``runs``)."""
+    from .options import current
+
+    return Path(current().runs_dir)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import GraphLoadError
 from ..graph import GraphBundle
+from ..options import RuntimeOptions, current
 from .build import RawGraph, clean_edges, to_edge_index
 
 PLANETOID_NAMES = ("Cora", "CiteSeer", "PubMed")
@@ -40,12 +41,12 @@ def _cache_home() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "graphcl_studio"
 
 
-def data_root(data_dir=None) -> Path:
-    """Argument, else GRAPHCL_DATA_DIR, else ~/.cache/graphcl_studio/planetoid."""
+def data_root(data_dir=None, options: RuntimeOptions | None = None) -> Path:
+    """Argument, else ``options.data_dir`` (GRAPHCL_DATA_DIR), else ~/.cache/graphcl_studio/planetoid."""
     if data_dir:
         return Path(data_dir).expanduser()
-    env = os.environ.get("GRAPHCL_DATA_DIR", "").strip()
-    return Path(env).expanduser() if env else _cache_home() / "planetoid"
+    configured = (options or current()).data_dir
+    return Path(configured).expanduser() if configured else _cache_home() / "planetoid"
 
 
 def canonical_name(name: str) -> str:
@@ -85,8 +86,9 @@ def _copy_raw(root: Path, name: str) -> Path:
                          f"to prepare {name}. Set GRAPHCL_DATA_DIR to a writable folder.")
 
 
-def _online(host: str = "github.com", timeout: float = 3.0) -> bool:
-    if os.environ.get("GRAPHCL_OFFLINE", "").strip() not in ("", "0"):
+def _online(host: str = "github.com", timeout: float = 3.0, options: RuntimeOptions | None = None) -> bool:
+    """A quick probe before PyG's download (which has no timeout); never tried when offline is on."""
+    if (options or current()).offline:
         return False
     try:
         socket.create_connection((host, 443), timeout=timeout).close()
