@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from graphcl_core.loaders.node_table import ID_NAMES
 from ui import figures, graphs, registry, sources, state
 
 ss = st.session_state
@@ -10,13 +9,69 @@ slot = registry.get_slot(ss["sid"])
 
 UPLOAD_HELP = ("Edge list (.txt, .csv, .tsv: one 'source target [weight]' per line), GraphML, GML, GEXF, "
                "or node-link JSON.")
-TABLE_HELP = ("A CSV/TSV with one row per node: the first column is the node id as in the graph file; "
-              "choose which column holds the labels and which columns are features.")
+TABLE_HELP = ("A CSV/TSV with one row per node: one column holds the node ids used in the graph file (found "
+              "automatically, or choose it); choose which column holds the labels and which columns are features.")
 SOURCES = ("Examples", "Citation datasets", "Upload")
+AUTO_ID = "(automatic: the column matching the graph)"
+AUTO_LABEL = "(detected automatically)"
+NO_LABELS = "(no labels)"
+NO_WEIGHT = "(no weight)"
 
 
 def _pick(widget_key: str) -> None:
     ss["graph.pending"] = ss[widget_key]
+
+
+def _edge_column_pickers(header: list[str], file_id: str) -> dict:
+    """Source, target and weight columns of an edge list with a header, preselected as the loader reads them."""
+    src, dst, wt = graphs.edge_column_defaults(header)
+    st.caption("This edge list has a header. Choose the columns holding the two ends of each edge and the "
+               "weight; other columns are ignored.")
+    c1, c2, c3 = st.columns(3)
+    s = c1.selectbox("Source column", header, index=header.index(src) if src else None, placeholder="Choose",
+                     key=f"graph.source_col.{file_id}")
+    t = c2.selectbox("Target column", header, index=header.index(dst) if dst else None, placeholder="Choose",
+                     key=f"graph.target_col.{file_id}")
+    w = c3.selectbox("Weight column", [NO_WEIGHT] + header, index=header.index(wt) + 1 if wt else 0,
+                     key=f"graph.weight_col.{file_id}")
+    return {"source_column": s, "target_column": t, "weight_column": "" if w == NO_WEIGHT else w}
+
+
+def _table_pickers(table) -> tuple[dict, object]:
+    """Id, label and feature columns of a node table (every column offered); returns the choices and a
+    placeholder where the loader's own sentence on the id column goes once the graph is loaded."""
+    table_bytes = table.getvalue()
+    choices = {"node_table": table_bytes, "node_table_name": table.name}
+    cols, cerr = graphs.table_columns(table_bytes)
+    if cerr:
+        st.error(cerr)
+        return choices, st.empty()
+    idc = st.selectbox("Id column", [AUTO_ID] + cols, key=f"graph.id_col.{table.file_id}",
+                       help="The column holding the node ids of the graph file. Automatic picks the column whose "
+                            "values match the most nodes of the graph.")
+    id_note = st.empty()
+    id_col = None if idc == AUTO_ID else idc
+    cols = [c for c in cols if c != id_col]
+    lab = st.selectbox("Label column", [NO_LABELS] + cols, key="graph.label_col",
+                       help="Column with each node's class; leave empty if there is none.")
+    label_col = None if lab == NO_LABELS else lab
+    feats = st.multiselect("Feature columns", [c for c in cols if c != label_col], key="graph.feature_cols",
+                           help="Numeric columns used as node features. With none, features are made from the "
+                                "graph structure.")
+    return {**choices, "id_column": id_col, "label_column": label_col, "feature_columns": feats or None}, id_note
+
+
+def _attribute_pickers(attrs: list[str], file_id: str) -> dict:
+    """Label and feature choices among the node attributes of a GraphML/GEXF/GML/JSON file."""
+    lab = st.selectbox("Label attribute", [AUTO_LABEL] + attrs, key=f"graph.label_attr.{file_id}",
+                       help="Node attribute holding each node's class. Automatic takes a class-like attribute "
+                            "(class, club, community, group…) when there is one.")
+    label_col = None if lab == AUTO_LABEL else lab
+    feats = st.multiselect("Feature attributes", [a for a in attrs if a != label_col],
+                           key=f"graph.feature_attrs.{file_id}",
+                           help="Numeric node attributes used as features. With none, the numeric attributes are "
+                                "used (never the label), or features are made from the graph structure.")
+    return {"label_column": label_col, "feature_columns": feats or None}
 
 
 st.title("Graph")
@@ -67,33 +122,23 @@ with pick_col:
     else:
         up = st.file_uploader("Graph file", key="graph.upload_file", help=UPLOAD_HELP)
         st.caption(UPLOAD_HELP)
-        table = st.file_uploader("Node table (optional)", key="graph.upload_table", help=TABLE_HELP)
-        label_col, feature_cols, table_bytes = None, None, None
-        if table is not None:
-            table_bytes = table.getvalue()
-            cols, cerr = graphs.table_columns(table_bytes)
-            if cerr:
-                st.error(cerr)
-            else:
-                id_col = next((c for c in cols if c.lower() in ID_NAMES), cols[0] if cols else None)
-                cols = [c for c in cols if c != id_col]
-                st.caption(f"Node ids are read from the column '{id_col}'.")
-                opts = ["(no labels)"] + cols
-                lab = st.selectbox("Label column", opts, key="graph.label_col",
-                                   help="Column with each node's class; leave empty if there is none.")
-                label_col = None if lab == "(no labels)" else lab
-                feature_cols = st.multiselect("Feature columns", [c for c in cols if c != label_col],
-                                              key="graph.feature_cols",
-                                              help="Numeric columns used as node features. With none, "
-                                                   "features are made from the graph structure.") or None
+        choices, id_note, found = {}, None, None
         if up is not None:
-            sig = (up.file_id, table.file_id if table is not None else None, label_col, tuple(feature_cols or ()))
+            found = graphs.upload_columns(slot, up.file_id, up.name, up.getvalue())
+            if found.edge_columns:
+                choices.update(_edge_column_pickers(found.edge_columns, up.file_id))
+        table = st.file_uploader("Node table (optional)", key="graph.upload_table", help=TABLE_HELP)
+        if table is not None:
+            table_choices, id_note = _table_pickers(table)
+            choices.update(table_choices)
+        elif found is not None and found.node_attributes:
+            choices.update(_attribute_pickers(found.node_attributes, up.file_id))
+        if up is not None:
+            sig = graphs.upload_signature(up.file_id, table.file_id if table is not None else None, choices)
             if ss.get("graph.upload_sig") != sig:
                 ss["graph.upload_sig"] = sig
                 with st.spinner(f"Reading {up.name}…"):
-                    bundle, err = graphs.load_upload(up.name, up.getvalue(), node_table=table_bytes,
-                                                     node_table_name=table.name if table is not None else None,
-                                                     label_column=label_col, feature_columns=feature_cols)
+                    bundle, err = graphs.load_upload(up.name, up.getvalue(), **choices)
                 if err:
                     ss["graph.upload_error"] = err
                 else:
@@ -105,6 +150,8 @@ with pick_col:
                 st.error(err, icon=":material/error:")
                 if slot.bundle is not None:
                     st.caption(f"Still using the previous graph: **{graphs.title_of(slot.graph_key or current)}**.")
+            elif id_note is not None and (note := graphs.id_column_note(slot.bundle)):
+                id_note.caption(note)
         else:
             ss.pop("graph.upload_sig", None)
             ss.pop("graph.upload_error", None)
@@ -139,7 +186,10 @@ with info_col:
                f"max {stats.max_degree:,} · largest component {stats.largest_component:,} nodes"
                + (f" · {stats.isolated:,} isolated nodes" if stats.isolated else ""))
     for note in bundle.notes:
-        st.info(note, icon=":material/info:")
+        if note.startswith("Warning"):
+            st.warning(note, icon=":material/warning:")
+        else:
+            st.info(note, icon=":material/info:")
     st.page_link("pages/train.py", label=f"Train on {graphs.title_of(current)}", icon=":material/arrow_forward:")
 
 st.divider()

@@ -195,3 +195,8 @@ def test_load_graph_passes_the_column_choices(tmp_path):
                    node_table=tmp_path / "n.csv", id_column="key", label_column="label")
     check_contract(b)
     assert weights(b) == {("a", "b"): 1.0, ("b", "c"): 2.0, ("a", "c"): 3.0} and b.num_classes == 2
+
+
+def test_weight_column_can_be_turned_off():
+    b = up("e.csv", "source,target,weight\na,b,2\nb,c,3\n", weight_column="")
+    assert getattr(b.data, "edge_weight", None) is None

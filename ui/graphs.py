@@ -103,17 +103,16 @@ def set_uploaded(slot: registry.Slot, bundle: GraphBundle, filename: str) -> str
     key = f"upload:{filename}"
     with slot.lock:
         slot.bundle, slot.graph_key = bundle, key
-        slot.cache.pop(("layout", key), None)
     return key
 
 
-def load_upload(filename: str, content: bytes, *, node_table: bytes | None = None, node_table_name: str | None = None,
-                label_column: str | None = None, feature_columns: list[str] | None = None
-                ) -> tuple[GraphBundle | None, str | None]:
-    """Parse an uploaded graph; ``(bundle, None)`` or ``(None, the library's plain message)``."""
+def load_upload(filename: str, content: bytes, **choices) -> tuple[GraphBundle | None, str | None]:
+    """Parse an uploaded graph; ``(bundle, None)`` or ``(None, the library's plain message)``.
+
+    ``choices`` are ``load_upload``'s keyword arguments: node_table, node_table_name, label_column,
+    feature_columns, id_column, source_column, target_column, weight_column."""
     try:
-        bundle = _loaders().load_upload(filename, content, node_table=node_table, node_table_name=node_table_name,
-                                        label_column=label_column, feature_columns=feature_columns)
+        bundle = _loaders().load_upload(filename, content, **choices)
     except GraphCLError as e:
         return None, str(e)
     return bundle, None
@@ -124,6 +123,66 @@ def table_columns(content: bytes) -> tuple[list[str], str | None]:
         return list(_loaders().node_table_columns(content)), None
     except GraphCLError as e:
         return [], str(e)
+
+
+def upload_signature(file_id: str, table_id: str | None, choices: dict) -> tuple:
+    """Everything that decides the loaded graph (file ids stand for the bytes): reload only when it changes."""
+    picked = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(choices.items())
+                   if k != "node_table")
+    return file_id, table_id, picked
+
+
+def upload_columns(slot: registry.Slot, file_id: str, filename: str, content: bytes):
+    """The header of an edge list, or the node attributes of a GraphML/GEXF/GML/JSON file, for the pickers.
+
+    Cached per upload (``file_id``), since listing a structured file's attributes parses it. A file that
+    cannot be read gives empty lists: the load that follows reports the problem."""
+    loaders = _loaders()
+    ck = ("upload-columns", file_id)
+    hit = slot.cache.get(ck)
+    if hit is None:
+        try:
+            hit = loaders.upload_columns(filename, content)
+        except GraphCLError:
+            hit = loaders.UploadColumns([], [])
+        for old in [k for k in slot.cache if isinstance(k, tuple) and k[:1] == ("upload-columns",)]:
+            slot.cache.pop(old, None)
+        slot.cache[ck] = hit
+    return hit
+
+
+def edge_column_defaults(header: list[str]) -> tuple[str | None, str | None, str | None]:
+    """The source, target and weight columns the loader picks by name (None where it finds none)."""
+    from graphcl_core.loaders.edge_list import resolve_columns
+
+    try:
+        cols = resolve_columns(header, "the file")
+    except GraphCLError:
+        return None, None, None
+    return header[cols.source], header[cols.target], None if cols.weight is None else header[cols.weight]
+
+
+def id_column_note(bundle: GraphBundle | None) -> str | None:
+    """The loader's own sentence on which node-table column the ids came from (and how many matched)."""
+    from graphcl_core.loaders.node_table import ID_NOTE_MARK
+
+    if bundle is None:
+        return None
+    return next((m for m in bundle.notes if ID_NOTE_MARK in m), None)
+
+
+def _cached(store: dict, ck: tuple, bundle: GraphBundle, compute):
+    """A per-graph value (layout, communities) cached under ``ck`` but valid only for this very bundle:
+    a new upload under the same file name (or the same file with a node table that adds nodes) must
+    never be drawn with the previous graph's layout or colours."""
+    with _SHARED_LOCK:
+        hit = store.get(ck)
+    if hit is not None and hit[0] is bundle:
+        return hit[1]
+    value = compute()
+    with _SHARED_LOCK:
+        store[ck] = (bundle, value)
+    return value
 
 
 # ---- description -------------------------------------------------------------------------------
@@ -220,15 +279,11 @@ class Drawing:
 
 def drawing(slot: registry.Slot, key: str, bundle: GraphBundle) -> Drawing:
     """Spring layout (seeded) of the whole graph, or of a sampled subgraph above ``DRAW_MAX_NODES`` nodes."""
-    shared = not key.startswith("upload:")
-    ck = ("layout", key)
-    if shared:
-        with _SHARED_LOCK:
-            hit = _SHARED.get(ck)
-    else:
-        hit = slot.cache.get(ck)
-    if hit is not None:
-        return hit  # type: ignore[return-value]
+    store = slot.cache if key.startswith("upload:") else _SHARED
+    return _cached(store, ("layout", key), bundle, lambda: _layout(bundle))
+
+
+def _layout(bundle: GraphBundle) -> Drawing:
     n = bundle.num_nodes
     sampled = n > DRAW_MAX_NODES
     nodes = _sample_nodes(bundle, DRAW_SAMPLE_NODES) if sampled else np.arange(n, dtype=np.int64)
@@ -238,31 +293,22 @@ def drawing(slot: registry.Slot, key: str, bundle: GraphBundle) -> Drawing:
     edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2).T
     note = (f"The graph has {n:,} nodes, so the drawing shows a sample of {len(nodes):,} nodes "
             "(the neighbourhoods of randomly chosen nodes) and the edges among them." if sampled else "")
-    d = Drawing(nodes, xy, edges, sampled, note)
-    if shared:
-        with _SHARED_LOCK:
-            _SHARED[ck] = d
-    else:
-        slot.cache[ck] = d
-    return d
+    return Drawing(nodes, xy, edges, sampled, note)
 
 
 def communities(slot: registry.Slot, key: str, bundle: GraphBundle) -> np.ndarray:
     """Louvain communities (seeded) of the graph: one int per node, for colouring unlabelled graphs."""
-    ck = ("communities", key)
     store = slot.cache if key.startswith("upload:") else _SHARED
-    with _SHARED_LOCK:
-        hit = store.get(ck)
-    if hit is not None:
-        return hit  # type: ignore[return-value]
+    return _cached(store, ("communities", key), bundle, lambda: _louvain(bundle))
+
+
+def _louvain(bundle: GraphBundle) -> np.ndarray:
     g = nx_graph(bundle)
     out = np.zeros(bundle.num_nodes, dtype=np.int64)
     if g.number_of_edges():
         comms = sorted(nx.community.louvain_communities(g, seed=0), key=len, reverse=True)
         for i, c in enumerate(comms):
             out[list(c)] = i
-    with _SHARED_LOCK:
-        store[ck] = out
     return out
 
 
@@ -270,4 +316,4 @@ def communities_of(slot: registry.Slot, bundle: GraphBundle) -> np.ndarray:
     """Communities of any bundle: shared for public graphs, per tab for uploads."""
     with _SHARED_LOCK:
         public = _SHARED.get(("bundle", bundle.name)) is bundle
-    return communities(slot, bundle.name if public else f"upload:{id(bundle)}", bundle)
+    return communities(slot, bundle.name if public else "upload:live", bundle)

@@ -124,7 +124,7 @@ def finish(raw: RawGraph, *, name: str, source: str, description: str, limits: S
 
 def _parse(parser, kind: str, content: bytes, filename: str, limits: SizeLimits, columns: dict):
     """Run the format's parser; source/target/weight columns only mean something for edge lists."""
-    chosen = {k: v for k, v in columns.items() if v}
+    chosen = {k: v for k, v in columns.items() if v is not None}
     if parser is parse_edge_list:
         return parser(content, filename, limits, **chosen)
     if chosen:

@@ -124,7 +124,8 @@ def _not_an_edge_list(header: list[str], filename: str) -> GraphLoadError:
 
 def resolve_columns(header: list[str], filename: str, source_column: str | None = None,
                     target_column: str | None = None, weight_column: str | None = None) -> Columns:
-    """Which header columns hold the source, target and weight: the user's choice, else by name."""
+    """Which header columns hold the source, target and weight: the user's choice, else by name.
+    ``weight_column=""`` means no weight (``None`` means: find it by name)."""
     lower = _lower(header)
     pair = _endpoint_pair(lower, _PAIRS + _HEADER_ONLY_PAIRS)
     if pair is None and (len(header) == 2 or (len(header) >= 3 and lower[2] in _WEIGHT_WORDS)):
@@ -139,6 +140,8 @@ def resolve_columns(header: list[str], filename: str, source_column: str | None 
         w = _find(header, weight_column, "weight", filename)
         if w in (s, t):
             raise GraphLoadError(f"The column '{header[w]}' holds node ids, so it cannot also be the weight.")
+    elif weight_column == "":  # chosen: no weight column
+        w = None
     else:
         w = next((i for i, h in enumerate(lower) if h in _WEIGHT_WORDS and i not in (s, t)), None)
     return Columns(s, t, w, list(header))
@@ -157,7 +160,7 @@ def _layout(lines: list[str], filename: str, chosen: tuple) -> tuple[str | None,
     delim, idx, rows = _sample(lines)
     if not idx:
         raise GraphLoadError(f"{filename} has no edges: every line is empty or a comment.")
-    if not any(chosen) and not _looks_like_header(rows):
+    if all(c is None for c in chosen) and not _looks_like_header(rows):
         return delim, -1, None
     header = [t.strip().strip('"') for t in rows[0]]
     return delim, idx[0], resolve_columns(header, filename, *chosen)
