@@ -1,7 +1,6 @@
 """Evaluation metrics on synthetic embeddings whose answer we know (separated clusters vs pure noise)."""
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -160,14 +159,11 @@ def test_evaluate_unlabelled_is_empty():
     assert evaluate(x, bundle(x, np.zeros(100, dtype=np.int64))) == {}  # one class: nothing to score
 
 
-def test_quick_evaluate_is_fast_on_cora_size():
+def test_quick_evaluate_on_cora_size_reports_every_metric():
+    """What the live view gets every few epochs (its speed is measured in bench/, not asserted here)."""
     torch.manual_seed(0)
     x = torch.randn(2708, 128)
     y = torch.randint(0, 7, (2708,))
-    b = bundle(x, y, masks=True)
-    evaluate(x, b)  # imports / first-call overheads
-    t = time.perf_counter()
-    evaluate(x, b, quick=True)
-    dt = time.perf_counter() - t
-    print(f"quick evaluate 2708x128: {dt:.3f}s")
-    assert dt < 1.5  # target is < 0.3 s; generous bound so a busy CI machine doesn't flake
+    m = evaluate(x, bundle(x, y, masks=True), quick=True)
+    assert {"linear_probe_acc", "linear_probe_std", "knn_acc", "silhouette", "public_split_acc"} <= set(m)
+    assert m["linear_probe_acc"] < 0.3 and m["knn_acc"] < 0.3  # random embeddings: near chance (1/7)

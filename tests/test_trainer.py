@@ -69,29 +69,31 @@ def test_snapshots_are_bounded_and_span_the_run(tiny_graph):
     assert snaps[-1].embeddings.dtype == np.float16 and snaps[-1].embeddings.shape == (60, 8)
 
 
+def _wait_until(cond, timeout: float = 60.0) -> bool:
+    deadline = time.time() + timeout
+    while not cond() and time.time() < deadline:
+        time.sleep(0.01)
+    return cond()
+
+
 def test_pause_resume_step_and_stop_from_another_thread(tiny_graph):
+    """Starts paused and steps explicitly, so every epoch count below is exact on any machine."""
     t = Trainer(tiny_graph, TrainConfig(**{**SMALL, "epochs": 100_000}))
+    t.pause()
     th = threading.Thread(target=t.run)
     th.start()
     try:
-        deadline = time.time() + 20
-        while t.epoch < 3 and time.time() < deadline:
-            time.sleep(0.01)
-        t.pause()
-        time.sleep(0.3)
-        e = t.epoch
-        time.sleep(0.3)
-        assert t.epoch == e and t.paused
+        time.sleep(0.3)  # paused from the start: no epoch may run, however long we wait
+        assert t.epoch == 0 and t.paused
         t.request_step()
-        deadline = time.time() + 10
-        while t.epoch == e and time.time() < deadline:
-            time.sleep(0.01)
-        assert t.epoch == e + 1
+        assert _wait_until(lambda: t.epoch >= 1)
+        t.request_step()
+        t.request_step()
+        assert _wait_until(lambda: t.epoch >= 3)
+        time.sleep(0.3)
+        assert t.epoch == 3 and t.paused  # exactly one epoch a step
         t.resume()
-        deadline = time.time() + 10
-        while t.epoch < e + 5 and time.time() < deadline:
-            time.sleep(0.01)
-        assert t.epoch >= e + 5
+        assert _wait_until(lambda: t.epoch >= 8), f"resumed, but only reached epoch {t.epoch}"
     finally:
         t.stop()
         th.join(10)
