@@ -1,11 +1,22 @@
-"""How good are the node embeddings? Linear probe, public-split probe, kNN accuracy, silhouette, clusters.
+"""How good are the node embeddings? Linear probe, the two probe protocols, kNN accuracy, silhouette, clusters.
 
-The protocol follows GRACE-like papers as this project defines it: embeddings are L2-normalised row-wise,
-a random ``train_frac`` of the labelled nodes trains a multinomial logistic regression (sklearn, lbfgs),
-the rest are the test set, and accuracy is averaged over ``splits`` seeded splits. Nodes with ``y < 0``
-(unlabelled) are ignored everywhere. The regularisation strength ``C`` is picked per split by 3-fold
-cross-validation on the *training part only* among ``_C_GRID`` (cheap: tiny training sets); ``quick``
-evaluation during live training uses the fixed ``QUICK_C`` instead so it stays well under 0.3 s on Cora.
+The probe: embeddings are L2-normalised row-wise, a multinomial logistic regression (sklearn, lbfgs)
+learns from the training nodes of a split, and accuracy is measured on its test nodes. Nodes with
+``y < 0`` (unlabelled) are ignored everywhere. The regularisation strength ``C`` is picked per split by
+3-fold stratified cross-validation on the *training nodes only* among ``_C_GRID``; ``quick`` evaluation
+during live training uses the fixed ``QUICK_C`` instead so it stays well under 0.3 s on Cora.
+
+Two protocols, so that numbers are never selected on the splits they report (``probe_scores``):
+
+    protocol     random 10/90 splits (stratified)                       public Planetoid split
+    validation   split seeds 100-104, over labelled nodes NOT in the    train_mask -> val_mask
+                 public test set (all labelled nodes when no masks)
+    report       split seeds 0-4, over all labelled nodes               train_mask -> test_mask
+
+Hyperparameters (defaults, recipes, ``bench/tune.py``) are chosen on ``validation`` scores only;
+``report`` scores are computed for reporting. The public test nodes never enter a validation score;
+the random report splits reuse the graph's nodes (every node is tested by some split) but with split
+seeds that selection never sees.
 
 Every function accepts embeddings as a torch tensor (any device, float16/32) or an array, and returns
 plain Python floats / numpy arrays so results go straight into JSON/CSV.
@@ -14,6 +25,7 @@ plain Python floats / numpy arrays so results go straight into JSON/CSV.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -23,8 +35,11 @@ from .knn import as_float_tensor, knn
 
 # Candidate regularisation strengths for the probe. Embeddings are unit-norm, so features are small
 # (~1/sqrt(D)) and useful C values are >= ~1; 16 is weak regularisation.
-_C_GRID = (0.25, 1.0, 4.0, 16.0)
+_C_GRID = (0.25, 1.0, 4.0, 16.0, 64.0)
 QUICK_C = 4.0
+PROTOCOLS = ("validation", "report")
+VALIDATION_SPLIT_SEEDS = (100, 101, 102, 103, 104)  # selection reads only these (and public val nodes)
+REPORT_SPLIT_SEEDS = (0, 1, 2, 3, 4)  # reported, never used to choose anything
 _MIN_LABELLED = 10
 _MAX_ITER = 1000
 
@@ -128,57 +143,81 @@ def _check_frac(train_frac: float) -> float:
 
 # ------------------------------------------------------------------------------------------------ public
 def linear_probe(emb, y, *, train_frac: float = 0.1, splits: int = 5, seed: int = 0,
-                 C: float | None = None) -> dict:
-    """Mean/std test accuracy of a logistic-regression probe over ``splits`` random splits.
+                 C: float | None = None, split_seeds: Sequence[int] | None = None) -> dict:
+    """Mean/std/min test accuracy of a logistic-regression probe over random splits.
 
+    The splits are seeded ``seed, seed+1, ..., seed+splits-1``, or exactly ``split_seeds`` when given.
     ``C=None`` picks C per split by CV on the training part (the full protocol); a number fixes it
-    (what ``evaluate(quick=True)`` does to stay fast). Returns ``{"mean", "std", "accs"}`` as floats.
+    (what ``evaluate(quick=True)`` does to stay fast). Returns ``{"mean", "std", "min", "accs"}``.
     """
     train_frac = _check_frac(train_frac)
-    if int(splits) < 1:
+    seeds = [int(s) for s in split_seeds] if split_seeds is not None else [seed + i for i in range(int(splits))]
+    if len(seeds) < 1:
         raise ConfigError(f"Use at least 1 split (got {splits}).")
     if C is not None and not float(C) > 0:
         raise ConfigError(f"The probe's C must be positive (got {C}).")
     x, yl, _ = _labelled(emb, y)
     accs = []
-    for i in range(int(splits)):
-        tr, te = _split(yl, train_frac, seed + i)
-        c = float(C) if C is not None else _pick_C(x[tr], yl[tr], seed + i)
+    for s in seeds:
+        tr, te = _split(yl, train_frac, s)
+        c = float(C) if C is not None else _pick_C(x[tr], yl[tr], s)
         clf = _fit(x[tr], yl[tr], c)
         accs.append(float((clf.predict(x[te]) == yl[te]).mean()))
-    return {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "accs": accs}
+    return {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "min": float(np.min(accs)), "accs": accs}
 
 
-def public_split_probe(emb, data, *, C: float | None = None) -> float | None:
-    """Test accuracy on the Planetoid public split (train on ``train_mask``, score on ``test_mask``).
+def _mask(data, name: str, y: np.ndarray) -> np.ndarray | None:
+    """Boolean mask ``data.<name>`` restricted to labelled nodes, or None when the graph has none."""
+    m = getattr(data, name, None)
+    if m is None:
+        return None
+    m = m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)
+    return np.asarray(m, dtype=bool).reshape(-1)[: len(y)] & (y >= 0)
 
-    C is chosen on ``val_mask`` when there is one (the usual protocol), else by CV on the train nodes.
-    ``None`` when the graph has no such masks (or no labelled nodes in them).
+
+def public_split_probe(emb, data, *, C: float | None = None, score_on: str = "test") -> float | None:
+    """Accuracy on the Planetoid public split: train on ``train_mask``, score on ``test_mask``
+    (``score_on="val"``: on ``val_mask``, the validation protocol).
+
+    ``C=None`` chooses C by 3-fold CV on the train nodes only, so neither val nor test labels touch
+    the probe. ``None`` when the graph has no such masks (or no labelled nodes in them).
     """
-    tr_m, te_m = getattr(data, "train_mask", None), getattr(data, "test_mask", None)
+    if score_on not in ("test", "val"):
+        raise ConfigError(f"score_on must be 'test' or 'val' (got {score_on!r}).")
     y = getattr(data, "y", None)
-    if tr_m is None or te_m is None or y is None:
+    if y is None:
         return None
     x = _features(emb)
     y = _labels(y, x.shape[0])
-
-    def mask(m):
-        m = m.detach().cpu().numpy() if isinstance(m, torch.Tensor) else np.asarray(m)
-        return np.asarray(m, dtype=bool).reshape(-1)[: len(y)] & (y >= 0)
-
-    tr, te = mask(tr_m), mask(te_m)
-    if tr.sum() == 0 or te.sum() == 0 or len(np.unique(y[tr])) < 2:
+    tr, te = _mask(data, "train_mask", y), _mask(data, f"{score_on}_mask", y)
+    if tr is None or te is None or tr.sum() == 0 or te.sum() == 0 or len(np.unique(y[tr])) < 2:
         return None
-    if C is None:
-        va_m = getattr(data, "val_mask", None)
-        va = mask(va_m) if va_m is not None else np.zeros_like(tr)
-        if va.sum() > 0:
-            accs = [float((_fit(x[tr], y[tr], c).predict(x[va]) == y[va]).mean()) for c in _C_GRID]
-            C = float(_C_GRID[int(np.argmax(accs))])
-        else:
-            C = _pick_C(x[tr], y[tr], 0)
-    clf = _fit(x[tr], y[tr], C)
-    return float((clf.predict(x[te]) == y[te]).mean())
+    c = float(C) if C is not None else _pick_C(x[tr], y[tr], 0)
+    return float((_fit(x[tr], y[tr], c).predict(x[te]) == y[te]).mean())
+
+
+def probe_scores(emb, data, protocol: str = "report", *, train_frac: float = 0.1) -> dict:
+    """Probe accuracies under one of the two protocols of the module docstring.
+
+    ``data`` is a PyG ``Data`` with ``y`` (and the public masks when it has them). Returns
+    ``{"protocol", "split_seeds", "random_mean", "random_std", "random_min", "random_accs", "public"}``;
+    ``public`` is the public split's val (validation) or test (report) accuracy, None without masks.
+    """
+    if protocol not in PROTOCOLS:
+        raise ConfigError(f"Unknown probe protocol '{protocol}'. Choose one of: {', '.join(PROTOCOLS)}.")
+    x = _features(emb)
+    y = _labels(getattr(data, "y", None), x.shape[0]).copy()
+    if protocol == "validation":
+        seeds, score_on = VALIDATION_SPLIT_SEEDS, "val"
+        test = _mask(data, "test_mask", y)
+        if test is not None:
+            y[test] = -1  # public test nodes never enter a validation score
+    else:
+        seeds, score_on = REPORT_SPLIT_SEEDS, "test"
+    r = linear_probe(x, y, train_frac=train_frac, split_seeds=seeds)
+    return {"protocol": protocol, "split_seeds": list(seeds), "random_mean": r["mean"], "random_std": r["std"],
+            "random_min": r["min"], "random_accs": r["accs"],
+            "public": public_split_probe(x, data, score_on=score_on)}
 
 
 def knn_accuracy(emb, y, k: int = 10, *, max_points: int | None = None, seed: int = 0) -> float:
@@ -237,16 +276,19 @@ def cluster(emb, k: int, seed: int = 0) -> np.ndarray:
     return labels.astype(np.int64)
 
 
-def probe_predictions(emb, y, *, train_frac: float = 0.1, seed: int = 0, C: float | None = None) -> np.ndarray:
+def probe_predictions(emb, y, *, train_frac: float | None = None, seed: int = REPORT_SPLIT_SEEDS[0],
+                      C: float | None = None) -> np.ndarray:
     """The probe's predicted class for every node (int64, length N), labelled or not.
 
-    Uses the same split as the first split of ``linear_probe(..., seed=seed)``, so the colours the
-    app shows match the accuracy it reports.
+    The same probe as the reported accuracy (``evaluate(quick=False)``): trained on the first report
+    split (split seed ``REPORT_SPLIT_SEEDS[0]``) with the train fraction ``probe_train_fraction`` gives
+    this graph and C chosen by CV on the training nodes, so the colours match the reported metric.
     """
-    train_frac = _check_frac(train_frac)
     x_all = _features(emb)
     x, yl, _ = _labelled(x_all, y)
-    tr, _ = _split(yl, train_frac, seed)
+    if train_frac is None:
+        train_frac = probe_train_fraction(len(yl), int(len(np.unique(yl))))
+    tr, _ = _split(yl, _check_frac(train_frac), seed)
     c = float(C) if C is not None else _pick_C(x[tr], yl[tr], seed)
     return _fit(x[tr], yl[tr], c).predict(x_all).astype(np.int64)
 
@@ -266,9 +308,10 @@ def evaluate(emb, bundle, quick: bool = True, seed: int = 0) -> dict:
     """All metrics for a labelled graph as plain floats; ``{}`` when it has no (usable) labels.
 
     ``quick=True`` is cheap enough to run every few epochs during training (~0.1 s on Cora, 2 CPU
-    cores): 2 splits with fixed C, kNN on at most 2,000 and silhouette on 1,000 labelled nodes.
-    ``quick=False`` is the full protocol: 5 splits with C chosen by CV, kNN on up to 20,000 nodes,
-    silhouette on 5,000.
+    cores): the first 2 report splits with fixed C, kNN on at most 2,000 and silhouette on 1,000
+    labelled nodes. ``quick=False`` is the report protocol: the 5 report splits (``REPORT_SPLIT_SEEDS``,
+    whatever the training seed) with C chosen by CV, kNN on up to 20,000 nodes, silhouette on 5,000;
+    ``seed`` only draws the kNN and silhouette subsamples.
     Keys: linear_probe_acc, linear_probe_std, knn_acc, silhouette, and public_split_acc when the graph
     has train/test masks.
     """
@@ -282,10 +325,10 @@ def evaluate(emb, bundle, quick: bool = True, seed: int = 0) -> dict:
     out: dict = {}
     frac = probe_train_fraction(len(lab), int(len(np.unique(lab))))
     if quick:
-        probe = linear_probe(emb, y, train_frac=frac, splits=2, seed=seed, C=QUICK_C)
+        probe = linear_probe(emb, y, train_frac=frac, split_seeds=REPORT_SPLIT_SEEDS[:2], C=QUICK_C)
         knn_pts, sil_pts = 2000, 1000
     else:
-        probe = linear_probe(emb, y, train_frac=frac, splits=5, seed=seed)
+        probe = linear_probe(emb, y, train_frac=frac, split_seeds=REPORT_SPLIT_SEEDS)
         knn_pts, sil_pts = 20_000, 5000
     out["linear_probe_acc"] = float(probe["mean"])
     out["linear_probe_std"] = float(probe["std"])

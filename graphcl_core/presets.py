@@ -1,20 +1,36 @@
 """Named recipes: settings that a sweep on Cora/CiteSeer found good, for users who want a starting point.
 
-``default`` is ``TrainConfig()`` itself (the margin loss the project grew from, tuned); the others
-trade the project's default method for the best embeddings measured (``bench/quality.py``).
+``default`` equals ``TrainConfig()`` (the margin loss the project grew from, tuned); the others
+trade the project's default method for the best embeddings measured (``bench/quality.py``). Each
+recipe lists every field of ``RECIPE_FIELDS``, so the app, the CLI and the benchmarks run the same
+thing from it whatever widget state or defaults it is applied on top of.
 """
 
 from __future__ import annotations
 
 from .config import TrainConfig
 
+# The fields a recipe fixes: every TrainConfig field except where it runs and how it is watched.
+RECIPE_FIELDS = tuple(f for f in TrainConfig.__dataclass_fields__
+                      if f not in ("seed", "device", "snapshot_every", "max_snapshots", "eval_every", "loss_sync_every"))
+
+# Every value spelled out, so a recipe means the same run whatever TrainConfig's defaults become.
+_MARGIN_VIEWS = {
+    "loss": "margin", "pairs": "views", "margin": 2.5, "negatives": 5, "negative_sampling": "uniform",
+    "exclude_true_edges": True, "tau": 0.5, "drop_edge_p": 0.3, "mask_feature_p": 0.3,
+    "encoder": "graphconv", "layers": 2, "hidden": 256, "embedding_dim": 128, "activation": "prelu",
+    "dropout": 0.2, "projection_head": False, "normalize": True, "feature_norm": "auto",
+    "epochs": 400, "optimizer": "adam", "lr": 0.0005, "weight_decay": 1e-5,
+}
+
 PRESETS: dict[str, dict] = {
-    "default": {},
-    "margin-gcn": {"encoder": "gcn", "activation": "elu", "embedding_dim": 256, "epochs": 500},
-    "small-graph": {"pairs": "edges", "margin": 1.0, "lr": 0.005, "epochs": 200},
-    "infonce": {"loss": "infonce", "tau": 0.5, "embedding_dim": 256, "epochs": 200},
-    "infonce-gcn": {"loss": "infonce", "tau": 0.5, "encoder": "gcn", "embedding_dim": 256, "epochs": 200},
-    "grace": {"loss": "infonce", "tau": 0.9, "encoder": "gcn", "embedding_dim": 256, "lr": 0.001,
+    "default": dict(_MARGIN_VIEWS),
+    "margin-gcn": {**_MARGIN_VIEWS, "encoder": "gcn", "activation": "elu", "embedding_dim": 256, "epochs": 500},
+    "small-graph": {**_MARGIN_VIEWS, "pairs": "edges", "margin": 1.0, "lr": 0.005, "epochs": 200},
+    "infonce": {**_MARGIN_VIEWS, "loss": "infonce", "tau": 0.5, "embedding_dim": 256, "epochs": 200},
+    "infonce-gcn": {**_MARGIN_VIEWS, "loss": "infonce", "tau": 0.5, "encoder": "gcn", "embedding_dim": 256,
+                    "epochs": 200},
+    "grace": {**_MARGIN_VIEWS, "loss": "infonce", "tau": 0.9, "encoder": "gcn", "embedding_dim": 256, "lr": 0.001,
               "drop_edge_p": 0.2, "epochs": 200},
 }
 

@@ -8,7 +8,8 @@ import torch
 from torch_geometric.data import Data
 
 from graphcl_core.errors import ConfigError, GraphCLError
-from graphcl_core.evaluation import (cluster, evaluate, knn_accuracy, linear_probe, probe_predictions,
+from graphcl_core.evaluation import (REPORT_SPLIT_SEEDS, VALIDATION_SPLIT_SEEDS, cluster, evaluate, knn_accuracy,
+                                     linear_probe, probe_predictions, probe_scores, probe_train_fraction,
                                      public_split_probe, silhouette)
 from graphcl_core.graph import GraphBundle
 
@@ -137,6 +138,61 @@ def test_public_split():
     assert public_split_probe(x, bundle(x, y).data) is None
     xn, yn = noise(k=5)
     assert public_split_probe(xn, bundle(xn, yn, masks=True).data) < 0.3
+
+
+def noisy_blobs(n=600, seed=0):
+    """Overlapping clusters: accuracy well below 1, so a change of split or labels shows."""
+    return blobs(n=n, spread=8.0, seed=seed)
+
+
+def test_protocols_use_their_own_split_seeds():
+    x, y = noisy_blobs()
+    b = bundle(x, y)  # no public masks: both protocols split all labelled nodes
+    rep, val = probe_scores(x, b.data, "report"), probe_scores(x, b.data, "validation")
+    assert rep["split_seeds"] == [0, 1, 2, 3, 4] == list(REPORT_SPLIT_SEEDS)
+    assert val["split_seeds"] == [100, 101, 102, 103, 104] == list(VALIDATION_SPLIT_SEEDS)
+    assert rep["random_accs"] == linear_probe(x, y, seed=0, splits=5)["accs"]
+    assert val["random_accs"] == linear_probe(x, y, split_seeds=VALIDATION_SPLIT_SEEDS)["accs"]
+    assert rep["random_accs"] != val["random_accs"]
+    assert rep["random_min"] == min(rep["random_accs"]) and rep["public"] is None and val["public"] is None
+    with pytest.raises(ConfigError):
+        probe_scores(x, b.data, "test")
+
+
+def test_validation_never_reads_public_test_labels():
+    x, y = noisy_blobs()
+    b = bundle(x, y, masks=True)
+    val = probe_scores(x, b.data, "validation")
+    rep = probe_scores(x, b.data, "report")
+    assert val["public"] is not None and rep["public"] is not None
+    scrambled = bundle(x, y, masks=True)
+    test = scrambled.data.test_mask
+    scrambled.data.y[test] = torch.randint(0, 4, (int(test.sum()),), generator=torch.Generator().manual_seed(1))
+    assert probe_scores(x, scrambled.data, "validation") == val  # test labels changed, validation identical
+    assert probe_scores(x, scrambled.data, "report")["public"] != rep["public"]
+
+
+def test_public_split_chooses_C_on_train_nodes_only():
+    x, y = noisy_blobs()
+    b = bundle(x, y, masks=True)
+    acc = public_split_probe(x, b.data)
+    b.data.y[b.data.val_mask] = (b.data.y[b.data.val_mask] + 1) % 4  # val labels wrong: test score unchanged
+    assert public_split_probe(x, b.data) == acc
+    assert public_split_probe(x, b.data, score_on="val") < 0.2
+
+
+def test_probe_predictions_are_the_reported_probe():
+    from graphcl_core.evaluation import _split
+
+    x, y = noisy_blobs()
+    frac = probe_train_fraction(len(y), 4)
+    preds = probe_predictions(x, y)
+    _, test = _split(y, frac, REPORT_SPLIT_SEEDS[0])
+    first = linear_probe(x, y, train_frac=frac, split_seeds=REPORT_SPLIT_SEEDS[:1])["accs"][0]
+    assert float((preds[test] == y[test]).mean()) == pytest.approx(first)
+    # the reported accuracy does not depend on the training seed (only kNN/silhouette subsamples do)
+    b = bundle(x, y)
+    assert evaluate(x, b, quick=False, seed=0)["linear_probe_acc"] == evaluate(x, b, quick=False, seed=7)["linear_probe_acc"]
 
 
 def test_evaluate_keys_and_types():
