@@ -1,0 +1,247 @@
+"""Backends train a sweep's trials and report what happens as ``TrialEvent``s.
+
+The runner owns everything else (run store, sweep record, public events), so a backend only has to
+train: ``run_trials(trials, plan, on_event, control)``. Events carry plain data (history rows,
+snapshots, a CPU state dict), never a live trainer, so a backend whose trials run elsewhere (a Ray
+actor, a batched model on one GPU) can report in exactly the same way.
+
+``SequentialBackend`` trains one trial after another in the calling thread, on the graph loaded
+once. With early stopping it works rung by rung: every live trial trains to the rung, is scored,
+and the worse ones are pruned (their trainers stay in memory between rungs).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from ..config import TrainConfig
+from ..errors import GraphCLError
+from ..graph import GraphBundle
+from .control import SweepControl
+from .halving import EarlyStop, stage_targets, survivors
+from .metrics import Scorer, higher_is_better
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """``index`` counts from 0; ``values`` are the varied settings; ``config`` the whole configuration."""
+
+    index: int
+    config: TrainConfig
+    values: dict
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """How every trial is scored and cut, and how often progress is reported."""
+
+    scorer: Scorer
+    early_stop: EarlyStop | None = None
+    progress_interval_s: float = 0.25
+
+
+@dataclass
+class TrialEvent:
+    """kind: started | progress | paused | resumed | rung | finished.
+
+    progress and finished carry ``epoch``, ``history`` (rows as in ``Trainer.history``),
+    ``snapshots`` and ``seconds``; rung carries ``score`` and ``kept``; finished carries ``status``,
+    ``message``, ``metric``, ``metrics`` and ``weights`` (CPU state dict, or None).
+    """
+
+    kind: str
+    index: int
+    device: str = ""
+    epoch: int = 0
+    epochs: int = 0
+    history: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)
+    seconds: float = 0.0
+    score: float | None = None
+    kept: bool | None = None
+    status: str = ""
+    message: str = ""
+    metric: float | None = None
+    metrics: dict = field(default_factory=dict)
+    weights: dict | None = None
+
+
+OnEvent = Callable[[TrialEvent], None]
+
+
+class Backend(ABC):
+    """Trains trials; reports every start, progress, rung and end through ``on_event``."""
+
+    name: str = "backend"
+
+    @abstractmethod
+    def run_trials(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent,
+                   control: SweepControl) -> None:
+        """Return when every trial has ended or the sweep was stopped (unstarted trials then never start)."""
+
+
+class SequentialBackend(Backend):
+    """One trial after another in this thread, on this process's device (CPU or one GPU)."""
+
+    name = "sequential"
+
+    def __init__(self, bundle: GraphBundle, *, trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None):
+        from ..trainer import Trainer
+
+        self.bundle = bundle
+        self.trainer_factory = trainer_factory or Trainer
+
+    def run_trials(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent,
+                   control: SweepControl) -> None:
+        rungs = plan.early_stop.rungs if plan.early_stop else ()
+        stages = {t.index: stage_targets(t.config.epochs, rungs) for t in trials}
+        handles: dict[int, _TrialHandle] = {}
+        alive = [t.index for t in trials]
+        by_index = {t.index: t for t in trials}
+        for k in range(max(len(s) for s in stages.values()) if stages else 0):
+            scores: dict[int, float] = {}
+            for i in list(alive):
+                if not control.checkpoint(lambda i=i: on_event(TrialEvent("paused", i)),
+                                          lambda i=i: on_event(TrialEvent("resumed", i))):
+                    break
+                h = handles.get(i) or _TrialHandle(by_index[i], self, plan, on_event, control)
+                handles[i] = h
+                last = k >= len(stages[i]) - 1
+                if not h.advance(stages[i][min(k, len(stages[i]) - 1)]):
+                    alive.remove(i)
+                elif last:
+                    h.finish("finished")
+                    alive.remove(i)
+                else:
+                    scores[i] = h.rung_score()
+            if control.stopped:
+                break
+            kept = survivors(scores, plan.early_stop.keep, higher_is_better(plan.scorer.metric)) if scores else set()
+            for i, s in sorted(scores.items()):
+                on_event(TrialEvent("rung", i, epoch=handles[i].epoch, score=s, kept=i in kept))
+                if i not in kept:
+                    handles[i].finish("pruned", f"Stopped early at epoch {handles[i].epoch}: "
+                                                f"its rung score was in the worse share of the trials.")
+                    alive.remove(i)
+        for i in alive:
+            if i in handles and not handles[i].ended:
+                handles[i].finish("stopped", "The sweep was stopped.")
+
+
+class _TrialHandle:
+    """One trial's trainer and its reporting: created on first use, advanced stage by stage."""
+
+    def __init__(self, trial: Trial, backend: SequentialBackend, plan: TrialPlan, on_event: OnEvent,
+                 control: SweepControl):
+        self.trial, self.plan, self.on_event, self.control = trial, plan, on_event, control
+        self.backend = backend
+        self.trainer = None
+        self.ended = False
+        self.epoch = 0
+        self._busy = 0.0  # seconds this trial had the device: setup, training, scoring (not waiting for others)
+        self._since = time.perf_counter()
+        self._last_report: float | None = None
+        self._error: str | None = None
+        try:
+            self.trainer = backend.trainer_factory(backend.bundle, trial.config)
+        except GraphCLError as e:
+            self._error = str(e)
+        except Exception as e:  # noqa: BLE001 - one broken trial must not end the sweep
+            traceback.print_exc()
+            self._error = f"Training stopped because of an unexpected error: {type(e).__name__}: {e}"
+        device = str(getattr(self.trainer, "device", trial.config.device))
+        self._lap()
+        on_event(TrialEvent("started", trial.index, device=device, epochs=trial.config.epochs))
+
+    def advance(self, target: int) -> bool:
+        """Train to epoch ``target``; False when the trial ended here (failed or stopped)."""
+        if self._error is not None:
+            self.finish("failed", self._error)
+            return False
+        t = self.trainer
+        self._since = time.perf_counter()
+        self.control.attach(t)
+        try:
+            t.run(epochs=target - t.epoch, callback=self._on_boundary)
+        except GraphCLError as e:
+            self._error = str(e)
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            self._error = f"Training stopped because of an unexpected error: {type(e).__name__}: {e}"
+        finally:
+            self.control.detach(t)
+        self._lap()
+        self.epoch = t.epoch
+        if self._error is not None:
+            self.finish("failed", self._error)
+            return False
+        if t.epoch < target:
+            self.finish("stopped", "The sweep was stopped.")
+            return False
+        return True
+
+    def _on_boundary(self, trainer) -> None:
+        """At each snapshot boundary: report (the first, then at most every ``progress_interval_s``; the
+        end comes with ``finished``) and honour a pause."""
+        now = time.perf_counter()
+        if self._last_report is None or now - self._last_report >= self.plan.progress_interval_s:
+            self._last_report = now
+            self.on_event(self._event("progress"))
+        idx = self.trial.index
+        self._lap()
+        self.control.checkpoint(lambda: self.on_event(self._event("paused")),
+                                lambda: self.on_event(TrialEvent("resumed", idx)))
+        self._since = time.perf_counter()  # time spent paused is not the trial's
+
+    def _lap(self) -> None:
+        now = time.perf_counter()
+        self._busy += now - self._since
+        self._since = now
+
+    def _seconds(self) -> float:
+        return self._busy + (time.perf_counter() - self._since)
+
+    def _event(self, kind: str, **extra) -> TrialEvent:
+        t = self.trainer
+        if t is None:
+            return TrialEvent(kind, self.trial.index, epochs=self.trial.config.epochs,
+                              seconds=self._seconds(), **extra)
+        p = t.progress()
+        return TrialEvent(kind, self.trial.index, epoch=p["epoch"], epochs=p["epochs"], history=p["history"],
+                          snapshots=t.snapshot_list(), seconds=self._seconds(), **extra)
+
+    def rung_score(self) -> float:
+        self._since = time.perf_counter()
+        try:
+            return float(self.plan.scorer.rung_score(self.trainer))
+        except GraphCLError as e:
+            log.warning("rung score of trial %d failed: %s", self.trial.index + 1, e)
+            return float("nan")
+        finally:
+            self._lap()
+
+    def finish(self, status: str, message: str = "") -> None:
+        """Final metrics (for finished trials), weights, and the ``finished`` event; frees the trainer."""
+        metric, metrics, weights = None, {}, None
+        self._since = time.perf_counter()
+        t = self.trainer
+        if t is not None:
+            if hasattr(t, "wait_for_evaluation"):
+                t.wait_for_evaluation()
+            if status == "finished":
+                try:
+                    metric, metrics = self.plan.scorer.final(t)
+                except GraphCLError as e:
+                    message = f"Trained, but could not be scored: {e}"
+            weights = {k: v.detach().cpu() for k, v in t.model.state_dict().items()}
+        self.on_event(self._event("finished", status=status, message=message, metric=metric, metrics=metrics,
+                                  weights=weights))
+        self.ended = True
+        self.trainer = None

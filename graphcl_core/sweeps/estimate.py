@@ -1,0 +1,94 @@
+"""An honest time estimate before a sweep starts, from a short measured probe.
+
+The probe builds the first trial's trainer and the most expensive-looking one's (largest
+hidden × embedding size × layers × epochs), trains each for a warm-up epoch and then ``probe_epochs``
+timed epochs, and scores the result once. The estimate is then
+
+    trials × (setup + scoring) + planned epochs × measured seconds per epoch
+
+where the planned epochs count the cuts of early stopping as if each kept exactly its share. It
+says what it measured, because it is a projection: settings that change the cost of an epoch
+(hidden size, negatives, the encoder) make the real time differ.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..config import TrainConfig
+from ..graph import GraphBundle
+from .config import SweepConfig
+from .halving import planned_epochs
+from .metrics import Scorer, resolve_metric
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float
+    seconds_per_epoch: float
+    setup_seconds: float
+    score_seconds: float
+    trials: int
+    epochs: int
+    device: str
+    probe_epochs: int
+
+    def __float__(self) -> float:
+        return self.seconds
+
+    def describe(self) -> str:
+        """One sentence a person can read before pressing Start."""
+        return (f"About {_duration(self.seconds)} for {self.trials} trials ({self.epochs:,} epochs) on "
+                f"{self.device}: measured {self.seconds_per_epoch * 1000:.1f} ms per epoch over {self.probe_epochs} "
+                f"epochs of a trial, plus {_duration(self.setup_seconds + self.score_seconds)} per trial to set up and "
+                "score. Settings that make an epoch slower or faster change this.")
+
+
+def _duration(s: float) -> str:
+    if s < 1:
+        return "under a second"
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def _cost(cfg: TrainConfig) -> float:
+    return cfg.hidden * cfg.embedding_dim * cfg.layers
+
+
+def estimate_seconds(sweep: SweepConfig, device: str | None = None, *, bundle: GraphBundle | None = None,
+                     probe_epochs: int = 3) -> Estimate:
+    """Measure a few epochs, then project to the whole sweep (see the module docstring)."""
+    from ..trainer import Trainer
+
+    if bundle is None:
+        from ..loaders import load_graph
+
+        bundle = load_graph(sweep.graph, node_table=sweep.nodes, label_column=sweep.label_column)
+    configs = sweep.trials()
+    if device is not None:
+        configs = [c.replace(device=device) for c in configs]
+    probes = [configs[0]]
+    heaviest = max(configs, key=_cost)
+    if _cost(heaviest) > _cost(configs[0]):
+        probes.append(heaviest)
+    scorer = Scorer(bundle, resolve_metric(sweep.metric, bundle), full=sweep.probe == "full")
+    per_epoch, setup, score = [], [], []
+    for cfg in probes:
+        t0 = time.perf_counter()
+        trainer = Trainer(bundle, cfg.replace(eval_every=0, snapshot_every=10**5))
+        setup.append(time.perf_counter() - t0)
+        trainer.run(epochs=1)  # warm-up: first-call costs are not an epoch's
+        t0 = time.perf_counter()
+        trainer.run(epochs=probe_epochs)
+        per_epoch.append((time.perf_counter() - t0) / probe_epochs)
+        t0 = time.perf_counter()
+        scorer.final(trainer)
+        score.append(time.perf_counter() - t0)
+    spe, st, sc = sum(per_epoch) / len(per_epoch), sum(setup) / len(setup), sum(score) / len(score)
+    epochs = planned_epochs([c.epochs for c in configs], sweep.early_stop)
+    return Estimate(len(configs) * (st + sc) + epochs * spe, spe, st, sc, len(configs), epochs,
+                    str(trainer.device), probe_epochs)

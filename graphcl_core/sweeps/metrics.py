@@ -1,0 +1,112 @@
+"""What a sweep ranks trials by, and how a trial is scored at a rung and at its end.
+
+- ``linear_probe``: accuracy of the linear probe on the node labels (needs labels; higher is better).
+- ``silhouette``: cosine silhouette of the graph's groups in embedding space: the label classes when
+  the graph has labels, else the communities Louvain finds in its edges (seed 0, as the app colours
+  unlabelled graphs). Higher is better.
+- ``final_loss``: the training loss at the last epoch (lower is better). Only comparable between
+  trials with the same loss function and margin, so it is the last resort of ``auto``.
+
+``auto`` picks the first that applies: linear probe with labels, silhouette with at least two
+communities, else final loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..graph import GraphBundle
+
+METRICS = {"linear_probe": ("linear-probe accuracy", True), "silhouette": ("silhouette", True),
+           "final_loss": ("final loss", False)}
+ALIASES = {"probe": "linear_probe", "linear_probe_acc": "linear_probe", "loss": "final_loss", "auto": "auto"}
+
+
+def normalise_metric(name: str) -> str:
+    """``auto`` or a name of ``METRICS`` (accepts the CLI's short forms probe / loss)."""
+    key = str(name or "auto").strip().lower().replace("-", "_").replace(" ", "_")
+    key = ALIASES.get(key, key)
+    if key != "auto" and key not in METRICS:
+        raise ConfigError(f"metric: '{name}' is not a metric. Choose auto, linear_probe, silhouette or final_loss.")
+    return key
+
+
+def higher_is_better(metric: str) -> bool:
+    return METRICS[metric][1]
+
+
+def graph_communities(bundle: GraphBundle) -> np.ndarray:
+    """Louvain communities of the edges (seed 0), largest first: one int per node."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(bundle.num_nodes))
+    g.add_edges_from(bundle.data.edge_index.t().tolist())
+    out = np.zeros(bundle.num_nodes, dtype=np.int64)
+    if g.number_of_edges():
+        for i, c in enumerate(sorted(nx.community.louvain_communities(g, seed=0), key=len, reverse=True)):
+            out[list(c)] = i
+    return out
+
+
+def resolve_metric(name: str, bundle: GraphBundle) -> str:
+    """The metric a sweep on ``bundle`` ranks by; a plain error when the one asked for cannot apply."""
+    key = normalise_metric(name)
+    if key == "linear_probe" and not bundle.has_labels:
+        raise ConfigError(f"metric: '{bundle.name}' has no node labels, so the linear probe cannot score it. "
+                          "Choose silhouette or final_loss (or auto).")
+    if key != "auto":
+        return key
+    if bundle.has_labels:
+        return "linear_probe"
+    return "silhouette" if len(np.unique(graph_communities(bundle))) >= 2 else "final_loss"
+
+
+@dataclass
+class Scorer:
+    """Scores trainers of one sweep: the same groups, probe protocol and seed for every trial."""
+
+    bundle: GraphBundle
+    metric: str
+    full: bool = True
+
+    def __post_init__(self) -> None:
+        self._groups = None
+        if self.metric == "silhouette":
+            self._groups = self.bundle.data.y if self.bundle.has_labels else graph_communities(self.bundle)
+
+    def rung_score(self, trainer) -> float:
+        """A quick score at a rung: 2-split probe, silhouette of ≤ 1,000 nodes, or the last loss."""
+        from ..evaluation import QUICK_C, linear_probe, probe_train_fraction, silhouette
+
+        if self.metric == "final_loss":
+            return _last_loss(trainer)
+        emb = trainer.embeddings()
+        if self.metric == "silhouette":
+            return silhouette(emb, self._groups, max_points=1000, seed=trainer.cfg.seed)
+        y = self.bundle.data.y
+        frac = probe_train_fraction(int((y >= 0).sum()), self.bundle.num_classes)
+        return linear_probe(emb, y, train_frac=frac, splits=2, seed=trainer.cfg.seed, C=QUICK_C)["mean"]
+
+    def final(self, trainer) -> tuple[float, dict]:
+        """``(metric value, metrics for the run's meta)`` of a trained trainer."""
+        from ..evaluation import silhouette
+
+        metrics: dict = {}
+        if self.bundle.has_labels and trainer.epoch > 0:
+            metrics = trainer.evaluate(quick=not self.full)
+        if self.metric == "linear_probe":
+            return metrics.get("linear_probe_acc", math.nan), metrics
+        if self.metric == "silhouette":
+            if "silhouette" not in metrics:
+                metrics["community_silhouette"] = silhouette(trainer.embeddings(), self._groups, seed=trainer.cfg.seed)
+            return metrics.get("silhouette", metrics.get("community_silhouette", math.nan)), metrics
+        return _last_loss(trainer), metrics
+
+
+def _last_loss(trainer) -> float:
+    return float(trainer.history[-1]["loss"]) if trainer.history else math.nan

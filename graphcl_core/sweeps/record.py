@@ -1,0 +1,144 @@
+"""The sweep record: what a sweep asked for and what each trial gave, beside the run store.
+
+Every trial is an ordinary run of the run store (``runs.py``), so Explore and Runs work on it; its
+``meta.json`` also says ``"sweep": {"id": ..., "trial": n}``. The sweep itself is one folder::
+
+    <parent>/
+        runs/                        the run store root (GRAPHCL_RUNS_DIR)
+            20261127-061500-karate-ab12/   trial 1, a run like any other
+            ...
+        sweeps/                      beside it (sweeps_root_for(runs root))
+            <sweep_id>/
+                sweep.json    id, created, finished, status (running | paused | finished | stopped | failed),
+                              message, graph, metric, config (SweepConfig.to_dict()), runs_root,
+                              trials: [{trial, values, status, run_id, metric, final_loss, epochs, seconds,
+                              message}], best (trial number or null)
+                results.csv   one row per trial that ran, in the order they ended: trial, each varied
+                              setting, the metric, final_loss, epochs, seconds, run_id, status, message
+
+Both files are rewritten whole through a temporary file and a rename each time a trial ends, so a
+reader (the page, another process) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from ..errors import RunStoreError
+from ..runs import _atomic_write
+from .config import SweepConfig
+from .results import TrialResult, best
+
+_ID_OK = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def sweeps_root_for(runs_root: str | Path) -> Path:
+    """``sweeps/`` beside the runs folder."""
+    return Path(runs_root).absolute().parent / "sweeps"
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).stem or name).strip("-").lower()
+    return (s or "graph")[:32]
+
+
+class SweepRecord:
+    """Writes ``sweep.json`` and ``results.csv`` of one sweep (from the sweep's thread)."""
+
+    def __init__(self, root: str | Path, sweep: SweepConfig, metric: str, points: list[dict],
+                 runs_root: str | Path | None):
+        self.sweep_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(sweep.graph)}-{secrets.token_hex(2)}"
+        self.path = Path(root) / self.sweep_id
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.fields = list(sweep.vary)
+        self.metric = metric
+        self.results: list[TrialResult] = []
+        self.meta = {"id": self.sweep_id, "created": time.time(), "finished": None, "status": "running",
+                     "message": "", "graph": sweep.graph, "metric": metric, "config": sweep.to_dict(),
+                     "runs_root": str(Path(runs_root).absolute()) if runs_root is not None else None,
+                     "pid": os.getpid(), "best": None,
+                     "trials": [{"trial": i + 1, "values": p, "status": "pending", "run_id": None}
+                                for i, p in enumerate(points)]}
+        self._write()
+
+    def trial_started(self, index: int, run_id: str | None) -> None:
+        self.meta["trials"][index].update(status="running", run_id=run_id)
+        self._write_json()
+
+    def trial_ended(self, result: TrialResult) -> None:
+        self.results.append(result)
+        self.meta["trials"][result.index].update(
+            status=result.status, run_id=result.run_id, metric=result.metric, final_loss=result.final_loss,
+            epochs=result.epochs, seconds=round(result.seconds, 3), message=result.message)
+        top = best(self.results)
+        self.meta["best"] = top.index + 1 if top else None
+        self._write()
+
+    def set_status(self, status: str, message: str = "") -> None:
+        self.meta.update(status=status, message=message)
+        if status in ("finished", "stopped", "failed"):
+            self.meta["finished"] = time.time()
+        self._write_json()
+
+    def _write(self) -> None:
+        self._write_json()
+        _atomic_write(self.path / "results.csv", results_csv(self.results, self.fields, self.metric))
+
+    def _write_json(self) -> None:
+        _atomic_write(self.path / "sweep.json", json.dumps(self.meta, indent=2, default=_plain))
+
+
+def _plain(x):
+    """numpy scalars and the like in JSON."""
+    return x.item() if hasattr(x, "item") else str(x)
+
+
+def results_csv(results: list[TrialResult], fields: list[str], metric: str) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["trial", *fields, metric, "final_loss", "epochs", "seconds", "run_id", "status", "message"])
+    for r in results:
+        w.writerow([r.index + 1, *(r.values.get(f, "") for f in fields), _num(r.metric), _num(r.final_loss),
+                    r.epochs, round(r.seconds, 3), r.run_id or "", r.status, r.message])
+    return out.getvalue()
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else repr(float(x))
+
+
+def list_sweeps(root: str | Path) -> list[dict]:
+    """``sweep.json`` of every readable sweep under ``root``, newest first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    out = []
+    for d in root.iterdir():
+        try:
+            out.append(json.loads((d / "sweep.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return sorted(out, key=lambda m: m.get("created", 0), reverse=True)
+
+
+def load_sweep(root: str | Path, sweep_id: str) -> tuple[dict, list[dict]]:
+    """``(sweep.json, rows of results.csv)`` of one sweep."""
+    if not _ID_OK.match(sweep_id or ""):
+        raise RunStoreError(f"'{sweep_id}' is not a valid sweep id.")
+    d = Path(root) / sweep_id
+    try:
+        meta = json.loads((d / "sweep.json").read_text(encoding="utf-8"))
+        with (d / "results.csv").open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise RunStoreError(f"There is no saved sweep called '{sweep_id}' in {root}.") from None
+    except (OSError, ValueError) as e:
+        raise RunStoreError(f"Sweep '{sweep_id}' is damaged and cannot be read ({e}).") from None
+    return meta, rows

@@ -1,0 +1,256 @@
+"""``SweepRunner``: runs a sweep on a backend, saves every trial as a run, and streams what happens.
+
+Use it from a page or the CLI::
+
+    runner = SweepRunner(sweep, RunStore("runs"))
+    for ev in runner.events():          # starts the sweep in a background thread
+        if ev.kind == "trial_finished":
+            print(ev.data["result"].metric)
+
+or ``runner.run()`` in the calling thread with ``on_event=...``. ``pause()``, ``resume()`` and
+``stop()`` may be called from any thread. Public events (``SweepEvent.kind``):
+
+==============  ==========================================================================
+sweep_started   sweep_id, trials, metric, graph, record (folder of sweep.json, or None)
+trial_started   values, run_id, device, epochs
+epoch           epoch, epochs, loss, seconds (at most every ``progress_interval_s`` a trial)
+snapshot        epoch, embeddings (float16 N×D; at most every ``snapshot_interval_s`` a trial)
+rung            epoch, score, kept (successive halving)
+paused/resumed  (the sweep really is waiting / training again)
+trial_finished  result (a ``TrialResult``)
+sweep_finished  status (finished | stopped | failed), message, results, best, seconds
+==============  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..errors import GraphCLError
+from ..graph import GraphBundle
+from ..runs import RunStore, RunWriter
+from .backend import Backend, SequentialBackend, Trial, TrialEvent, TrialPlan
+from .config import SweepConfig
+from .control import SweepControl
+from .metrics import Scorer, resolve_metric
+from .record import SweepRecord, sweeps_root_for
+from .results import TrialResult, best
+
+# Run files are rewritten whole; like the app's worker, at most this often per trial (seconds).
+SAVE_EVERY_S = 2.0
+# Snapshot events wait in the queue only while it is shorter than this (nobody may be reading).
+_QUEUE_SOFT_LIMIT = 256
+
+
+@dataclass(frozen=True)
+class SweepEvent:
+    """``trial`` counts from 0 (None for sweep-wide events); ``data`` as in the module docstring."""
+
+    kind: str
+    trial: int | None = None
+    data: dict = field(default_factory=dict)
+
+
+class _Weights:
+    """A state dict where ``RunWriter.save_weights`` expects a module."""
+
+    def __init__(self, state: dict):
+        self._state = state
+
+    def state_dict(self) -> dict:
+        return self._state
+
+
+class SweepRunner:
+    """Lifecycle: ready → running ⇄ paused → finished | stopped | failed."""
+
+    def __init__(self, sweep: SweepConfig, store: RunStore | None = None, *, bundle: GraphBundle | None = None,
+                 backend: Backend | None = None, sweeps_root: str | Path | None = None,
+                 on_event: Callable[[SweepEvent], None] | None = None, progress_interval_s: float = 0.25,
+                 snapshot_interval_s: float = 0.5):
+        """Loads the graph (unless given) and checks every trial now, so a mistake is raised here."""
+        if bundle is None:
+            from ..loaders import load_graph
+
+            bundle = load_graph(sweep.graph, node_table=sweep.nodes, label_column=sweep.label_column)
+        self.sweep, self.store, self.bundle = sweep, store, bundle
+        self.metric = resolve_metric(sweep.metric, bundle)
+        self.points = sweep.points()
+        self.configs = sweep.trials()
+        self.backend = backend or SequentialBackend(bundle)
+        self.sweeps_root = Path(sweeps_root) if sweeps_root else (sweeps_root_for(store.root) if store else None)
+        self.on_event = on_event
+        self.plan = TrialPlan(Scorer(bundle, self.metric, full=sweep.probe == "full"), sweep.early_stop,
+                              progress_interval_s)
+        self.snapshot_interval_s = snapshot_interval_s
+        self.control = SweepControl()
+        self.state = "ready"
+        self.message = ""
+        self.results: list[TrialResult] = []
+        self.record: SweepRecord | None = None
+        self.seconds = 0.0
+        self._queue: queue.Queue[SweepEvent] = queue.Queue()
+        self._writers: dict[int, RunWriter] = {}
+        self._last_save: dict[int, float] = {}
+        self._last_snap: dict[int, tuple[float, int]] = {}
+        self._latest: dict[int, tuple[int, object]] = {}
+        self._rungs: dict[int, list] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # ---- control (any thread) -----------------------------------------------------------------
+    def start(self) -> "SweepRunner":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.run, name="graphcl-sweep", daemon=True)
+            self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        self.control.pause()
+        if self.state == "running":
+            self.state = "paused"
+
+    def resume(self) -> None:
+        self.control.resume()
+        if self.state == "paused":
+            self.state = "running"
+
+    def stop(self) -> None:
+        self.control.stop()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def sweep_id(self) -> str | None:
+        return self.record.sweep_id if self.record else None
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "stopped", "failed")
+
+    def events(self, timeout: float | None = None) -> Iterator[SweepEvent]:
+        """Start (if not started) and yield events until ``sweep_finished`` (``queue.Empty`` after
+        ``timeout`` seconds without any)."""
+        self.start()
+        while True:
+            ev = self._queue.get(timeout=timeout)
+            yield ev
+            if ev.kind == "sweep_finished":
+                return
+
+    def latest_snapshot(self, index: int):
+        """``(epoch, float16 N×D embeddings)`` last reported for trial ``index``, or None (for a live grid)."""
+        with self._lock:
+            return self._latest.get(index)
+
+    def status(self) -> dict:
+        top = best(self.results)
+        return {"state": self.state, "message": self.message, "sweep_id": self.sweep_id, "metric": self.metric,
+                "trials": len(self.configs), "ended": len(self.results), "seconds": self.seconds,
+                "best": top.to_dict() if top else None}
+
+    # ---- the sweep ----------------------------------------------------------------------------
+    def run(self) -> list[TrialResult]:
+        """Run every trial in this thread; returns the results (also in ``self.results``)."""
+        t0 = time.perf_counter()
+        self.state = "paused" if self.control.paused else "running"
+        try:
+            if self.store is not None and self.sweeps_root is not None:
+                self.record = SweepRecord(self.sweeps_root, self.sweep, self.metric, self.points, self.store.root)
+            self._emit("sweep_started", None, sweep_id=self.sweep_id, trials=len(self.configs), metric=self.metric,
+                       graph=self.bundle.name, record=str(self.record.path) if self.record else None)
+            trials = [Trial(i, c, p) for i, (c, p) in enumerate(zip(self.configs, self.points))]
+            self.backend.run_trials(trials, self.plan, self._on_trial_event, self.control)
+            self.state = "stopped" if self.control.stopped else "finished"
+        except GraphCLError as e:
+            self.state, self.message = "failed", str(e)
+        except Exception as e:  # noqa: BLE001 - report, never kill the app
+            traceback.print_exc()
+            self.state, self.message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
+        self.seconds = time.perf_counter() - t0
+        if self.record is not None:
+            self.record.set_status(self.state, self.message)
+        top = best(self.results)
+        self._emit("sweep_finished", None, status=self.state, message=self.message, results=list(self.results),
+                   best=top, seconds=self.seconds)
+        return self.results
+
+    def _emit(self, kind: str, trial: int | None, **data) -> None:
+        ev = SweepEvent(kind, trial, data)
+        if kind != "snapshot" or self._queue.qsize() < _QUEUE_SOFT_LIMIT:
+            self._queue.put(ev)
+        if self.on_event is not None:
+            self.on_event(ev)
+
+    def _on_trial_event(self, ev: TrialEvent) -> None:
+        handler = {"started": self._started, "progress": self._progress, "paused": self._paused,
+                   "resumed": self._resumed, "rung": self._rung, "finished": self._finished}[ev.kind]
+        handler(ev)
+
+    def _started(self, ev: TrialEvent) -> None:
+        i, cfg = ev.index, self.configs[ev.index]
+        run_id = None
+        if self.store is not None:
+            w = self.store.create(self.bundle, cfg, ev.device or cfg.device)
+            w.meta["sweep"] = {"id": self.sweep_id, "trial": i + 1}
+            self._writers[i], run_id = w, w.run_id
+        if self.record is not None:
+            self.record.trial_started(i, run_id)
+        self._emit("trial_started", i, values=self.points[i], run_id=run_id, device=ev.device, epochs=cfg.epochs)
+
+    def _progress(self, ev: TrialEvent, force_save: bool = False) -> None:
+        i, now = ev.index, time.perf_counter()
+        w = self._writers.get(i)
+        if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= SAVE_EVERY_S):
+            w.save_progress(ev.history, ev.snapshots, ev.epoch, ev.seconds)
+            self._last_save[i] = now
+        if ev.history:
+            self._emit("epoch", i, epoch=ev.epoch, epochs=ev.epochs, loss=ev.history[-1]["loss"], seconds=ev.seconds)
+        if ev.snapshots:
+            snap = ev.snapshots[-1]
+            last_t, last_epoch = self._last_snap.get(i, (-1e9, -1))
+            if snap.epoch != last_epoch and (now - last_t >= self.snapshot_interval_s or ev.kind == "finished"):
+                self._last_snap[i] = (now, snap.epoch)
+                with self._lock:
+                    self._latest[i] = (snap.epoch, snap.embeddings)
+                self._emit("snapshot", i, epoch=snap.epoch, embeddings=snap.embeddings)
+
+    def _paused(self, ev: TrialEvent) -> None:
+        self.state = "paused"
+        if ev.history:
+            self._progress(ev, force_save=True)
+        self._emit("paused", ev.index)
+
+    def _resumed(self, ev: TrialEvent) -> None:
+        if not self.control.stopped:
+            self.state = "running"
+        self._emit("resumed", ev.index)
+
+    def _rung(self, ev: TrialEvent) -> None:
+        self._rungs.setdefault(ev.index, []).append((ev.epoch, ev.score))
+        self._emit("rung", ev.index, epoch=ev.epoch, score=ev.score, kept=ev.kept)
+
+    def _finished(self, ev: TrialEvent) -> None:
+        i = ev.index
+        self._progress(ev, force_save=True)
+        w = self._writers.pop(i, None)
+        if w is not None:
+            if ev.weights is not None:
+                w.save_weights(_Weights(ev.weights))
+            w.finish(ev.status, ev.message, ev.metrics)
+        final_loss = float(ev.history[-1]["loss"]) if ev.history else None
+        result = TrialResult(i, dict(self.points[i]), ev.status, self.metric,
+                             None if ev.metric is None else float(ev.metric), dict(ev.metrics), final_loss, ev.epoch,
+                             ev.seconds, w.run_id if w else None, ev.message, self._rungs.get(i, []))
+        self.results.append(result)
+        if self.record is not None:
+            self.record.trial_ended(result)
+        self._emit("trial_finished", i, result=result)
