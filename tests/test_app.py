@@ -88,17 +88,28 @@ def test_pick_graph_train_pause_and_reattach():
     assert "Ring of cliques" in _texts(at.subheader)
 
     at.switch_page("pages/train.py").run()
-    at.number_input(key="cfg.epochs").set_value(150)
+    # so many epochs that the run never ends by itself: every state below is reached on purpose
+    at.number_input(key="cfg.epochs").set_value(100_000)
     at.number_input(key="cfg.hidden").set_value(32)
     at.number_input(key="cfg.snapshot_every").set_value(2)
     at.run()
-    at.button(key="train.start").click().run()
+    # Step with no run: a new run, paused, exactly one epoch per click
+    at.button(key="train.step").click().run()
     _no_exceptions(at)
     slot = _slot(at)
     job = slot.job
-    assert job is not None and job.bundle.name == "ring_of_cliques" and job.cfg.epochs == 150
+    assert job is not None and job.bundle.name == "ring_of_cliques" and job.cfg.epochs == 100_000
+    _poll(at, lambda: job.status()["epoch"] >= 1)
+    at.button(key="train.step").click().run()
+    _poll(at, lambda: job.status()["epoch"] >= 2)
+    time.sleep(0.3)  # a paused run never moves on its own
+    assert job.status()["epoch"] == 2 and job.state == "paused"
+    at.run()
+    assert at.button(key="train.pause").label == "Resume"
 
-    _poll(at, lambda: len(job.status()["history"]) >= 2)
+    at.button(key="train.pause").click().run()  # Resume
+    assert job.state == "running"
+    _poll(at, lambda: len(job.status()["history"]) >= 6)
     progress = [p.proto.text for p in at.get("progress")]
     assert any(t.startswith("Epoch ") for t in progress), progress
     assert at.metric[0].label == "Loss" and at.metric[0].value != "—"
@@ -120,17 +131,19 @@ def test_pick_graph_train_pause_and_reattach():
     # changing a setting mid-run leaves the job's own copy alone and says so
     at.number_input(key="cfg.margin").set_value(1.5).run()
     assert job.cfg.margin != 1.5
-    if not job.done:
-        assert "Changes apply on the next Start" in _texts(at.info)
+    assert "Changes apply on the next Start" in _texts(at.info)
 
     at.button(key="train.pause").click().run()
-    if not job.done:
-        _poll(at, lambda: job.state == "paused" or job.done, timeout=20)
-        at.run()
-        assert at.button(key="train.pause").label in ("Resume",) or job.done
+    assert job.state == "paused"
+    at.run()
+    assert at.button(key="train.pause").label == "Resume"
+    e = job.status()["epoch"]  # an epoch already under way when Pause was pressed may still land
+    at.button(key="train.step").click().run()
+    _poll(at, lambda: job.status()["epoch"] > e)
+    assert job.state == "paused"
     at.button(key="train.stop").click().run()
     job.join(20)
-    assert job.done
+    assert job.state == "stopped"
     assert job.run_id is not None and (Path(_slot(at).job.store.root) / job.run_id / "meta.json").exists()
 
     # the saved run shows up on Runs and in Explore
