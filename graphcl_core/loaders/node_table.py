@@ -178,6 +178,8 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
                     raise GraphLoadError(f"Line {table.lines[r]} of {table.filename}: the feature column "
                                          f"'{table.columns[c]}' {what}. Feature columns must hold numbers.")
                 x[node, j] = val
+        names = [table.columns[c] for c in cols]
+        notes.append(f"Node features come from the column{'s' if len(names) > 1 else ''} {', '.join(names)}.")
         if missing:
             notes.append(f"{plural(missing, 'node', 'nodes')} of the graph "
                          f"{'has' if missing == 1 else 'have'} no row in the node table; "
