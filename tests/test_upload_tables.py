@@ -200,3 +200,9 @@ def test_load_graph_passes_the_column_choices(tmp_path):
 def test_weight_column_can_be_turned_off():
     b = up("e.csv", "source,target,weight\na,b,2\nb,c,3\n", weight_column="")
     assert getattr(b.data, "edge_weight", None) is None
+
+
+def test_counts_in_node_table_notes_are_singular_when_one():
+    b = up("e.csv", "a,b\n", node_table=b"id,kind\na,x\n", label_column="kind")
+    assert "The node-table ids were read from the column 'id': 1 of 1 id matches a node of the graph." in b.notes
+    assert "Labels come from the column 'kind' (1 class)." in b.notes

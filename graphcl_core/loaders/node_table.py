@@ -118,11 +118,12 @@ def id_note(table: NodeTable, match: IdMatch) -> str:
     """Say which column the ids came from and how many matched; warn plainly when fewer than half did."""
     name, rows = table.columns[match.column], len({row[match.column] for row in table.rows})
     if match.matched * 2 < rows:
-        return (f"Warning: {ID_NOTE_MARK} do not match the graph: only {match.matched:,} of {rows:,} ids in the "
-                f"column '{name}' of {table.filename} are nodes of the graph, so the other rows became new "
+        return (f"Warning: {ID_NOTE_MARK} do not match the graph: only {match.matched:,} of "
+                f"{plural(rows, 'id', 'ids')} in the column '{name}' of {table.filename} "
+                f"{'is a node' if match.matched == 1 else 'are nodes'} of the graph, so the other rows became new "
                 "isolated nodes. Choose the id column that holds the same ids as the graph file.")
-    return (f"The {ID_NOTE_MARK} were read from the column '{name}': {match.matched:,} of {rows:,} "
-            "match nodes of the graph.")
+    return (f"The {ID_NOTE_MARK} were read from the column '{name}': {match.matched:,} of "
+            f"{plural(rows, 'id', 'ids')} {'matches a node' if match.matched == 1 else 'match nodes'} of the graph.")
 
 
 def with_id_column(table: NodeTable, column: int) -> NodeTable:
@@ -162,7 +163,7 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
         for r, node in enumerate(row_of):
             values[node] = table.rows[r][c] or None
         y, label_names = encode_labels(values)
-        notes.append(f"Labels come from the column '{table.columns[c]}' ({len(label_names)} classes).")
+        notes.append(f"Labels come from the column '{table.columns[c]}' ({plural(len(label_names), 'class', 'classes')}).")
     if feature_columns:
         cols = [_column(table, f) for f in feature_columns]
         x = np.zeros((n, len(cols)), dtype=np.float32)
