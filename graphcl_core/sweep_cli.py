@@ -109,7 +109,7 @@ def _fmt(x) -> str:
 def _trial_json(r: TrialResult) -> dict:
     d = {"trial": r.index + 1, "config": r.values, "status": r.status, "metric": r.metric,
          "final_loss": r.final_loss, "epochs": r.epochs, "seconds": round(r.seconds, 3), "run_id": r.run_id}
-    for k in ("linear_probe_acc", "silhouette", "community_silhouette"):
+    for k in ("validation_probe_acc", "linear_probe_acc", "silhouette", "community_silhouette"):
         if k in r.metrics:
             d[k] = r.metrics[k]
     if r.message:

@@ -208,7 +208,8 @@ def test_tiny_sweep_saves_runs_sweep_json_and_results_csv(tiny_graph, tmp_path):
         assert run.config.margin == r.values["margin"] and run.config.lr == r.values["lr"]
         assert [h["epoch"] for h in run.history] == list(range(1, 11))
         assert run.snapshot_epochs[-1] == 10 and run.weights_path.exists()
-        assert run.meta["metrics"]["linear_probe_acc"] == pytest.approx(r.metric)
+        assert run.meta["metrics"]["validation_probe_acc"] == pytest.approx(r.metric)
+        assert 0 <= run.meta["metrics"]["linear_probe_acc"] <= 1  # the reported number, as for any run
 
     # the sweep record, beside the runs folder
     assert runner.record.path.parent == sweeps_root_for(store.root) == tmp_path / "sweeps"
@@ -222,6 +223,26 @@ def test_tiny_sweep_saves_runs_sweep_json_and_results_csv(tiny_graph, tmp_path):
     assert [(float(r["margin"]), float(r["lr"]), r["status"]) for r in rows] == \
         [(p["margin"], p["lr"], "finished") for p in _sweep().points()]
     assert float(rows[0]["linear_probe"]) == pytest.approx(results[0].metric)
+
+
+def test_trials_are_ranked_on_the_validation_protocol_not_the_reported_one(tiny_graph):
+    from graphcl_core.evaluation import probe_scores, probe_train_fraction
+    from graphcl_core.trainer import Trainer
+
+    made = []
+
+    def factory(bundle, cfg):
+        made.append(Trainer(bundle, cfg))
+        return made[-1]
+
+    n = tiny_graph.num_nodes
+    tiny_graph.data.test_mask = torch.arange(n) % 3 == 0  # public test nodes must not count
+    backend = SequentialBackend(tiny_graph, trainer_factory=factory)
+    [r] = SweepRunner(_sweep(vary={"margin": [1.0]}, probe="full"), None, bundle=tiny_graph, backend=backend).run()
+    frac = probe_train_fraction(n, tiny_graph.num_classes)
+    expected = probe_scores(made[0].embeddings(), tiny_graph.data, "validation", train_frac=frac)["random_mean"]
+    assert r.metric == pytest.approx(expected)
+    assert r.metrics["validation_probe_acc"] == r.metric and "linear_probe_acc" in r.metrics
 
 
 def test_progress_events_are_rate_limited(tiny_graph):

@@ -1,6 +1,7 @@
 """What a sweep ranks trials by, and how a trial is scored at a rung and at its end.
 
-- ``linear_probe``: accuracy of the linear probe on the node labels (needs labels; higher is better).
+- ``linear_probe``: accuracy of the linear probe on the node labels under the validation protocol
+  (needs labels; higher is better; see ``Scorer``).
 - ``silhouette``: cosine silhouette of the graph's groups in embedding space: the label classes when
   the graph has labels, else the communities Louvain finds in its edges (seed 0, as the app colours
   unlabelled graphs). Higher is better.
@@ -68,7 +69,13 @@ def resolve_metric(name: str, bundle: GraphBundle) -> str:
 
 @dataclass
 class Scorer:
-    """Scores trainers of one sweep: the same groups, probe protocol and seed for every trial."""
+    """Scores trainers of one sweep: the same groups, probe protocol and seed for every trial.
+
+    Trials are ranked on the *validation* probe protocol (``evaluation.probe_scores``: split seeds
+    100-104 over labelled nodes outside the public test set), never on the numbers the app reports,
+    so choosing the best trial does not tune on the reported splits. The reported metrics
+    (``Trainer.evaluate``: linear_probe_acc and friends) go into each run's meta as for any run.
+    """
 
     bundle: GraphBundle
     metric: str
@@ -80,17 +87,15 @@ class Scorer:
             self._groups = self.bundle.data.y if self.bundle.has_labels else graph_communities(self.bundle)
 
     def rung_score(self, trainer) -> float:
-        """A quick score at a rung: 2-split probe, silhouette of ≤ 1,000 nodes, or the last loss."""
-        from ..evaluation import QUICK_C, linear_probe, probe_train_fraction, silhouette
+        """A quick score at a rung: 2 validation splits, silhouette of ≤ 1,000 nodes, or the last loss."""
+        from ..evaluation import silhouette
 
         if self.metric == "final_loss":
             return _last_loss(trainer)
         emb = trainer.embeddings()
         if self.metric == "silhouette":
             return silhouette(emb, self._groups, max_points=1000, seed=trainer.cfg.seed)
-        y = self.bundle.data.y
-        frac = probe_train_fraction(int((y >= 0).sum()), self.bundle.num_classes)
-        return linear_probe(emb, y, train_frac=frac, splits=2, seed=trainer.cfg.seed, C=QUICK_C)["mean"]
+        return self._validation_probe(emb, quick=True)
 
     def final(self, trainer) -> tuple[float, dict]:
         """``(metric value, metrics for the run's meta)`` of a trained trainer."""
@@ -100,12 +105,29 @@ class Scorer:
         if self.bundle.has_labels and trainer.epoch > 0:
             metrics = trainer.evaluate(quick=not self.full)
         if self.metric == "linear_probe":
-            return metrics.get("linear_probe_acc", math.nan), metrics
+            value = self._validation_probe(trainer.embeddings(), quick=not self.full)
+            metrics["validation_probe_acc"] = value
+            return value, metrics
         if self.metric == "silhouette":
             if "silhouette" not in metrics:
                 metrics["community_silhouette"] = silhouette(trainer.embeddings(), self._groups, seed=trainer.cfg.seed)
             return metrics.get("silhouette", metrics.get("community_silhouette", math.nan)), metrics
         return _last_loss(trainer), metrics
+
+    def _validation_probe(self, emb, quick: bool) -> float:
+        """Mean accuracy of the validation protocol; ``quick``: its first 2 splits with a fixed C."""
+        from ..evaluation import QUICK_C, VALIDATION_SPLIT_SEEDS, linear_probe, probe_scores, probe_train_fraction
+
+        data = self.bundle.data
+        y = data.y
+        frac = probe_train_fraction(int((y >= 0).sum()), self.bundle.num_classes)
+        if not quick:
+            return float(probe_scores(emb, data, "validation", train_frac=frac)["random_mean"])
+        test = getattr(data, "test_mask", None)
+        if test is not None:
+            y = y.clone()
+            y[test] = -1  # as probe_scores does: public test nodes never enter a validation score
+        return float(linear_probe(emb, y, train_frac=frac, split_seeds=VALIDATION_SPLIT_SEEDS[:2], C=QUICK_C)["mean"])
 
 
 def _last_loss(trainer) -> float:
