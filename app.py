@@ -8,7 +8,7 @@ import streamlit as st
 
 from graphcl_core import projection
 from graphcl_core.device import warm_up_cuda_in_background
-from ui import graphs, state
+from ui import graphs, shell, state
 
 st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -20,14 +20,7 @@ warm_up_cuda_in_background()
 
 slot = state.init_session()
 
-pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/graph.py", title="Graph", icon=":material/hub:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/explore.py", title="Explore", icon=":material/scatter_plot:"),
-    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
-]
-page = st.navigation(pages)
+page = shell.navigation()
 
 
 @st.fragment(run_every=2.0 if slot.active else None)
@@ -61,6 +54,7 @@ for w in st.session_state.pop("url_warnings", []) or []:
     st.toast(w, icon=":material/warning:")
 
 state.sync_query_params()
+st.session_state[shell.READY_KEY] = True
 page.run()
 # Widgets on the page may have changed settings during this run: keep the URL in step.
 state.sync_query_params()

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
-from ui import explore, figures, registry
+from ui import explore, figures, registry, shell
+
+shell.route_through_app()  # a shared link opened first on a fresh server
 
 ss = st.session_state
 slot = registry.get_slot(ss["sid"])

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from ui import figures, graphs, registry, sources, state
+from ui import figures, graphs, registry, shell, sources, state
+
+shell.route_through_app()  # a shared link opened first on a fresh server
 
 ss = st.session_state
 slot = registry.get_slot(ss["sid"])

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
-from graphcl_core.presets import PRESETS
-from ui import figures, graphs, registry, sources, state, training
+from ui import controls, figures, graphs, registry, shell, sources, state, training
+
+shell.route_through_app()  # a shared link opened first on a fresh server
 
 slot = registry.get_slot(st.session_state["sid"])
 
@@ -12,10 +13,7 @@ slot = registry.get_slot(st.session_state["sid"])
 def try_karate() -> None:
     """Pick the karate club with the small-graph recipe and start training on it."""
     st.session_state[state.GRAPH_KEY] = "karate"
-    state.reset_settings()
-    for name, value in PRESETS["small-graph"].items():
-        if name in state.FIELDS:
-            st.session_state[state.key(name)] = value
+    controls.apply_recipe("small-graph")
     bundle, err = graphs.ensure_graph(slot, "karate")
     if bundle is None:
         st.session_state["home.error"] = err or "The karate club graph could not be loaded."

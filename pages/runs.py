@@ -6,7 +6,9 @@ import streamlit as st
 
 from graphcl_core import projection
 from graphcl_core.errors import GraphCLError
-from ui import downloads, explore, figures, registry, sources, state
+from ui import downloads, explore, figures, registry, shell, sources, state
+
+shell.route_through_app()  # a shared link opened first on a fresh server
 
 ss = st.session_state
 slot = registry.get_slot(ss["sid"])

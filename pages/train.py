@@ -5,7 +5,9 @@ import streamlit as st
 from graphcl_core import projection
 from graphcl_core.device import device_info
 from graphcl_core.errors import GraphCLError
-from ui import controls, figures, graphs, registry, sources, state, training
+from ui import controls, figures, graphs, registry, shell, sources, state, training
+
+shell.route_through_app()  # a shared link opened first on a fresh server
 
 ss = st.session_state
 slot = registry.get_slot(ss["sid"])

@@ -8,6 +8,7 @@ means this test ran.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -50,12 +51,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("e2e-runs")
+@contextlib.contextmanager
+def _streamlit_server(runs: Path, log_path: Path):
+    """A fresh ``streamlit run app.py`` on a free port; yields its URL, then checks its log for errors."""
     port = _free_port()
     env = {**os.environ, "GRAPHCL_RUNS_DIR": str(runs), "PYTHONUNBUFFERED": "1"}
-    log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w+")
+    log = open(log_path, "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -86,6 +87,13 @@ def server(tmp_path_factory):
     log.seek(0)
     text = log.read()
     assert "Traceback" not in text, "The server logged an error:\n" + text[-4000:]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with _streamlit_server(tmp_path_factory.mktemp("e2e-runs"),
+                           tmp_path_factory.mktemp("e2e-log") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +258,38 @@ def test_demo_flow(page, server):
     _wait_idle(pg)
     pg.screenshot(path=str(ARTIFACTS / "upload_error.png"))
     assert "graph=karate" in pg.url
+
+
+# Each case opens its link as the first request a fresh server sees (Streamlit's pages-folder mode).
+DEEP_LINKS = [
+    ("/train?graph=karate&margin=1.5", "Train"),
+    ("/graph?graph=lesmis", "Graph"),
+    ("/explore", "Explore"),
+    ("/runs", "Runs"),
+]
+NAV_TITLES = ["Home", "Graph", "Train", "Explore", "Runs"]
+
+
+@pytest.mark.parametrize("link,title", DEEP_LINKS, ids=[t for _, t in DEEP_LINKS])
+def test_shared_link_on_a_fresh_server(tmp_path, link, title):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with _streamlit_server(tmp_path / "runs", tmp_path / "streamlit.log") as url, \
+            sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.set_default_timeout(60_000)
+        pg.goto(url + link)
+        pg.get_by_role("heading", name=title, exact=True).wait_for()
+        pg.wait_for_function("() => location.href.includes('sid=')")  # app.py's setup ran
+        _wait_idle(pg)
+        pg.screenshot(path=str(ARTIFACTS / f"deep_link_{title.lower()}.png"))
+        assert pg.locator('[data-testid="stException"]').count() == 0
+        nav = pg.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert [t.splitlines()[-1].strip() for t in nav] == NAV_TITLES, f"not the app's navigation: {nav}"
+        if title == "Train":
+            assert pg.get_by_role("spinbutton", name="Margin").input_value() == "1.50"
+            assert "margin=1.5" in pg.url and "graph=karate" in pg.url
+        if title == "Graph":
+            assert "graph=lesmis" in pg.url
+            pg.get_by_text("Les Mis", exact=False).first.wait_for()
+        browser.close()
