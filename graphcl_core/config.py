@@ -19,6 +19,57 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 FEATURE_NORMS = ("auto", "row", "standard", "none")
 
 
+@dataclass(frozen=True)
+class Limit:
+    """The allowed range of one numeric setting, said in words; ``None`` leaves that end open-ended and
+    ``lo_open``/``hi_open`` exclude the bound itself. The app's widgets take their bounds from here too."""
+
+    what: str
+    lo: float | None = None
+    hi: float | None = None
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, v: float) -> bool:
+        """Written as positive comparisons so that NaN is never inside."""
+        above = self.lo is None or (v > self.lo if self.lo_open else v >= self.lo)
+        below = self.hi is None or (v < self.hi if self.hi_open else v <= self.hi)
+        return bool(above and below)
+
+    def describe(self) -> str:
+        lo = None if self.lo is None else ("above " if self.lo_open else "at least ") + _num(self.lo)
+        hi = None if self.hi is None else ("below " if self.hi_open else "at most ") + _num(self.hi)
+        if lo and hi and not (self.lo_open or self.hi_open):
+            return f"between {_num(self.lo)} and {_num(self.hi)}"
+        return " and ".join(p for p in (lo, hi) if p)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+# Every numeric setting's range: one table for ``validate`` and for the app's widgets.
+FIELD_LIMITS: dict[str, Limit] = {
+    "margin": Limit("The margin", 0, lo_open=True),
+    "hidden": Limit("The hidden size", 1, 8192),
+    "lr": Limit("The learning rate", 0, 1, lo_open=True),
+    "negatives": Limit("Negatives per positive", 1, 100),
+    "tau": Limit("The temperature τ", 0, lo_open=True),
+    "drop_edge_p": Limit("The edge-drop probability", 0, 1, hi_open=True),
+    "mask_feature_p": Limit("The feature-mask probability", 0, 1, hi_open=True),
+    "layers": Limit("The number of layers", 1, 8),
+    "embedding_dim": Limit("The embedding size", 1, 8192),
+    "dropout": Limit("Dropout", 0, 1, hi_open=True),
+    "epochs": Limit("Epochs", 1, 100_000),
+    "weight_decay": Limit("Weight decay", 0),
+    "seed": Limit("The seed", 0, 2**31 - 1),
+    "snapshot_every": Limit("The snapshot interval (epochs)", 1),
+    "max_snapshots": Limit("The number of kept snapshots", 2),
+    "eval_every": Limit("The evaluation interval (epochs, 0 turns it off)", 0),
+    "loss_sync_every": Limit("The loss read interval (epochs)", 1),
+}
+
+
 @dataclass
 class TrainConfig:
     """Every hyperparameter of a run, with defaults tuned so the margin loss gives good embeddings.
@@ -89,24 +140,9 @@ class TrainConfig:
         need(self.optimizer in OPTIMIZERS, f"Unknown optimizer '{self.optimizer}'. Choose one of: {', '.join(OPTIMIZERS)}.")
         need(self.feature_norm in FEATURE_NORMS,
              f"Unknown feature normalisation '{self.feature_norm}'. Choose one of: {', '.join(FEATURE_NORMS)}.")
-        need(self.margin > 0, f"The margin must be above 0 (got {self.margin}).")
-        need(0 < self.lr <= 1, f"The learning rate must be between 0 and 1 (got {self.lr}).")
-        need(1 <= self.hidden <= 8192, f"The hidden size must be between 1 and 8192 (got {self.hidden}).")
-        need(1 <= self.embedding_dim <= 8192,
-             f"The embedding size must be between 1 and 8192 (got {self.embedding_dim}).")
-        need(1 <= self.layers <= 8, f"The number of layers must be between 1 and 8 (got {self.layers}).")
-        need(1 <= self.epochs <= 100_000, f"Epochs must be between 1 and 100000 (got {self.epochs}).")
-        need(1 <= self.negatives <= 100, f"Negatives per positive must be between 1 and 100 (got {self.negatives}).")
-        need(0 <= self.dropout < 1, f"Dropout must be in [0, 1) (got {self.dropout}).")
-        need(0 <= self.drop_edge_p < 1, f"Edge-drop probability must be in [0, 1) (got {self.drop_edge_p}).")
-        need(0 <= self.mask_feature_p < 1,
-             f"Feature-mask probability must be in [0, 1) (got {self.mask_feature_p}).")
-        need(self.weight_decay >= 0, f"Weight decay cannot be negative (got {self.weight_decay}).")
-        need(self.tau > 0, f"The temperature τ must be above 0 (got {self.tau}).")
-        need(self.snapshot_every >= 1, "Snapshot interval must be at least 1 epoch.")
-        need(self.max_snapshots >= 2, "Keep at least 2 snapshots.")
-        need(self.eval_every >= 0, "Evaluation interval cannot be negative (0 turns it off).")
-        need(self.loss_sync_every >= 1, "Loss read interval must be at least 1 epoch.")
+        for name, limit in FIELD_LIMITS.items():
+            v = getattr(self, name)
+            need(v in limit, f"{limit.what} must be {limit.describe()} (got {v}).")
         return self
 
     def to_dict(self) -> dict[str, Any]:

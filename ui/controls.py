@@ -1,11 +1,11 @@
-"""Widgets for the hyperparameters, generated from the field specs in ``ui.state``."""
+"""Widgets for the hyperparameters, generated from the field specs in ``ui.state``, and the recipe picker."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from graphcl_core.augment.pairs import PAIR_EXPLANATIONS
-from graphcl_core.presets import PRESET_HELP, PRESETS
+from graphcl_core.presets import PRESET_HELP, PRESETS, preset
 
 from . import state
 from .state import DEVICE_LABELS, ENCODER_LABELS, LOSS_LABELS, PAIR_LABELS, Field
@@ -20,10 +20,11 @@ def field_widget(f: Field, *, caption: bool = False) -> None:
         labels = _LABELS.get(f.name, {})
         st.selectbox(f.label, state.choices(f), key=k, help=f.help, format_func=lambda v: labels.get(v, v))
     elif f.kind == "int":
-        st.number_input(f.label, min_value=int(f.min), max_value=int(f.max), step=int(f.step), key=k, help=f.help)
+        lo, hi = f.bounds()
+        st.number_input(f.label, min_value=lo, max_value=hi, step=int(f.step), key=k, help=f.help)
     else:
-        st.number_input(f.label, min_value=float(f.min), max_value=float(f.max), step=float(f.step), format=f.fmt,
-                        key=k, help=f.help)
+        lo, hi = f.bounds()
+        st.number_input(f.label, min_value=lo, max_value=hi, step=float(f.step), format=f.fmt, key=k, help=f.help)
     if caption:
         st.caption(f.help)
 
@@ -34,11 +35,9 @@ def main_settings() -> None:
 
 
 def apply_recipe(name: str) -> None:
-    """Default settings, then the recipe's own values (widgets only; a running job keeps its copy)."""
-    state.reset_settings()
-    for field, value in PRESETS[name].items():
-        if field in state.FIELDS:
-            st.session_state[state.key(field)] = value
+    """Every setting from the named recipe, exactly as ``presets.preset`` (and the CLI's ``--preset``)
+    builds it; the one place the app applies a recipe. A running job keeps its own copy."""
+    state.apply_config(preset(name))
 
 
 def recipe_picker() -> None:

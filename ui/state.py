@@ -1,21 +1,23 @@
 """Session state and the URL: which graph and which hyperparameters this tab has chosen.
 
-Widgets keep their values under ``cfg.<field>`` (one per ``TrainConfig`` field shown in the app)
-and ``graph.key``. The URL (``st.query_params``) mirrors them, so a link restores the same settings:
-``graph``, ``margin``, ``hidden``, ``lr`` always, the other fields only when they differ from the
-defaults. ``sid`` is this tab's private token (see ``ui.registry``); the share link leaves it out.
+Every ``TrainConfig`` field keeps its value under ``cfg.<field>`` (the widgets of the fields shown
+in the app are bound to those keys; the others, such as a recipe's activation, are kept the same way),
+and the graph under ``graph.key``. The URL (``st.query_params``) mirrors them, so a link restores the
+same settings: ``graph``, ``margin``, ``hidden``, ``lr`` always, the other fields only when they differ
+from the defaults. ``sid`` is this tab's private token (see ``ui.registry``); the share link leaves it out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
 import torch
 
-from graphcl_core.config import ENCODERS, LOSSES, PAIR_STRATEGIES, TrainConfig
+from graphcl_core.config import ENCODERS, FIELD_LIMITS, LOSSES, PAIR_STRATEGIES, TrainConfig
 from graphcl_core.errors import ConfigError
 
 from . import registry
@@ -27,17 +29,26 @@ DEFAULTS = TrainConfig().replace(epochs=200)
 
 @dataclass(frozen=True)
 class Field:
-    """How one ``TrainConfig`` field is shown: widget bounds and a one-line help."""
+    """How one ``TrainConfig`` field is shown: label, help, step and format (bounds: ``bounds``)."""
 
     name: str
     label: str
     help: str
     kind: str  # "float" | "int" | "choice"
-    min: float | None = None
-    max: float | None = None
     step: float | None = None
     fmt: str | None = None
     choices: tuple[str, ...] = ()
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """The widget's inclusive ``(min, max)``: ``TrainConfig``'s limits, an excluded end moved inside
+        by the smallest amount the widget can show (0.01 for ``%.2f``)."""
+        limit = FIELD_LIMITS[self.name]
+        tiny = 10.0 ** -int(self.fmt.strip("%f").lstrip(".")) if self.fmt else 1
+        lo = None if limit.lo is None else limit.lo + (tiny if limit.lo_open else 0)
+        hi = None if limit.hi is None else limit.hi - (tiny if limit.hi_open else 0)
+        if self.kind == "int":
+            return (None if lo is None else math.ceil(lo)), (None if hi is None else math.floor(hi))
+        return (None if lo is None else float(lo)), (None if hi is None else float(hi))
 
 
 LOSS_LABELS = {
@@ -57,37 +68,38 @@ def _devices() -> tuple[str, ...]:
 
 MAIN_FIELDS = (
     Field("margin", "Margin", "How far apart dissimilar nodes are pushed; similar nodes are pulled together.",
-          "float", 0.05, 4.0, 0.05, "%.2f"),
+          "float", 0.05, "%.2f"),
     Field("hidden", "Hidden size", "Width of the network's inner layers: wider can learn more but is slower.",
-          "int", 8, 2048, 8),
+          "int", 8),
     Field("lr", "Learning rate", "Size of each learning step: too small is slow, too large makes training unstable.",
-          "float", 1e-5, 0.5, 1e-4, "%.5f"),
+          "float", 1e-4, "%.5f"),
 )
 
 ADVANCED_FIELDS = (
     Field("loss", "Loss", "What the training optimises.", "choice", choices=LOSSES),
     Field("encoder", "Encoder", "The graph neural network layer type.", "choice", choices=ENCODERS),
-    Field("layers", "Layers", "How many hops of neighbourhood each node sees.", "int", 1, 8, 1),
-    Field("embedding_dim", "Embedding size", "Length of the vector learned for each node.", "int", 2, 1024, 8),
+    Field("layers", "Layers", "How many hops of neighbourhood each node sees.", "int", 1),
+    Field("embedding_dim", "Embedding size", "Length of the vector learned for each node.", "int", 8),
     Field("pairs", "Pair strategy", "Which nodes count as similar and which as dissimilar.", "choice",
           choices=PAIR_STRATEGIES),
-    Field("negatives", "Negatives per positive", "Dissimilar nodes drawn for every similar pair.", "int", 1, 100, 1),
-    Field("epochs", "Epochs", "How many training steps over the whole graph.", "int", 1, 100_000, 10),
+    Field("negatives", "Negatives per positive", "Dissimilar nodes drawn for every similar pair.", "int", 1),
+    Field("epochs", "Epochs", "How many training steps over the whole graph.", "int", 10),
     Field("dropout", "Dropout", "Share of hidden units switched off while training (regularises).",
-          "float", 0.0, 0.9, 0.05, "%.2f"),
-    Field("weight_decay", "Weight decay", "Pulls weights towards zero (regularises).", "float", 0.0, 0.1, 1e-5, "%.6f"),
-    Field("tau", "Temperature τ", "Sharpness of InfoNCE's softmax (only used by InfoNCE).", "float", 0.01, 5.0, 0.05,
+          "float", 0.05, "%.2f"),
+    Field("weight_decay", "Weight decay", "Pulls weights towards zero (regularises).", "float", 1e-5, "%.6f"),
+    Field("tau", "Temperature τ", "Sharpness of InfoNCE's softmax (only used by InfoNCE).", "float", 0.05,
           "%.2f"),
-    Field("drop_edge_p", "Edge drop", "Share of edges removed in each augmented view.", "float", 0.0, 0.9, 0.05, "%.2f"),
+    Field("drop_edge_p", "Edge drop", "Share of edges removed in each augmented view.", "float", 0.05, "%.2f"),
     Field("mask_feature_p", "Feature mask", "Share of feature columns blanked in each augmented view.", "float",
-          0.0, 0.9, 0.05, "%.2f"),
-    Field("seed", "Seed", "Fixes the randomness: the same seed and settings give the same run.", "int", 0,
-          2**31 - 1, 1),
+          0.05, "%.2f"),
+    Field("seed", "Seed", "Fixes the randomness: the same seed and settings give the same run.", "int", 1),
     Field("device", "Device", "Where the training runs.", "choice", choices=("auto", "cpu", "cuda")),
-    Field("snapshot_every", "Re-project every (epochs)", "How often the live picture is redrawn.", "int", 1, 1000, 1),
+    Field("snapshot_every", "Re-project every (epochs)", "How often the live picture is redrawn.", "int", 1),
 )
 
 FIELDS = {f.name: f for f in MAIN_FIELDS + ADVANCED_FIELDS}
+# Every field of a run's config, shown or not: all of them are kept, applied and put in links.
+CONFIG_FIELDS = tuple(f.name for f in fields(TrainConfig))
 GRAPH_KEY = "graph.key"
 
 
@@ -107,7 +119,7 @@ def _coerce(f: Field, value: Any) -> tuple[Any, str | None]:
         if value in opts:
             return value, None
         return default, f"'{value}' is not a valid {f.label.lower()} here; using '{default}'."
-    lo, hi = f.min, f.max
+    lo, hi = f.bounds()
     if lo is not None and value < lo:
         return type(default)(lo), f"{f.label} {value} is below the minimum; using {lo:g}."
     if hi is not None and value > hi:
@@ -131,10 +143,10 @@ def init_session() -> registry.Slot:
             ss["url_warnings"].append("This link's run is open in another tab, so this tab has a run of its own "
                                       "(with the same settings).")
     slot = registry.get_slot(ss["sid"])
-    for f in FIELDS.values():
-        k = key(f.name)
+    for name in CONFIG_FIELDS:
+        k = key(name)
         if k not in ss:
-            ss[k] = getattr(DEFAULTS, f.name)
+            ss[k] = getattr(DEFAULTS, name)
         else:
             ss[k] = ss[k]  # keep widget values alive while their page is not shown
     if GRAPH_KEY not in ss:
@@ -158,16 +170,19 @@ def _restore_from_url(slot: registry.Slot) -> list[str]:
     ss = st.session_state
     qp = st.query_params
     warnings: list[str] = []
-    raw = {name: qp.get(name) for name in FIELDS if qp.get(name) is not None}
+    raw = {name: qp.get(name) for name in CONFIG_FIELDS if qp.get(name) is not None}
     for name, value in raw.items():
         try:
             coerced = getattr(TrainConfig.from_dict({name: value}), name)
+            if name not in FIELDS:  # no widget to bring it into bounds: it must be valid as it is
+                DEFAULTS.replace(**{name: coerced}).validate()
         except (ConfigError, TypeError, ValueError) as e:
             warnings.append(f"The link's {name}={value!r} was ignored: {e}")
             continue
-        coerced, note = _coerce(FIELDS[name], coerced)
-        if note:
-            warnings.append(f"The link's setting was adjusted: {note}")
+        if name in FIELDS:
+            coerced, note = _coerce(FIELDS[name], coerced)
+            if note:
+                warnings.append(f"The link's setting was adjusted: {note}")
         ss[key(name)] = coerced
     graph = qp.get("graph")
     if graph:
@@ -186,8 +201,14 @@ def _restore_from_url(slot: registry.Slot) -> list[str]:
 def current_config() -> TrainConfig:
     """The widgets' settings as a ``TrainConfig`` (not yet validated)."""
     ss = st.session_state
-    values = {name: ss.get(key(name), getattr(DEFAULTS, name)) for name in FIELDS}
+    values = {name: ss.get(key(name), getattr(DEFAULTS, name)) for name in CONFIG_FIELDS}
     return DEFAULTS.replace(**values)
+
+
+def apply_config(cfg: TrainConfig) -> None:
+    """Every field of ``cfg`` into the settings (widgets and the fields without one)."""
+    for name in CONFIG_FIELDS:
+        st.session_state[key(name)] = getattr(cfg, name)
 
 
 def _fmt(v: Any) -> str:
@@ -203,10 +224,11 @@ def settings_params() -> dict[str, str]:
     graph = ss.get(GRAPH_KEY, DEFAULT_GRAPH)
     if graph and not str(graph).startswith("upload:"):
         out["graph"] = str(graph)
-    for f in FIELDS.values():
-        v = ss.get(key(f.name), getattr(DEFAULTS, f.name))
-        if f in MAIN_FIELDS or v != getattr(DEFAULTS, f.name):
-            out[f.name] = _fmt(v)
+    main = {f.name for f in MAIN_FIELDS}
+    for name in CONFIG_FIELDS:
+        v = ss.get(key(name), getattr(DEFAULTS, name))
+        if name in main or v != getattr(DEFAULTS, name):
+            out[name] = _fmt(v)
     return out
 
 
@@ -231,13 +253,13 @@ def share_link() -> str:
 def differs_from(job_cfg: TrainConfig) -> list[str]:
     """Labels of the widget settings that differ from the running job's own copy."""
     cur = current_config()
-    return [FIELDS[n].label for n in FIELDS if getattr(cur, n) != getattr(job_cfg, n)]
+    return [FIELDS[n].label if n in FIELDS else n.replace("_", " ") for n in CONFIG_FIELDS
+            if getattr(cur, n) != getattr(job_cfg, n)]
 
 
 def reset_settings() -> None:
     """Back to the default hyperparameters (the graph stays)."""
-    for f in FIELDS.values():
-        st.session_state[key(f.name)] = getattr(DEFAULTS, f.name)
+    apply_config(DEFAULTS)
 
 
 def switch_page(page: str) -> None:

@@ -1,0 +1,36 @@
+"""The app's settings: widget bounds from ``TrainConfig``'s limits, recipes applied exactly as the library's."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from graphcl_core.config import FIELD_LIMITS, TrainConfig
+from graphcl_core.errors import ConfigError
+from ui import state
+
+
+@pytest.mark.parametrize("f", [f for f in state.FIELDS.values() if f.kind != "choice"], ids=lambda f: f.name)
+def test_widget_bounds_are_the_config_limits(f):
+    """Each widget's ends validate; just past them (or an excluded end itself) does not."""
+    limit = FIELD_LIMITS[f.name]
+    lo, hi = f.bounds()
+    assert (lo is None) == (limit.lo is None) and (hi is None) == (limit.hi is None)
+    for end, bound, is_open, outward in ((lo, limit.lo, limit.lo_open, -1), (hi, limit.hi, limit.hi_open, 1)):
+        if end is None:
+            continue
+        state.DEFAULTS.replace(**{f.name: end}).validate()
+        if is_open:  # the widget stops one shown unit inside an excluded end
+            assert math.isclose(abs(end - bound), 10.0 ** -int(f.fmt.strip("%f").lstrip(".")))
+            past = bound
+        else:
+            assert end == bound
+            past = end + outward * (1 if f.kind == "int" else 1e-9)
+        with pytest.raises(ConfigError):
+            state.DEFAULTS.replace(**{f.name: past}).validate()
+
+
+def test_every_config_field_is_kept_by_the_app():
+    assert set(state.CONFIG_FIELDS) == set(TrainConfig().to_dict())
+    assert set(state.FIELDS) <= set(state.CONFIG_FIELDS)
