@@ -175,7 +175,8 @@ def test_gml_nested_too_deeply():
 
 
 def test_json_link_to_unknown_id_is_noted():
-    doc = {"nodes": [{"id": "a"}, {"id": "b"}], "links": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}]}
+    doc = {"nodes": [{"id": "a"}, {"id": "b"}],
+           "links": [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}]}
     b = up("g.json", json.dumps(doc))
     assert b.num_nodes == 3
     assert any("'c'" in m and "1 link" in m for m in b.notes)

@@ -223,6 +223,22 @@ def _notes(cols: Columns | None, extra_cols: int, weighted: int, unweighted: int
     return notes
 
 
+def _row(tokens: list[str], cols: Columns | None, where: str) -> tuple[str, str, int | None, str]:
+    """(source id, target id, position of the weight cell or None, where-text naming the weight column)."""
+    if cols is None:
+        if len(tokens) < 2:
+            raise GraphLoadError(f"{where} has 1 column; an edge list needs two node ids per line "
+                                 "(and an optional weight).")
+        return tokens[0], tokens[1], 2 if len(tokens) >= 3 else None, where
+    last = max(cols.source, cols.target)
+    if len(tokens) <= last:
+        raise GraphLoadError(f"{where} has {plural(len(tokens), 'column', 'columns')}, but the node ids are read "
+                             f"from the columns '{cols.name(cols.source)}' and '{cols.name(cols.target)}' "
+                             f"(column {last + 1} is needed).")
+    wi = cols.weight if cols.weight is not None and cols.weight < len(tokens) else None
+    return tokens[cols.source], tokens[cols.target], wi, where if wi is None else f"{where} (column '{cols.name(wi)}')"
+
+
 def parse_edge_list(content: bytes, filename: str, limits: SizeLimits, source_column: str | None = None,
                     target_column: str | None = None, weight_column: str | None = None) -> RawGraph:
     lines = decode_text(content, filename).splitlines()
@@ -237,23 +253,8 @@ def parse_edge_list(content: bytes, filename: str, limits: SizeLimits, source_co
         if ln == header_line or not _is_data(line):
             continue
         tokens = _split(line, delim)
-        where = f"Line {ln + 1} of {filename}"
-        if cols is None:
-            if len(tokens) < 2:
-                raise GraphLoadError(f"{where} has 1 column; an edge list needs two node ids per line "
-                                     "(and an optional weight).")
-            a, b, wi = tokens[0], tokens[1], 2 if len(tokens) >= 3 else None
-            extra_cols += len(tokens) > 3
-        else:
-            last = max(cols.source, cols.target)
-            if len(tokens) <= last:
-                raise GraphLoadError(f"{where} has {plural(len(tokens), 'column', 'columns')}, but the node ids "
-                                     f"are read from the columns '{cols.name(cols.source)}' and "
-                                     f"'{cols.name(cols.target)}' (column {last + 1} is needed).")
-            a, b = tokens[cols.source], tokens[cols.target]
-            wi = cols.weight if cols.weight is not None and cols.weight < len(tokens) else None
-            if wi is not None:
-                where += f" (column '{cols.name(wi)}')"
+        a, b, wi, where = _row(tokens, cols, f"Line {ln + 1} of {filename}")
+        extra_cols += cols is None and len(tokens) > 3
         a, b = a.strip('"'), b.strip('"')
         if not a or not b:
             raise GraphLoadError(f"Line {ln + 1} of {filename} has an empty node id.")

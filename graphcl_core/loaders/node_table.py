@@ -152,8 +152,9 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
         row_of.append(index.add(key))
     added = len(index) - before
     if added:
-        notes.append(f"{plural(added, 'node', 'nodes')} of the node table {'is' if added == 1 else 'are'} not in "
-                     f"the edge list and {'was added as an isolated node' if added == 1 else 'were added as isolated nodes'}.")
+        how = "is not in the edge list and was added as an isolated node" if added == 1 else \
+            "are not in the edge list and were added as isolated nodes"
+        notes.append(f"{plural(added, 'node', 'nodes')} of the node table {how}.")
     n = len(index)
     missing = n - len(table.rows)
     y = label_names = x = None
@@ -163,7 +164,8 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
         for r, node in enumerate(row_of):
             values[node] = table.rows[r][c] or None
         y, label_names = encode_labels(values)
-        notes.append(f"Labels come from the column '{table.columns[c]}' ({plural(len(label_names), 'class', 'classes')}).")
+        classes = plural(len(label_names), "class", "classes")
+        notes.append(f"Labels come from the column '{table.columns[c]}' ({classes}).")
     if feature_columns:
         cols = [_column(table, f) for f in feature_columns]
         x = np.zeros((n, len(cols)), dtype=np.float32)
