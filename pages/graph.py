@@ -152,8 +152,9 @@ with pick_col:
                 st.error(err, icon=":material/error:")
                 if slot.bundle is not None:
                     st.caption(f"Still using the previous graph: **{graphs.title_of(slot.graph_key or current)}**.")
-            elif id_note is not None and (note := graphs.id_column_note(slot.bundle)):
-                id_note.caption(note)
+            elif id_note is not None and slot.graph_key == f"upload:{up.name}":
+                if note := graphs.id_column_note(slot.bundle):
+                    id_note.caption(note)
         else:
             ss.pop("graph.upload_sig", None)
             ss.pop("graph.upload_error", None)
