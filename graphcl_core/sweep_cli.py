@@ -54,7 +54,8 @@ def build_parser(prog: str = "python -m graphcl_core sweep") -> argparse.Argumen
     p.add_argument("--seed", default="0", help="seed of the random draws (each trial keeps its own seed setting)")
     p.add_argument("--metric", default="auto", help="auto, probe (linear_probe), silhouette or loss (final_loss)")
     p.add_argument("--probe", choices=("full", "quick"), default="full", help="final evaluation protocol")
-    p.add_argument("--early-stop", metavar="RUNGS", help="successive halving at these shares of the epochs, e.g. 0.25,0.5")
+    p.add_argument("--early-stop", metavar="RUNGS",
+                   help="successive halving at these shares of the epochs, e.g. 0.25,0.5")
     p.add_argument("--keep", default="0.5", help="share of trials kept at each rung (with --early-stop)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
     p.add_argument("--backend", choices=BACKENDS, default="local")

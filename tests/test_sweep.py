@@ -15,9 +15,9 @@ from graphcl_core.config import TrainConfig
 from graphcl_core.errors import ConfigError, TrainingError
 from graphcl_core.graph import GraphBundle
 from graphcl_core.runs import RunStore
-from graphcl_core.sweep import (EarlyStop, SequentialBackend, SweepConfig, SweepRunner, TrialResult, ValueList,
-                                ValueRange, best, estimate_seconds, load_sweep, parse_spec, rank, resolve_metric,
-                                sweeps_root_for, trials)
+from graphcl_core.sweep import (EarlyStop, SequentialBackend, SweepConfig, SweepControl, SweepRunner, TrialResult,
+                                ValueList, ValueRange, best, estimate_seconds, load_sweep, parse_spec, rank,
+                                resolve_metric, sweeps_root_for, trials)
 from graphcl_core.sweep_cli import sweep_main
 from graphcl_core.sweeps.halving import planned_epochs, stage_targets, survivors
 
@@ -177,7 +177,8 @@ def test_halving_stages_and_survivors():
     assert survivors({0: 0.5, 1: 0.9, 2: 0.7, 3: float("nan")}, 0.5, True) == {1, 2}
     assert survivors({0: 0.5, 1: 0.9, 2: 0.7}, 0.5, False) == {0, 2}
     assert survivors({0: 0.5, 1: 0.5, 2: 0.5}, 0.3, True) == {0}
-    assert planned_epochs([100] * 8, EarlyStop((0.25, 0.5), 0.5)) == 4 * 25 + 2 * 50 + 2 * 100  # epochs each trial reaches
+    # the epochs each trial reaches: 4 cut at 25, 2 at 50, 2 trained to the end
+    assert planned_epochs([100] * 8, EarlyStop((0.25, 0.5), 0.5)) == 4 * 25 + 2 * 50 + 2 * 100
     assert planned_epochs([100] * 3, None) == 300
 
 
@@ -326,12 +327,33 @@ def test_a_failing_trial_is_saved_and_the_sweep_goes_on(tiny_graph, tmp_path):
 
     store = RunStore(tmp_path / "runs")
     sweep = _sweep(vary={"margin": [0.5, 1.0, 2.5]})
-    runner = SweepRunner(sweep, store, bundle=tiny_graph, backend=SequentialBackend(tiny_graph, trainer_factory=factory))
+    backend = SequentialBackend(tiny_graph, trainer_factory=factory)
+    runner = SweepRunner(sweep, store, bundle=tiny_graph, backend=backend)
     results = runner.run()
     assert [r.status for r in results] == ["finished", "failed", "finished"]
     assert "loss became nan" in results[1].message
     assert store.load(results[1].run_id).meta["status"] == "failed"
     assert runner.state == "finished" and best(results).index in (0, 2)
+
+
+def test_a_busy_gpu_makes_the_sweep_wait_and_a_stop_ends_the_wait(monkeypatch):
+    from graphcl_core.sweeps import backend
+
+    pool = threading.BoundedSemaphore(1)
+    pool.acquire()  # another run holds the only GPU slot
+    monkeypatch.setattr("graphcl_core.worker.gpu_slots", lambda: pool)
+    control, told = SweepControl(), []
+
+    def on_wait():
+        told.append(True)
+        control.stop()
+
+    with backend._gpu_slot("cuda", control, on_wait) as ok:
+        assert ok is False and told == [True]
+    pool.release()
+    with backend._gpu_slot("cuda", SweepControl(), on_wait) as ok:
+        assert ok is True and told == [True]
+    assert pool.acquire(blocking=False)  # given back
 
 
 def test_unlabelled_graph_ranks_by_community_silhouette(tmp_path):

@@ -16,6 +16,7 @@ import logging
 import time
 import traceback
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -49,8 +50,9 @@ class TrialPlan:
 
 @dataclass
 class TrialEvent:
-    """kind: started | progress | paused | resumed | rung | finished.
+    """kind: waiting | started | progress | paused | resumed | rung | finished.
 
+    waiting carries ``message`` (the device is busy with other runs);
     progress and finished carry ``epoch``, ``history`` (rows as in ``Trainer.history``),
     ``snapshots`` and ``seconds``; rung carries ``score`` and ``kept``; finished carries ``status``,
     ``message``, ``metric``, ``metrics`` and ``weights`` (CPU state dict, or None).
@@ -92,7 +94,9 @@ class SequentialBackend(Backend):
 
     name = "sequential"
 
-    def __init__(self, bundle: GraphBundle, *, trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None):
+    def __init__(self, bundle: GraphBundle, *,
+                 trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None):
+        """``trainer_factory``: what builds a trial's trainer (default ``Trainer``; tests pass their own)."""
         from ..trainer import Trainer
 
         self.bundle = bundle
@@ -100,19 +104,36 @@ class SequentialBackend(Backend):
 
     def run_trials(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent,
                    control: SweepControl) -> None:
+        """On a GPU, the whole sweep holds one slot of the process-wide pool the app's runs share."""
+        if not trials:
+            return
+        from ..device import resolve_device
+
+        device = str(resolve_device(trials[0].config.device))
+
+        def wait() -> None:
+            on_event(TrialEvent("waiting", trials[0].index, message=WAITING))
+
+        with _gpu_slot(device, control, wait) as ok:
+            if ok:
+                self._run(trials, plan, on_event, control)
+
+    def _run(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent, control: SweepControl) -> None:
+        """Stage by stage: each live trial trains to its next target; after a rung the worse share is pruned."""
         rungs = plan.early_stop.rungs if plan.early_stop else ()
         stages = {t.index: stage_targets(t.config.epochs, rungs) for t in trials}
         handles: dict[int, _TrialHandle] = {}
         alive = [t.index for t in trials]
         by_index = {t.index: t for t in trials}
-        for k in range(max(len(s) for s in stages.values()) if stages else 0):
+        for k in range(max(len(s) for s in stages.values())):
             scores: dict[int, float] = {}
             for i in list(alive):
                 if not control.checkpoint(lambda i=i: on_event(TrialEvent("paused", i)),
                                           lambda i=i: on_event(TrialEvent("resumed", i))):
                     break
-                h = handles.get(i) or _TrialHandle(by_index[i], self, plan, on_event, control)
-                handles[i] = h
+                if i not in handles:
+                    handles[i] = _TrialHandle(by_index[i], self, plan, on_event, control)
+                h = handles[i]
                 last = k >= len(stages[i]) - 1
                 if not h.advance(stages[i][min(k, len(stages[i]) - 1)]):
                     alive.remove(i)
@@ -123,16 +144,52 @@ class SequentialBackend(Backend):
                     scores[i] = h.rung_score()
             if control.stopped:
                 break
-            kept = survivors(scores, plan.early_stop.keep, higher_is_better(plan.scorer.metric)) if scores else set()
-            for i, s in sorted(scores.items()):
-                on_event(TrialEvent("rung", i, epoch=handles[i].epoch, score=s, kept=i in kept))
-                if i not in kept:
-                    handles[i].finish("pruned", f"Stopped early at epoch {handles[i].epoch}: "
-                                                f"its rung score was in the worse share of the trials.")
-                    alive.remove(i)
+            for i in self._cut(scores, handles, plan, on_event):
+                alive.remove(i)
         for i in alive:
             if i in handles and not handles[i].ended:
                 handles[i].finish("stopped", "The sweep was stopped.")
+
+    @staticmethod
+    def _cut(scores: dict[int, float], handles: dict, plan: TrialPlan, on_event: OnEvent) -> list[int]:
+        """Report every rung score, prune the trials outside the kept share; return the pruned."""
+        if not scores:
+            return []
+        kept = survivors(scores, plan.early_stop.keep, higher_is_better(plan.scorer.metric))
+        pruned = []
+        for i, score in sorted(scores.items()):
+            h = handles[i]
+            on_event(TrialEvent("rung", i, epoch=h.epoch, score=score, kept=i in kept))
+            if i not in kept:
+                h.finish("pruned", f"Stopped early at epoch {h.epoch}: its rung score was in the worse share "
+                                   "of the trials.")
+                pruned.append(i)
+        return pruned
+
+
+WAITING = "Waiting for the GPU: other runs are using it. The sweep starts when one ends."
+
+
+@contextmanager
+def _gpu_slot(device: str, control: SweepControl, on_wait: Callable[[], None]):
+    """Yield True holding a GPU slot (nothing to hold on the CPU), or False if stopped while waiting."""
+    if not device.startswith("cuda"):
+        yield True
+        return
+    from ..worker import gpu_slots
+
+    slots, told = gpu_slots(), False
+    while not slots.acquire(timeout=0.5):
+        if not told:
+            on_wait()
+            told = True
+        if control.stopped:
+            yield False
+            return
+    try:
+        yield True
+    finally:
+        slots.release()
 
 
 class _TrialHandle:

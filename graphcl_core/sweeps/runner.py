@@ -12,6 +12,7 @@ or ``runner.run()`` in the calling thread with ``on_event=...``. ``pause()``, ``
 
 ==============  ==========================================================================
 sweep_started   sweep_id, trials, metric, graph, record (folder of sweep.json, or None)
+waiting         message (the GPU is busy with other runs; the sweep starts when one ends)
 trial_started   values, run_id, device, epochs
 epoch           epoch, epochs, loss, seconds (at most every ``progress_interval_s`` a trial)
 snapshot        epoch, embeddings (float16 N×D; at most every ``snapshot_interval_s`` a trial)
@@ -35,6 +36,7 @@ from typing import Callable, Iterator
 from ..errors import GraphCLError
 from ..graph import GraphBundle
 from ..runs import RunStore, RunWriter
+from ..worker import SAVE_EVERY_S  # run files are rewritten whole: at most this often a trial, as the app does
 from .backend import Backend, SequentialBackend, Trial, TrialEvent, TrialPlan
 from .config import SweepConfig
 from .control import SweepControl
@@ -42,8 +44,6 @@ from .metrics import Scorer, resolve_metric
 from .record import SweepRecord, sweeps_root_for
 from .results import TrialResult, best
 
-# Run files are rewritten whole; like the app's worker, at most this often per trial (seconds).
-SAVE_EVERY_S = 2.0
 # Snapshot events wait in the queue only while it is shorter than this (nobody may be reading).
 _QUEUE_SOFT_LIMIT = 256
 
@@ -174,7 +174,8 @@ class SweepRunner:
             self.state, self.message = "failed", str(e)
         except Exception as e:  # noqa: BLE001 - report, never kill the app
             traceback.print_exc()
-            self.state, self.message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
+            self.state = "failed"
+            self.message = f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
         self.seconds = time.perf_counter() - t0
         if self.record is not None:
             self.record.set_status(self.state, self.message)
@@ -191,12 +192,18 @@ class SweepRunner:
             self.on_event(ev)
 
     def _on_trial_event(self, ev: TrialEvent) -> None:
-        handler = {"started": self._started, "progress": self._progress, "paused": self._paused,
-                   "resumed": self._resumed, "rung": self._rung, "finished": self._finished}[ev.kind]
+        handler = {"waiting": self._waiting, "started": self._started, "progress": self._progress,
+                   "paused": self._paused, "resumed": self._resumed, "rung": self._rung,
+                   "finished": self._finished}[ev.kind]
         handler(ev)
+
+    def _waiting(self, ev: TrialEvent) -> None:
+        self.message = ev.message
+        self._emit("waiting", None, message=ev.message)
 
     def _started(self, ev: TrialEvent) -> None:
         i, cfg = ev.index, self.configs[ev.index]
+        self.message = ""
         run_id = None
         if self.store is not None:
             w = self.store.create(self.bundle, cfg, ev.device or cfg.device)
