@@ -207,3 +207,15 @@ def test_counts_in_node_table_notes_are_singular_when_one():
     b = up("e.csv", "a,b\n", node_table=b"id,kind\na,x\n", label_column="kind")
     assert "The node-table ids were read from the column 'id': 1 of 1 id matches a node of the graph." in b.notes
     assert "Labels come from the column 'kind' (1 class)." in b.notes
+
+
+@pytest.mark.parametrize("name, text", [
+    ("g.graphml", '<graphml><graph edgedefault="undirected"><node id="a"/><node id="b"/>'
+                  '<edge source="a" target="b"/><edge source="b" target="c"/></graph></graphml>'),
+    ("g.gexf", '<gexf><graph><nodes><node id="a"/><node id="b"/></nodes>'
+               '<edges><edge source="a" target="b"/><edge source="b" target="c"/></edges></graph></gexf>'),
+])
+def test_xml_edge_to_an_undeclared_node_is_noted(name, text):
+    b = up(name, text)
+    assert b.num_nodes == 3
+    assert "1 edge refers to 1 id that is not in the node list ('c'); it was added as a node." in b.notes

@@ -86,6 +86,16 @@ def plural(n: int, one: str, many: str) -> str:
 
 
 
+def undeclared_note(new_ids: list[str], edges: int, what: str, has_node_list: bool) -> list[str]:
+    """Edges naming ids the file's node list lacks still create those nodes; say so, since it may be a typo."""
+    if not new_ids or not has_node_list:
+        return []
+    example = ", ".join(repr(v) for v in new_ids[:3]) + (", …" if len(new_ids) > 3 else "")
+    return [f"{plural(edges, what + ' refers', what + 's refer')} to {plural(len(new_ids), 'id', 'ids')} that "
+            f"{'is' if len(new_ids) == 1 else 'are'} not in the node list ({example}); "
+            f"{'it was added as a node' if len(new_ids) == 1 else 'they were added as nodes'}."]
+
+
 def clean_edges(raw: RawGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[str]]:
     """Return undirected edges as (u, v, w) with u < v, unique, plus notes on what changed.
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from ..errors import GraphLoadError
-from .build import WEIGHT_RULE, NodeIndex, RawGraph, plural, weight_problem
+from .build import WEIGHT_RULE, NodeIndex, RawGraph, undeclared_note, weight_problem
 from .limits import SizeLimits
 from .text import decode_text
 
@@ -83,14 +83,5 @@ def parse_node_link(content: bytes, filename: str, limits: SizeLimits) -> RawGra
     attrs = {k: [v.get(k) for v in values] for k in keys}
     return RawGraph(index.names, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64),
                     np.array(w) if weighted else None, directed=bool(doc.get("directed", False)), node_attrs=attrs,
-                    notes=_unknown_note(index.names[listed:], unknown_links, bool(nodes)))
+                    notes=undeclared_note(index.names[listed:], unknown_links, "link", bool(nodes)))
 
-
-def _unknown_note(new_ids: list[str], links: int, has_node_list: bool) -> list[str]:
-    """Links naming ids the node list lacks still create those nodes; say so, since it may be a typo."""
-    if not new_ids or not has_node_list:
-        return []
-    example = ", ".join(repr(v) for v in new_ids[:3]) + (", …" if len(new_ids) > 3 else "")
-    return [f"{plural(links, 'link refers', 'links refer')} to {plural(len(new_ids), 'id', 'ids')} that "
-            f"{'is' if len(new_ids) == 1 else 'are'} not in the node list ({example}); "
-            f"{'it was added as a node' if len(new_ids) == 1 else 'they were added as nodes'}."]

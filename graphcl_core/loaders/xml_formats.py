@@ -12,7 +12,7 @@ from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
 
 from ..errors import GraphLoadError
-from .build import WEIGHT_RULE, NodeIndex, RawGraph, weight_problem
+from .build import WEIGHT_RULE, NodeIndex, RawGraph, undeclared_note, weight_problem
 from .limits import SizeLimits
 from .text import check_bytes
 
@@ -91,6 +91,12 @@ def _add_edge(index: NodeIndex, e, filename: str, src: list, dst: list) -> tuple
     return a, b
 
 
+def _undeclared(index: NodeIndex, declared: int, src: list, dst: list) -> list[str]:
+    """The note on edges whose end points were never declared as <node> elements (none if no node was)."""
+    edges = sum(1 for a, b in zip(src, dst) if a >= declared or b >= declared)
+    return undeclared_note(index.names[declared:], edges, "edge", declared > 0)
+
+
 def parse_graphml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
     _precheck(content, limits, b"node", b"edge")
     root = _parse(content, filename)
@@ -120,7 +126,7 @@ def parse_graphml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph
                 vals[keys[d.get("key")]] = d.text
         values.append(vals)
     src, dst, w = [], [], []
-    any_directed = directed
+    any_directed, declared = directed, len(index)
     for e in _children(g, "edge"):
         a, b = _add_edge(index, e, filename, src, dst)
         if e.get("directed") is not None:
@@ -141,7 +147,7 @@ def parse_graphml(content: bytes, filename: str, limits: SizeLimits) -> RawGraph
         attrs[name] = col
     weight = np.array([1.0 if x is None else x for x in w]) if edge_weight_key and any(x is not None for x in w) else None
     return RawGraph(index.names, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), weight,
-                    directed=any_directed, node_attrs=attrs)
+                    directed=any_directed, node_attrs=attrs, notes=_undeclared(index, declared, src, dst))
 
 
 def _weight(text: str | None, filename: str, where: str) -> float | None:
@@ -187,7 +193,7 @@ def parse_gexf(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
                             vals[titles[key]] = av.get("value")
             values.append(vals)
     src, dst, w = [], [], []
-    any_directed = directed
+    any_directed, declared = directed, len(index)
     for container in _children(g, "edges"):
         for e in _children(container, "edge"):
             a, b = _add_edge(index, e, filename, src, dst)
@@ -202,4 +208,4 @@ def parse_gexf(content: bytes, filename: str, limits: SizeLimits) -> RawGraph:
         attrs["name"] = labels
     weight = np.array([1.0 if x is None else x for x in w]) if any(x is not None for x in w) else None
     return RawGraph(index.names, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), weight,
-                    directed=any_directed, node_attrs=attrs)
+                    directed=any_directed, node_attrs=attrs, notes=_undeclared(index, declared, src, dst))
