@@ -1,7 +1,10 @@
 """Entry points: pick the parser from the file name, then turn its ``RawGraph`` into a bundle.
 
 Anything a parser raises that is not already a ``GraphLoadError`` is wrapped into one, so the
-app never shows a traceback for a bad upload.
+app never shows a traceback for a bad upload. Labels and features come from a node table when one
+is given (matched on its best id column), else from the file's own node attributes; the label is
+never a feature. The user's column choices (edge-list source/target/weight, node-table id, label,
+features) pass through every entry point: ``load_graph``, ``load_upload`` and ``load_bytes``.
 """
 
 from __future__ import annotations
