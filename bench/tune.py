@@ -19,6 +19,11 @@ the top configurations as a markdown table.
 
     python bench/tune.py [--graphs Cora,CiteSeer] [--seeds 0,1,2] [--grid FILE.json] [--max-configs 60]
         [--base default] [--device auto] [--jobs 1] [--epochs N] [--out FILE.jsonl] [--print-grid]
+        [--shard K/N]                       # only configurations with index % N == K (split a long search)
+    python bench/tune.py --from-jsonl A.jsonl B.jsonl ...   # summary, best and table of saved runs
+
+Configuration ids (c00, c01, ...) depend only on the grid, so runs of several calls (one graph or
+one shard each) combine with ``--from-jsonl``.
 """
 
 from __future__ import annotations
@@ -139,6 +144,17 @@ def top_table(per_config: list[dict], configs: dict[str, dict], top: int = TOP) 
     return "\n".join(lines)
 
 
+def report(rows: list[dict], emit) -> None:
+    """Summary lines, best lines and the top table of finished ``tune`` rows."""
+    configs = {r["config_id"]: r["config"] for r in rows}
+    per_config = sorted(summarise(rows, keys=("graph", "config_id")), key=lambda s: (s["graph"], s["config_id"]))
+    for s in per_config:
+        emit({"what": "tune_config", **s, "config": configs[s["config_id"]]})
+    for line in best_lines(per_config, configs):
+        emit(line)
+    print(top_table(per_config, configs), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--graphs", default="Cora,CiteSeer")
@@ -151,10 +167,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=None, help="override every configuration's epochs (smoke tests)")
     ap.add_argument("--out", help="also append the JSON lines to this file")
     ap.add_argument("--print-grid", action="store_true", help="print the configurations and stop")
+    ap.add_argument("--shard", default="0/1", help="K/N: run only configurations whose index %% N == K")
+    ap.add_argument("--from-jsonl", nargs="+", metavar="FILE", help="only summarise saved tune lines")
     args = ap.parse_args(argv)
-    configs_list, base = load_grid(args.grid, args.max_configs, args.base)
-    configs = {f"c{i:02d}": c for i, c in enumerate(configs_list)}
     emit = JsonOut(args.out)
+    if args.from_jsonl:
+        rows = [json.loads(line) for f in args.from_jsonl for line in open(f) if line.startswith("{")]
+        report([r for r in rows if r.get("what") == "tune"], emit)
+        return 0
+    configs_list, base = load_grid(args.grid, args.max_configs, args.base)
+    k, n = (int(v) for v in args.shard.split("/"))
+    configs = {f"c{i:02d}": c for i, c in enumerate(configs_list) if i % n == k}
     if args.print_grid:
         for cid, c in configs.items():
             emit({"what": "tune_grid", "config_id": cid, "base": base, "config": c})
@@ -166,12 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in run_tasks(run_one, tasks, args.jobs, graphs):
         rows.append(row)
         emit(row)
-    per_config = summarise(rows, keys=("graph", "config_id"))
-    for s in per_config:
-        emit({"what": "tune_config", **s, "config": configs[s["config_id"]]})
-    for line in best_lines(per_config, configs):
-        emit(line)
-    print(top_table(per_config, configs), flush=True)
+    report(rows, emit)
     return 0
 
 
