@@ -341,7 +341,7 @@ def test_a_busy_gpu_makes_the_sweep_wait_and_a_stop_ends_the_wait(monkeypatch):
 
     pool = threading.BoundedSemaphore(1)
     pool.acquire()  # another run holds the only GPU slot
-    monkeypatch.setattr("graphcl_core.worker.gpu_slots", lambda: pool)
+    monkeypatch.setattr(backend, "_gpu_pool", lambda: pool)
     control, told = SweepControl(), []
 
     def on_wait():

@@ -170,15 +170,20 @@ class SequentialBackend(Backend):
 WAITING = "Waiting for the GPU: other runs are using it. The sweep starts when one ends."
 
 
+def _gpu_pool():
+    """The process-wide GPU pool the app's training jobs take slots from (``worker.gpu_slots``)."""
+    from ..worker import gpu_slots
+
+    return gpu_slots()
+
+
 @contextmanager
 def _gpu_slot(device: str, control: SweepControl, on_wait: Callable[[], None]):
     """Yield True holding a GPU slot (nothing to hold on the CPU), or False if stopped while waiting."""
     if not device.startswith("cuda"):
         yield True
         return
-    from ..worker import gpu_slots
-
-    slots, told = gpu_slots(), False
+    slots, told = _gpu_pool(), False
     while not slots.acquire(timeout=0.5):
         if not told:
             on_wait()
