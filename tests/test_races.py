@@ -3,7 +3,7 @@
 A race needs an unlucky preemption at one exact moment. ``_Preempted`` makes that moment likely:
 when a UI thread reads a job's ``state`` or its not-yet-built ``trainer``, it naps before going on,
 as if the scheduler had switched threads right there. Without the job's lock around check-and-act,
-these tests fail most of the time; with it they cannot.
+these tests fail often; with it they cannot.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def test_every_step_click_runs_exactly_one_epoch(tiny_graph, seed):
     """Steps clicked before the trainer exists, while it is handed over, and while paused all count."""
     rng = random.Random(seed)
     job = _Preempted(tiny_graph, TrainConfig(epochs=100_000, **SMALL), start_paused=True)
-    job.nap_s = 0.02  # longer than building the trainer (~2 ms): a Step can straddle the hand-over
+    job.nap_s = 0.05  # longer than building the trainer (2-30 ms): a Step can straddle the hand-over
     clicks_per_thread, threads = 4, 4
     gaps = [[rng.uniform(0, 0.03) for _ in range(clicks_per_thread)] for _ in range(threads)]
 
@@ -89,7 +89,7 @@ def test_every_step_click_runs_exactly_one_epoch(tiny_graph, seed):
     try:
         _run_threads([clicker(g) for g in gaps] + [starter])
         n = clicks_per_thread * threads
-        assert _wait(lambda: job.status()["epoch"] >= n), f"{job.status()['epoch']} of {n} Steps ran"
+        assert _wait(lambda: job.status()["epoch"] >= n, timeout=30), f"{job.status()['epoch']} of {n} Steps ran"
         time.sleep(0.2)  # an extra epoch, if one were allowed, would show by now
         assert job.status()["epoch"] == n
         assert job.state == "paused"
