@@ -4,6 +4,7 @@ import streamlit as st
 
 from graphcl_core.errors import GraphCLError
 from ui import explore, figures, registry, shell
+from ui.playback import Playback
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -73,84 +74,83 @@ with st.spinner("Projecting the snapshots…"):
         st.stop()
     bar.empty()
 
-epoch_key = f"explore.epoch.{src.id}"
-if ss.get(epoch_key) not in epochs:
-    ss[epoch_key] = epochs[-1]
-playing = bool(ss.get("explore.playing")) and len(epochs) > 1
+playback = Playback(ss, f"explore.epoch.{src.id}")
+playback.current(epochs)
 
 
-@st.fragment(run_every=PLAY_EVERY_S if playing else None)
-def timeline() -> None:
-    eps = [e for e in src.epochs() if e in frames] or epochs
-    if ss.get(epoch_key) not in eps:
-        ss[epoch_key] = eps[-1]
-    if ss.get("explore.playing") and not ss.get("explore.pause"):  # no step on the run the Pause click makes
-        i = eps.index(ss[epoch_key])
-        if ss.pop("explore.play_started", False):
-            pass  # show the first frame before moving
-        elif i + 1 < len(eps):
-            ss[epoch_key] = eps[i + 1]
-        else:
-            ss["explore.playing"] = False
-            st.rerun()  # stop the timer
-    c1, c2 = st.columns([1, 9], vertical_alignment="bottom")
-    with c1:
-        if ss.get("explore.playing"):
-            if st.button("Pause", icon=":material/pause:", key="explore.pause", width="stretch"):
-                ss["explore.playing"] = False
-                st.rerun()
-        elif st.button("Play", icon=":material/play_arrow:", key="explore.play", disabled=len(eps) < 2,
-                       width="stretch", help="Replay how the picture changed during training."):
-            if ss[epoch_key] == eps[-1]:
-                ss[epoch_key] = eps[0]
-            ss["explore.playing"] = True
-            ss["explore.play_started"] = True
+def _play_button(eps: list[int]) -> None:
+    if playback.playing:
+        if st.button("Pause", icon=":material/pause:", key="explore.pause", width="stretch"):
+            playback.pause()
             st.rerun()
-    with c2:
-        epoch = st.select_slider("Epoch", options=eps, key=epoch_key,
-                                 help="Each saved snapshot of the embeddings; drag to travel in time.")
+    elif st.button("Play", icon=":material/play_arrow:", key="explore.play", disabled=len(eps) < 2,
+                   width="stretch", help="Replay how the picture changed during training."):
+        playback.play(eps)
+        st.rerun()
+
+
+def _figure(epoch: int, node: int | None):
+    """The projection at ``epoch``, coloured, with the searched node and its neighbours marked."""
     frame = frames[epoch]
-    emb = src.embeddings(epoch)
     try:
         colour = explore.colouring(slot, src, colour_kind, epoch, int(k))
     except GraphCLError as e:
         st.warning(f"{e} Colouring by degree instead.")
         colour = figures.colour_by_degree(nodes)
     highlight, table = None, None
-    node = ss.get(f"explore.node.{src.id}")
     if node is not None:
-        table, near = explore.nearest_table(emb, nodes, int(node))
-        highlight = figures.Highlight(int(node), nodes.neighbours(int(node)), near)
+        table, near = explore.nearest_table(src.embeddings(epoch), nodes, node)
+        highlight = figures.Highlight(node, nodes.neighbours(node), near)
     method = "UMAP" if frame.method == "umap" else "PCA"
     fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=620,
                                     uirevision=f"explore-{src.id}-{view}", highlight=highlight,
                                     title=f"{method} {frame.dim}-D of the embeddings at epoch {epoch}")
+    return fig, table
+
+
+def _side_panel(epoch: int, node: int | None, table) -> None:
+    """The metrics at ``epoch``, or the searched node with its graph and embedding neighbours."""
+    if node is None:
+        st.markdown("**Find a node** above to see its neighbours. Hover a point for its name, label and degree.")
+        loss, row = explore.metrics_at(src.history, epoch)
+        if loss is not None:
+            st.metric("Loss at this epoch", f"{loss:.4f}")
+        if row:
+            st.metric("Linear probe", f"{row['linear_probe_acc']:.1%}")
+            if "silhouette" in row:
+                st.metric("Silhouette", f"{row['silhouette']:.3f}")
+        return
+    st.markdown(f"**{nodes.names[node]}**  \nlabel: {nodes.labels[node] or '—'} · degree {int(nodes.degrees[node])}")
+    gn = nodes.neighbours(node)
+    st.caption(f"Graph neighbours ({len(gn)}), orange rings: "
+               + ", ".join(nodes.names[j] for j in gn[:30]) + (" …" if len(gn) > 30 else ""))
+    st.caption("Nearest in the embedding, green diamonds:")
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+@st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1 else None)
+def timeline() -> None:
+    """Play/Pause, the epoch slider and the picture; the timer steps the replay while playing."""
+    eps = [e for e in src.epochs() if e in frames] or epochs
+    if playback.tick(eps, pause_clicked=bool(ss.get("explore.pause"))):
+        st.rerun()  # the replay has ended: stop the timer
+    c1, c2 = st.columns([1, 9], vertical_alignment="bottom")
+    with c1:
+        _play_button(eps)
+    with c2:
+        epoch = st.select_slider("Epoch", options=eps, key=playback.epoch_key,
+                                 help="Each saved snapshot of the embeddings; drag to travel in time.")
+    node = ss.get(f"explore.node.{src.id}")
+    node = None if node is None else int(node)
+    fig, table = _figure(epoch, node)
     plot_col, side_col = st.columns([3, 1.2], gap="medium")
     with plot_col:
         st.plotly_chart(fig, key="explore.projection")
-        notes = [frame.note + "." if frame.note else "",
-                 f"{len(eps)} snapshots from epoch {eps[0]} to {eps[-1]}."]
+        frame = frames[epoch]
+        notes = [frame.note + "." if frame.note else "", f"{len(eps)} snapshots from epoch {eps[0]} to {eps[-1]}."]
         st.caption(" ".join(n for n in notes if n))
     with side_col:
-        if node is None:
-            st.markdown("**Find a node** above to see its neighbours. Hover a point for its name, label and degree.")
-            hist = src.history
-            row = next((r for r in reversed(hist) if r.get("epoch", 0) <= epoch and "linear_probe_acc" in r), None)
-            loss = next((r["loss"] for r in reversed(hist) if r.get("epoch", 0) <= epoch), None)
-            if loss is not None:
-                st.metric("Loss at this epoch", f"{loss:.4f}")
-            if row:
-                st.metric("Linear probe", f"{row['linear_probe_acc']:.1%}")
-                if "silhouette" in row:
-                    st.metric("Silhouette", f"{row['silhouette']:.3f}")
-        else:
-            i = int(node)
-            st.markdown(f"**{nodes.names[i]}**  \nlabel: {nodes.labels[i] or '—'} · degree {int(nodes.degrees[i])}")
-            gn = nodes.neighbours(i)
-            st.caption(f"Graph neighbours ({len(gn)}), orange rings: "
-                       + ", ".join(nodes.names[j] for j in gn[:30]) + (" …" if len(gn) > 30 else ""))
-            st.caption("Nearest in the embedding, green diamonds:")
-            st.dataframe(table, hide_index=True, width="stretch")
+        _side_panel(epoch, node, table)
 
 
 timeline()

@@ -1,12 +1,9 @@
 """Runs: every saved run in a table, compared side by side, downloaded or deleted."""
 
-
-import pandas as pd
 import streamlit as st
 
 from graphcl_core import projection
-from graphcl_core.errors import GraphCLError
-from ui import downloads, explore, figures, registry, shell, sources, state
+from ui import downloads, explore, figures, registry, run_table, shell, sources, state
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -21,36 +18,13 @@ st.caption(f"Every training run is saved as it goes in `{store.root}` and stays 
 if msg := ss.pop("runs.deleted", None):
     st.success(msg, icon=":material/delete:")
 
-metas = store.list()
-if not metas:
+runs = run_table.load_runs(store)
+if not runs:
     st.info("No saved runs yet. Start one on the Train page; it appears here right away.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-runs = {}
-for meta in metas[:300]:
-    try:
-        runs[meta["id"]] = store.load(meta["id"])
-    except (GraphCLError, KeyError):
-        continue
-
-
-def _row(r) -> dict:
-    m, c = r.meta, r.config
-    metrics = m.get("metrics") or {}
-    return {
-        "run": r.run_id, "graph": m.get("graph"), "status": m.get("status"),
-        "epochs": f"{m.get('epoch', 0)}/{m.get('epochs', c.epochs)}",
-        "final loss": m.get("final_loss"), "linear probe": metrics.get("linear_probe_acc"),
-        "silhouette": metrics.get("silhouette"), "time (s)": round(float(m.get("seconds") or 0), 1),
-        "started": pd.Timestamp(m.get("created", 0), unit="s", tz="UTC").tz_convert(None),
-        "loss": c.loss, "margin": c.margin, "hidden": c.hidden, "lr": c.lr, "encoder": c.encoder,
-        "pairs": c.pairs, "embedding": c.embedding_dim, "device": m.get("device"),
-    }
-
-
-df = pd.DataFrame([_row(r) for r in runs.values()])
-st.dataframe(df, hide_index=True, width="stretch", key="runs.table",
+st.dataframe(run_table.table(runs), hide_index=True, width="stretch", key="runs.table",
              column_config={
                  "linear probe": st.column_config.NumberColumn(format="percent"),
                  "final loss": st.column_config.NumberColumn(format="%.4f"),
@@ -61,98 +35,98 @@ st.dataframe(df, hide_index=True, width="stretch", key="runs.table",
 
 ids = list(runs)
 label = {rid: sources.describe_meta(runs[rid].meta) for rid in ids}
-default = [rid for rid in ids if runs[rid].meta.get("status") == "finished"][:2] or ids[:1]
-if "runs.compare" not in ss:
-    ss["runs.compare"] = default
-ss["runs.compare"] = [r for r in ss["runs.compare"] if r in runs]
 
-st.subheader("Compare")
-chosen = st.multiselect("Runs to compare", ids, key="runs.compare", format_func=lambda r: label[r],
-                        max_selections=MAX_COMPARE, help=f"Up to {MAX_COMPARE} runs.")
-if chosen:
+
+def _compare_card(r, use_umap: bool, n_chosen: int) -> None:
+    """One run's last projection and settings, beside the others chosen for comparison."""
+    if not r.snapshot_epochs:
+        st.info(f"{r.run_id}: no embeddings saved yet.")
+        return
+    src = sources.SavedSource(r)
+    last = r.snapshot_epochs[-1]
+    with st.spinner("Projecting…"):
+        frame = explore.frames(slot, src, "UMAP 2-D" if use_umap else "PCA 2-D", [last])[last]
+    nodes = src.nodes
+    fig = figures.projection_figure(frame.coords, frame.index, nodes, figures.default_colouring(nodes), height=380,
+                                    uirevision=f"runs-{r.run_id}", animate=False,
+                                    title=f"{r.meta.get('graph')} · epoch {last}")
+    fig.update_layout(showlegend=n_chosen <= 2)
+    st.plotly_chart(fig, key=f"runs.proj.{r.run_id}")
+    cfg = r.config
+    q = (r.meta.get("metrics") or {}).get("linear_probe_acc")
+    st.caption(f"{cfg.loss} · margin {cfg.margin:g} · hidden {cfg.hidden} · lr {cfg.lr:g}"
+               + (f" · probe {q:.1%}" if q is not None else ""))
+
+
+def _compare() -> list[str]:
+    """Loss curves and projections of up to ``MAX_COMPARE`` runs; returns the chosen ids."""
+    if "runs.compare" not in ss:
+        ss["runs.compare"] = run_table.default_comparison(runs)
+    ss["runs.compare"] = [r for r in ss["runs.compare"] if r in runs]
+    st.subheader("Compare")
+    chosen = st.multiselect("Runs to compare", ids, key="runs.compare", format_func=lambda r: label[r],
+                            max_selections=MAX_COMPARE, help=f"Up to {MAX_COMPARE} runs.")
+    if not chosen:
+        return chosen
     series = [(f"{runs[r].meta.get('graph')} · {r[-4:]}", runs[r].history) for r in chosen]
     st.plotly_chart(figures.loss_figure(series, title="Loss of the selected runs", uirevision="runs-loss"),
                     key="runs.loss")
     use_umap = st.toggle("UMAP projections (PCA when off)", value=projection.is_warm(), key="runs.umap",
                          help="UMAP shows neighbourhoods better; PCA is instant.")
-    cols = st.columns(max(2, len(chosen)))
-    for col, rid in zip(cols, chosen):
-        r = runs[rid]
+    for col, rid in zip(st.columns(max(2, len(chosen))), chosen):
         with col:
-            if not r.snapshot_epochs:
-                st.info(f"{rid}: no embeddings saved yet.")
-                continue
-            view = "UMAP 2-D" if use_umap else "PCA 2-D"
-            src = sources.SavedSource(r)
-            last = r.snapshot_epochs[-1]
-            with st.spinner("Projecting…"):
-                frame = explore.frames(slot, src, view, [last])[last]
-            nodes = src.nodes
-            colour = figures.default_colouring(nodes)
-            fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=380,
-                                            uirevision=f"runs-{rid}", animate=False,
-                                            title=f"{r.meta.get('graph')} · epoch {last}")
-            fig.update_layout(showlegend=len(chosen) <= 2)
-            st.plotly_chart(fig, key=f"runs.proj.{rid}")
-            cfg = r.config
-            q = (r.meta.get("metrics") or {}).get("linear_probe_acc")
-            st.caption(f"{cfg.loss} · margin {cfg.margin:g} · hidden {cfg.hidden} · lr {cfg.lr:g}"
-                       + (f" · probe {q:.1%}" if q is not None else ""))
+            _compare_card(runs[rid], use_umap, len(chosen))
+    return chosen
 
-st.subheader("Download or delete")
-if ss.get("runs.detail") not in ids:
-    ss["runs.detail"] = chosen[0] if chosen else ids[0]
-rid = st.selectbox("Run", ids, key="runs.detail", format_func=lambda r: label[r])
-r = runs[rid]
-src = sources.SavedSource(r)
-meta = r.meta
-m = st.columns(5)
-m[0].metric("Status", meta.get("status", "?"))
-m[1].metric("Epochs", f"{meta.get('epoch', 0)} / {meta.get('epochs', '?')}")
-m[2].metric("Final loss", f"{meta['final_loss']:.4f}" if meta.get("final_loss") is not None else "—")
-q = (meta.get("metrics") or {}).get("linear_probe_acc")
-m[3].metric("Linear probe", f"{q:.1%}" if q is not None else "—")
-m[4].metric("Training time", f"{float(meta.get('seconds') or 0):.1f} s")
-if meta.get("message"):
-    (st.error if meta.get("status") == "failed" else st.info)(meta["message"])
 
-if st.button("Open in Explore", icon=":material/scatter_plot:", key="runs.open"):
-    ss["explore.run"] = rid
-    state.switch_page("pages/explore.py")
+def _summary(r) -> None:
+    """Status, epochs, loss, probe and time of one run, and its message if any."""
+    meta = r.meta
+    m = st.columns(5)
+    m[0].metric("Status", meta.get("status", "?"))
+    m[1].metric("Epochs", f"{meta.get('epoch', 0)} / {meta.get('epochs', '?')}")
+    m[2].metric("Final loss", f"{meta['final_loss']:.4f}" if meta.get("final_loss") is not None else "—")
+    q = (meta.get("metrics") or {}).get("linear_probe_acc")
+    m[3].metric("Linear probe", f"{q:.1%}" if q is not None else "—")
+    m[4].metric("Training time", f"{float(meta.get('seconds') or 0):.1f} s")
+    if meta.get("message"):
+        (st.error if meta.get("status") == "failed" else st.info)(meta["message"])
 
-epochs = r.snapshot_epochs
-if epochs:
-    last = epochs[-1]
-    stem = f"{rid}_epoch{last}"
 
-    def _emb():
+def _embedding_downloads(r, src, last: int) -> None:
+    """The embeddings at the last snapshot as CSV, .npy and the Embedding Projector's two TSV files."""
+    stem = f"{r.run_id}_epoch{last}"
+
+    def emb():
         return r.load_snapshot(last)
-
-    def _loss_html():
-        return figures.figure_html(figures.loss_figure([(rid, r.history)]), f"Loss · {rid}")
-
-    def _proj_html():
-        view = "UMAP 2-D" if projection.is_warm() else "PCA 2-D"
-        frame = explore.frames(slot, src, view, [last])[last]
-        nodes = src.nodes
-        colour = figures.default_colouring(nodes)
-        fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, animate=False)
-        return figures.figure_html(fig, f"{frame.method.upper()} of {rid} at epoch {last}")
 
     st.markdown(f"**Embeddings** at epoch {last} ({src.nodes.n:,} nodes × {src.embeddings(last).shape[1]} values)")
     d = st.columns(4)
-    d[0].download_button("CSV", lambda: downloads.embeddings_csv(_emb(), src.nodes), f"{stem}.csv", "text/csv",
+    d[0].download_button("CSV", lambda: downloads.embeddings_csv(emb(), src.nodes), f"{stem}.csv", "text/csv",
                          key="dl.csv", icon=":material/table:", on_click="ignore", width="stretch")
-    d[1].download_button("NumPy .npy", lambda: downloads.embeddings_npy(_emb()), f"{stem}.npy",
+    d[1].download_button("NumPy .npy", lambda: downloads.embeddings_npy(emb()), f"{stem}.npy",
                          "application/octet-stream", key="dl.npy", icon=":material/data_array:", on_click="ignore",
                          width="stretch")
-    d[2].download_button("Projector vectors.tsv", lambda: downloads.projector_vectors_tsv(_emb()),
+    d[2].download_button("Projector vectors.tsv", lambda: downloads.projector_vectors_tsv(emb()),
                          f"{stem}_vectors.tsv", "text/tab-separated-values", key="dl.vec", on_click="ignore",
                          icon=":material/view_in_ar:", width="stretch")
     d[3].download_button("Projector metadata.tsv", lambda: downloads.projector_metadata_tsv(src.nodes),
                          f"{stem}_metadata.tsv", "text/tab-separated-values", key="dl.meta", on_click="ignore",
                          icon=":material/label:", width="stretch")
     st.caption("Load the two .tsv files in the TensorFlow Embedding Projector (projector.tensorflow.org → Load).")
+
+
+def _model_downloads(r, src, last: int) -> None:
+    """Weights, config and the loss and projection figures as interactive HTML."""
+    rid = r.run_id
+
+    def proj_html():
+        view = "UMAP 2-D" if projection.is_warm() else "PCA 2-D"
+        frame = explore.frames(slot, src, view, [last])[last]
+        fig = figures.projection_figure(frame.coords, frame.index, src.nodes, figures.default_colouring(src.nodes),
+                                        animate=False)
+        return figures.figure_html(fig, f"{frame.method.upper()} of {rid} at epoch {last}")
+
     st.markdown("**Model, settings and figures**")
     d = st.columns(4)
     has_weights = r.weights_path.exists()
@@ -163,36 +137,54 @@ if epochs:
     d[1].download_button("Config JSON", lambda: downloads.config_json(r.config.to_dict()), f"{rid}_config.json",
                          "application/json", key="dl.cfg", icon=":material/settings:", on_click="ignore",
                          width="stretch")
-    d[2].download_button("Loss figure (HTML)", _loss_html, f"{rid}_loss.html", "text/html", key="dl.losshtml",
-                         icon=":material/show_chart:", on_click="ignore", width="stretch")
-    d[3].download_button("Projection figure (HTML)", _proj_html, f"{rid}_projection.html", "text/html",
-                         key="dl.projhtml", icon=":material/scatter_plot:", on_click="ignore",
-                         width="stretch")
+    d[2].download_button("Loss figure (HTML)",
+                         lambda: figures.figure_html(figures.loss_figure([(rid, r.history)]), f"Loss · {rid}"),
+                         f"{rid}_loss.html", "text/html", key="dl.losshtml", icon=":material/show_chart:",
+                         on_click="ignore", width="stretch")
+    d[3].download_button("Projection figure (HTML)", proj_html, f"{rid}_projection.html", "text/html",
+                         key="dl.projhtml", icon=":material/scatter_plot:", on_click="ignore", width="stretch")
     if has_weights:
         st.caption("model.pt is a plain state_dict: `torch.load(path, weights_only=True)`.")
 
-st.markdown("**Delete**")
-busy = rid in registry.active_run_ids()
-if ss.get("runs.confirm") == rid:
+
+def _delete_controls(rid: str) -> None:
+    """Delete, after a confirmation; a run still training cannot be deleted."""
+    st.markdown("**Delete**")
+    busy = rid in registry.active_run_ids()
+    if ss.get("runs.confirm") != rid:
+        if st.button("Delete this run…", icon=":material/delete:", key="runs.delete", disabled=busy,
+                     help="Still training: stop it first." if busy else "Asks for confirmation first."):
+            ss["runs.confirm"] = rid
+            st.rerun()
+        return
     st.warning(f"Delete run `{rid}` and all its files? This cannot be undone.", icon=":material/warning:")
     c1, c2, _ = st.columns([1, 1, 4])
     if c1.button("Yes, delete", type="primary", key="runs.yes", width="stretch"):
         ss.pop("runs.confirm", None)
-        try:
-            store.delete(rid)
-        except GraphCLError as e:
-            st.error(str(e))
+        if err := run_table.delete_run(slot, store, rid):
+            st.error(err)
         else:
-            for key in [k for k in slot.cache if isinstance(k, tuple) and rid in k]:
-                slot.cache.pop(key, None)
             ss["runs.deleted"] = f"Deleted run {rid}."
             ss.pop("runs.detail", None)
             st.rerun()
     if c2.button("Cancel", key="runs.no", width="stretch"):
         ss.pop("runs.confirm", None)
         st.rerun()
-else:
-    if st.button("Delete this run…", icon=":material/delete:", key="runs.delete", disabled=busy,
-                 help="Still training: stop it first." if busy else "Asks for confirmation first."):
-        ss["runs.confirm"] = rid
-        st.rerun()
+
+
+chosen = _compare()
+
+st.subheader("Download or delete")
+if ss.get("runs.detail") not in ids:
+    ss["runs.detail"] = chosen[0] if chosen else ids[0]
+rid = st.selectbox("Run", ids, key="runs.detail", format_func=lambda r: label[r])
+run = runs[rid]
+_summary(run)
+if st.button("Open in Explore", icon=":material/scatter_plot:", key="runs.open"):
+    ss["explore.run"] = rid
+    state.switch_page("pages/explore.py")
+if run.snapshot_epochs:
+    source = sources.SavedSource(run)
+    _embedding_downloads(run, source, run.snapshot_epochs[-1])
+    _model_downloads(run, source, run.snapshot_epochs[-1])
+_delete_controls(rid)

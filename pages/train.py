@@ -5,7 +5,7 @@ import streamlit as st
 from graphcl_core import projection
 from graphcl_core.device import device_info
 from graphcl_core.errors import GraphCLError
-from ui import controls, figures, graphs, registry, shell, sources, state, training
+from ui import controls, figures, graphs, live, registry, shell, sources, state, training
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -16,33 +16,12 @@ bundle, load_error = graphs.ensure_graph(slot, graph_key)
 
 
 # ---- button callbacks (run before the page, so the page shows the new state) --------------------
-def _config_or_error():
-    try:
-        return state.current_config().validate()
-    except GraphCLError as e:
-        ss["train.error"] = str(e)
-        return None
-
-
-def _launch(action) -> None:
-    """Start a fresh job (``training.start``) or one paused epoch of it (``training.step``)."""
-    cfg = _config_or_error()
-    if cfg is None or bundle is None:
-        return
-    try:
-        if slot.job is not None and slot.job.done:
-            training.reset(slot)
-        action(slot, bundle, cfg)
-    except GraphCLError as e:
-        ss["train.error"] = str(e)
-
-
 def on_start() -> None:
-    _launch(training.start)
+    ss["train.error"] = training.launch(slot, bundle, state.current_config(), training.start)
 
 
 def on_step() -> None:
-    _launch(training.step)
+    ss["train.error"] = training.launch(slot, bundle, state.current_config(), training.step)
 
 
 st.title("Train")
@@ -102,8 +81,87 @@ if active:
     poll = training.POLL_IDLE_S if paused or job.state == "queued" else training.POLL_RUNNING_S
 
 
+def _status(job, s: dict) -> None:
+    """The run's state: failure or queue message, progress line, device, and where to go when finished."""
+    if s["state"] == "failed":
+        st.error(f"{job.message}\n\nPress **Reset**, change the settings and Start again.", icon=":material/error:")
+    elif s["state"] == "queued" and job.message:
+        st.info(job.message, icon=":material/hourglass_top:")
+    st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])), text=live.progress_text(s))
+    info = device_info(job.device)
+    st.caption(f"Device: {info['label']}" + (f" · run `{job.run_id}` (saved as it goes)" if job.run_id else ""))
+    if s["state"] == "finished":
+        st.success("Training finished and the run is saved. Explore the embeddings or compare it with other runs.",
+                   icon=":material/check_circle:")
+        c1, c2, _ = st.columns([1, 1, 3])
+        c1.page_link("pages/explore.py", label="Explore", icon=":material/scatter_plot:")
+        c2.page_link("pages/runs.py", label="Runs", icon=":material/history:")
+
+
+def _metrics(job, hist: list[dict]) -> None:
+    """Loss, and with labels the linear probe, silhouette and kNN accuracy, each with its change."""
+    m = st.columns(4)
+    v, d = live.loss_metric(hist)
+    m[0].metric("Loss", v, delta=d, delta_color="inverse")
+    if not job.bundle.has_labels:
+        m[1].metric("Quality", "needs labels", help="This graph has no labels, so only the loss is tracked.")
+        return
+    v, d = live.quality_metric(hist, "linear_probe_acc", "{:.1%}")
+    m[1].metric("Linear probe", v, delta=d, help="Accuracy of a simple classifier trained on the embeddings "
+                f"of {live.probe_fraction(hist):.0%} of the labelled nodes to predict the labels of the rest "
+                "(higher is better). Evaluated every few epochs.")
+    v, d = live.quality_metric(hist, "silhouette", "{:.3f}")
+    m[2].metric("Silhouette", v, delta=d, help="How well nodes of the same label cluster together in the "
+                "embedding, from -1 to 1 (higher is better).")
+    v, d = live.quality_metric(hist, "knn_acc", "{:.1%}")
+    m[3].metric("kNN accuracy", v, delta=d, help="How often a node's nearest neighbours in the embedding "
+                "share its label.")
+
+
+def _curves(job, hist: list[dict]) -> None:
+    """The loss curve and the histogram of similar vs dissimilar pair distances."""
+    st.plotly_chart(figures.loss_figure([(job.bundle.name, hist)], uirevision="live-loss"), key="train.loss")
+    pd = training.live_pair_distances(slot, job)
+    if pd is not None and (len(pd["positive"]) or len(pd["negative"])):
+        st.plotly_chart(figures.pair_distance_figure(pd, uirevision="live-pairs"), key="train.pairs")
+        st.caption("Similar pairs should end up left of the margin line and dissimilar pairs right of it.")
+
+
+def _projection(job) -> None:
+    """The live map of the newest snapshot (PCA until UMAP is warm), coloured as chosen."""
+    nodes = sources.nodes_from_bundle(job.bundle)
+    options = (["Label"] if nodes.has_labels else []) + ["Community", "Degree"]
+    colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
+                                     required=True) or options[0]
+    frame, frame_epoch, perr = training.live_projection(slot, job)
+    if perr:
+        st.warning(perr)
+    if frame is None:
+        return
+    if colour_by == "Label":
+        colour = figures.colour_by_label(nodes)
+    elif colour_by == "Community":
+        colour = figures.colour_by_groups(graphs.communities_of(slot, job.bundle), "Community", "community")
+    else:
+        colour = figures.colour_by_degree(nodes)
+    name = "UMAP" if frame.method == "umap" else "PCA"
+    fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=600,
+                                    uirevision="live-projection",
+                                    title=f"{name} of the embeddings at epoch {frame_epoch}")
+    st.plotly_chart(fig, key="train.projection")
+    notes = []
+    if frame.method == "pca" and not projection.is_warm():
+        notes.append("PCA for now: UMAP is still warming up (it compiles once per server start) and "
+                     "takes over automatically.")
+    if frame.note:
+        notes.append(frame.note + ".")
+    notes.append(f"Redrawn every {job.cfg.snapshot_every} epochs. Hover a point for its name, label and degree.")
+    st.caption(" ".join(notes))
+
+
 @st.fragment(run_every=poll)
 def live_view() -> None:
+    """The tab's run, redrawn every poll while it trains."""
     job = slot.job
     if job is None:
         st.info(f"Press **Start** to train on {graphs.title_of(slot.graph_key or graph_key)}. The loss curve, a live "
@@ -115,96 +173,13 @@ def live_view() -> None:
     if job.done and ss.get("train.done_seen") is not job:
         ss["train.done_seen"] = job
         st.rerun()  # the whole page: buttons change and polling stops
-    rate, left = training.speed(s)
-    epoch, epochs = s["epoch"], s["epochs"]
-    if s["state"] == "failed":
-        st.error(f"{job.message}\n\nPress **Reset**, change the settings and Start again.", icon=":material/error:")
-    elif s["state"] == "queued" and job.message:
-        st.info(job.message, icon=":material/hourglass_top:")
-    text = f"Epoch {epoch} of {epochs}"
-    if rate:
-        text += f" · {rate:,.1f} epochs/s"
-    if s["state"] in ("running", "queued") and left is not None:
-        text += f" · about {training.fmt_seconds(left)} left"
-    elif s["state"] == "paused":
-        text += " · paused"
-    elif s["state"] == "finished":
-        text += f" · finished in {training.fmt_seconds(s['seconds'])}"
-    elif s["state"] == "stopped":
-        text += " · stopped"
-    st.progress(min(1.0, epoch / max(1, epochs)), text=text)
-    info = device_info(job.device)
-    st.caption(f"Device: {info['label']}" + (f" · run `{job.run_id}` (saved as it goes)" if job.run_id else ""))
-    if s["state"] == "finished":
-        st.success("Training finished and the run is saved. Explore the embeddings or compare it with other runs.",
-                   icon=":material/check_circle:")
-        c1, c2, _ = st.columns([1, 1, 3])
-        c1.page_link("pages/explore.py", label="Explore", icon=":material/scatter_plot:")
-        c2.page_link("pages/runs.py", label="Runs", icon=":material/history:")
-
-    hist = s["history"]
-    nodes = sources.nodes_from_bundle(job.bundle)
-    cur, prev = training.latest_quality(hist)
-    m = st.columns(4)
-    last_loss = hist[-1]["loss"] if hist else None
-    before = hist[-11]["loss"] if len(hist) > 10 else None
-    m[0].metric("Loss", f"{last_loss:.4f}" if last_loss is not None else "—",
-                delta=f"{last_loss - before:+.4f} in 10 epochs" if before is not None else None, delta_color="inverse")
-    if job.bundle.has_labels:
-        def q(key, fmt):
-            v = cur.get(key)
-            d = (v - prev[key]) if v is not None and key in prev else None
-            return (fmt.format(v) if v is not None else "—"), (fmt.format(d) if d is not None else None)
-
-        v, d = q("linear_probe_acc", "{:.1%}")
-        frac = cur.get("linear_probe_train_frac", 0.1)
-        m[1].metric("Linear probe", v, delta=d, help="Accuracy of a simple classifier trained on the embeddings "
-                    f"of {frac:.0%} of the labelled nodes to predict the labels of the rest (higher is better). "
-                    "Evaluated every few epochs.")
-        v, d = q("silhouette", "{:.3f}")
-        m[2].metric("Silhouette", v, delta=d, help="How well nodes of the same label cluster together in the "
-                    "embedding, from -1 to 1 (higher is better).")
-        v, d = q("knn_acc", "{:.1%}")
-        m[3].metric("kNN accuracy", v, delta=d, help="How often a node's nearest neighbours in the embedding "
-                    "share its label.")
-    else:
-        m[1].metric("Quality", "needs labels", help="This graph has no labels, so only the loss is tracked.")
-
+    _status(job, s)
+    _metrics(job, s["history"])
     right_col, left_col = st.columns([1.35, 1], gap="medium")
     with left_col:
-        st.plotly_chart(figures.loss_figure([(job.bundle.name, hist)], uirevision="live-loss"), key="train.loss")
-        pd = training.live_pair_distances(slot, job)
-        if pd is not None and (len(pd["positive"]) or len(pd["negative"])):
-            st.plotly_chart(figures.pair_distance_figure(pd, uirevision="live-pairs"), key="train.pairs")
-            st.caption("Similar pairs should end up left of the margin line and dissimilar pairs right of it.")
+        _curves(job, s["history"])
     with right_col:
-        options = (["Label"] if nodes.has_labels else []) + ["Community", "Degree"]
-        colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
-                                         required=True) or options[0]
-        frame, frame_epoch, perr = training.live_projection(slot, job)
-        if perr:
-            st.warning(perr)
-        if frame is not None:
-            if colour_by == "Label":
-                colour = figures.colour_by_label(nodes)
-            elif colour_by == "Community":
-                colour = figures.colour_by_groups(graphs.communities_of(slot, job.bundle), "Community", "community")
-            else:
-                colour = figures.colour_by_degree(nodes)
-            name = "UMAP" if frame.method == "umap" else "PCA"
-            fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=600,
-                                            uirevision="live-projection",
-                                            title=f"{name} of the embeddings at epoch {frame_epoch}")
-            st.plotly_chart(fig, key="train.projection")
-            notes = []
-            if frame.method == "pca" and not projection.is_warm():
-                notes.append("PCA for now: UMAP is still warming up (it compiles once per server start) and "
-                             "takes over automatically.")
-            if frame.note:
-                notes.append(frame.note + ".")
-            notes.append(f"Redrawn every {job.cfg.snapshot_every} epochs. Hover a point for its name, label and "
-                         "degree.")
-            st.caption(" ".join(notes))
+        _projection(job)
 
 
 with live_col:

@@ -102,3 +102,10 @@ def nearest_table(emb: np.ndarray, nodes: sources.NodeInfo, node: int, k: int = 
         rows.append({"#": rank, "node": nodes.names[j], "label": nodes.labels[j] or "—",
                      "cosine distance": round(dist, 4), "graph neighbour": "yes" if j in nb else ""})
     return rows, np.asarray(ids, dtype=np.int64)
+
+
+def metrics_at(history: list[dict], epoch: int) -> tuple[float | None, dict | None]:
+    """``(loss, last evaluated row)`` as they were at ``epoch``, from a run's history."""
+    loss = next((r["loss"] for r in reversed(history) if r.get("epoch", 0) <= epoch), None)
+    row = next((r for r in reversed(history) if r.get("epoch", 0) <= epoch and "linear_probe_acc" in r), None)
+    return loss, row

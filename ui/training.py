@@ -55,6 +55,25 @@ def step(slot: Slot, bundle: GraphBundle, cfg: TrainConfig) -> TrainingJob:
         return job.start()
 
 
+def launch(slot: Slot, bundle: GraphBundle | None, cfg: TrainConfig, action) -> str | None:
+    """Run ``action`` (``start`` or ``step``) on a fresh job with ``cfg``, clearing a run that has ended.
+
+    What the Start and Step buttons do. Returns a plain message instead of raising (a bad setting, a
+    GPU that is not there); ``None`` when there is nothing to say, also when no graph is loaded (the
+    page says that already).
+    """
+    try:
+        cfg = cfg.validate()
+        if bundle is None:
+            return None
+        if slot.job is not None and slot.job.done:
+            reset(slot)
+        action(slot, bundle, cfg)
+    except GraphCLError as e:
+        return str(e)
+    return None
+
+
 def toggle_pause(slot: Slot) -> None:
     with slot.lock:
         job = slot.job

@@ -1,0 +1,64 @@
+"""The Runs page's data: saved runs read back, one table row each, the default comparison, deletion.
+
+Plain functions over a ``RunStore`` and its ``SavedRun`` objects (tested without a browser); the page
+only lays the results out.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graphcl_core.errors import GraphCLError
+from graphcl_core.runs import RunStore, SavedRun
+
+from .registry import Slot
+
+# The table lists at most this many runs (newest first).
+MAX_RUNS = 300
+
+
+def load_runs(store: RunStore, limit: int = MAX_RUNS) -> dict[str, SavedRun]:
+    """``{run id: SavedRun}``, newest first; damaged runs are left out."""
+    runs = {}
+    for meta in store.list()[:limit]:
+        try:
+            runs[meta["id"]] = store.load(meta["id"])
+        except (GraphCLError, KeyError):
+            continue
+    return runs
+
+
+def row(r: SavedRun) -> dict:
+    """One table row: status and results, then the settings worth comparing."""
+    m, c = r.meta, r.config
+    metrics = m.get("metrics") or {}
+    return {
+        "run": r.run_id, "graph": m.get("graph"), "status": m.get("status"),
+        "epochs": f"{m.get('epoch', 0)}/{m.get('epochs', c.epochs)}",
+        "final loss": m.get("final_loss"), "linear probe": metrics.get("linear_probe_acc"),
+        "silhouette": metrics.get("silhouette"), "time (s)": round(float(m.get("seconds") or 0), 1),
+        "started": pd.Timestamp(m.get("created", 0), unit="s", tz="UTC").tz_convert(None),
+        "loss": c.loss, "margin": c.margin, "hidden": c.hidden, "lr": c.lr, "encoder": c.encoder,
+        "pairs": c.pairs, "embedding": c.embedding_dim, "device": m.get("device"),
+    }
+
+
+def table(runs: dict[str, SavedRun]) -> pd.DataFrame:
+    return pd.DataFrame([row(r) for r in runs.values()])
+
+
+def default_comparison(runs: dict[str, SavedRun]) -> list[str]:
+    """The two newest finished runs, else the newest run."""
+    ids = list(runs)
+    return [rid for rid in ids if runs[rid].meta.get("status") == "finished"][:2] or ids[:1]
+
+
+def delete_run(slot: Slot, store: RunStore, run_id: str) -> str | None:
+    """Delete a run's files and forget its cached frames; returns an error message, or ``None``."""
+    try:
+        store.delete(run_id)
+    except GraphCLError as e:
+        return str(e)
+    for key in [k for k in slot.cache if isinstance(k, tuple) and run_id in k]:
+        slot.cache.pop(key, None)
+    return None
