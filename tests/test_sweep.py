@@ -199,6 +199,10 @@ def test_tiny_sweep_saves_runs_sweep_json_and_results_csv(tiny_graph, tmp_path):
     snap = next(e for e in events if e.kind == "snapshot")
     assert snap.data["embeddings"].shape == (60, 8)
     assert runner.latest_snapshot(3)[0] == 10
+    table = runner.trial_table()
+    assert [(r["status"], r["epoch"], r["values"]) for r in table] == [("finished", 10, p) for p in _sweep().points()]
+    runner.pause()  # a late click does not un-finish the sweep
+    assert runner.state == "finished"
 
     # every trial is an ordinary run
     runs = {m["id"]: m for m in store.list()}
@@ -310,6 +314,7 @@ def test_stop_from_another_thread_saves_a_stopped_trial(tiny_graph, tmp_path):
     runner.join()
     assert runner.state == "stopped"
     assert [r.status for r in runner.results] == ["finished", "stopped"]
+    assert [r["status"] for r in runner.trial_table()] == ["finished", "stopped", "pending"]
     assert runner.results[1].epochs < 30
     assert store.load(runner.results[1].run_id).meta["status"] == "stopped"
     meta, rows = load_sweep(tmp_path / "sweeps", runner.sweep_id)

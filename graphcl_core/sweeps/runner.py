@@ -101,7 +101,11 @@ class SweepRunner:
         self._last_snap: dict[int, tuple[float, int]] = {}
         self._latest: dict[int, tuple[int, object]] = {}
         self._rungs: dict[int, list] = {}
-        self._lock = threading.Lock()
+        self._table = [{"trial": i + 1, "values": dict(v), "status": "pending", "run_id": None, "epoch": 0,
+                        "epochs": c.epochs, "loss": None, "metric": None} for i, (v, c) in
+                       enumerate(zip(self.points, self.configs))]
+        self._lock = threading.Lock()  # snapshots and the trial table, read by other threads
+        self._state_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     # ---- control (any thread) -----------------------------------------------------------------
@@ -113,13 +117,11 @@ class SweepRunner:
 
     def pause(self) -> None:
         self.control.pause()
-        if self.state == "running":
-            self.state = "paused"
+        self._set_state("paused", only_from=("running",))
 
     def resume(self) -> None:
         self.control.resume()
-        if self.state == "paused":
-            self.state = "running"
+        self._set_state("running", only_from=("paused",))
 
     def stop(self) -> None:
         self.control.stop()
@@ -151,6 +153,11 @@ class SweepRunner:
         with self._lock:
             return self._latest.get(index)
 
+    def trial_table(self) -> list[dict]:
+        """One row per trial (pending ones too): values, status, run_id, epoch, epochs, loss, metric."""
+        with self._lock:
+            return [dict(r) for r in self._table]
+
     def status(self) -> dict:
         top = best(self.results)
         return {"state": self.state, "message": self.message, "sweep_id": self.sweep_id, "metric": self.metric,
@@ -158,10 +165,19 @@ class SweepRunner:
                 "best": top.to_dict() if top else None}
 
     # ---- the sweep ----------------------------------------------------------------------------
+    def _set_state(self, state: str, only_from: tuple[str, ...] | None = None, final: bool = False) -> None:
+        """One place that changes ``state``: an ended sweep stays ended whatever a late click says."""
+        with self._state_lock:
+            if self.state in ("finished", "stopped", "failed") and not final:
+                return
+            if only_from is None or self.state in only_from:
+                self.state = state
+
     def run(self) -> list[TrialResult]:
         """Run every trial in this thread; returns the results (also in ``self.results``)."""
         t0 = time.perf_counter()
-        self.state = "paused" if self.control.paused else "running"
+        self._set_state("paused" if self.control.paused else "running")
+        final, message = "finished", ""
         try:
             if self.store is not None and self.sweeps_root is not None:
                 self.record = SweepRecord(self.sweeps_root, self.sweep, self.metric, self.points, self.store.root)
@@ -169,13 +185,14 @@ class SweepRunner:
                        graph=self.bundle.name, record=str(self.record.path) if self.record else None)
             trials = [Trial(i, c, p) for i, (c, p) in enumerate(zip(self.configs, self.points))]
             self.backend.run_trials(trials, self.plan, self._on_trial_event, self.control)
-            self.state = "stopped" if self.control.stopped else "finished"
+            final = "stopped" if self.control.stopped else "finished"
         except GraphCLError as e:
-            self.state, self.message = "failed", str(e)
+            final, message = "failed", str(e)
         except Exception as e:  # noqa: BLE001 - report, never kill the app
             traceback.print_exc()
-            self.state = "failed"
-            self.message = f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
+            final, message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
+        self.message = message
+        self._set_state(final, final=True)
         self.seconds = time.perf_counter() - t0
         if self.record is not None:
             self.record.set_status(self.state, self.message)
@@ -209,6 +226,7 @@ class SweepRunner:
             w = self.store.create(self.bundle, cfg, ev.device or cfg.device)
             w.meta["sweep"] = {"id": self.sweep_id, "trial": i + 1}
             self._writers[i], run_id = w, w.run_id
+        self._update_row(i, status="running", run_id=run_id)
         if self.record is not None:
             self.record.trial_started(i, run_id)
         self._emit("trial_started", i, values=self.points[i], run_id=run_id, device=ev.device, epochs=cfg.epochs)
@@ -220,6 +238,7 @@ class SweepRunner:
             w.save_progress(ev.history, ev.snapshots, ev.epoch, ev.seconds)
             self._last_save[i] = now
         if ev.history:
+            self._update_row(i, epoch=ev.epoch, loss=ev.history[-1]["loss"])
             self._emit("epoch", i, epoch=ev.epoch, epochs=ev.epochs, loss=ev.history[-1]["loss"], seconds=ev.seconds)
         if ev.snapshots:
             snap = ev.snapshots[-1]
@@ -231,14 +250,14 @@ class SweepRunner:
                 self._emit("snapshot", i, epoch=snap.epoch, embeddings=snap.embeddings)
 
     def _paused(self, ev: TrialEvent) -> None:
-        self.state = "paused"
+        self._set_state("paused")
         if ev.history:
             self._progress(ev, force_save=True)
         self._emit("paused", ev.index)
 
     def _resumed(self, ev: TrialEvent) -> None:
         if not self.control.stopped:
-            self.state = "running"
+            self._set_state("running")
         self._emit("resumed", ev.index)
 
     def _rung(self, ev: TrialEvent) -> None:
@@ -258,6 +277,11 @@ class SweepRunner:
                              None if ev.metric is None else float(ev.metric), dict(ev.metrics), final_loss, ev.epoch,
                              ev.seconds, w.run_id if w else None, ev.message, self._rungs.get(i, []))
         self.results.append(result)
+        self._update_row(i, status=result.status, metric=result.metric)
         if self.record is not None:
             self.record.trial_ended(result)
         self._emit("trial_finished", i, result=result)
+
+    def _update_row(self, i: int, **changes) -> None:
+        with self._lock:
+            self._table[i].update(changes)
