@@ -41,19 +41,7 @@ def select_engine(cfg: TrainConfig, model: torch.nn.Module, inputs: RunInputs, o
         info.update(propagation="pyg", cuda_graph="off: fast paths disabled", tf32=False,
                     options=options.engine_subset())
         return EagerEngine(cfg, model, make_optimizer(cfg, model), inputs, gen), info
-    adj = None
-    if cfg.encoder in FAST_CONVS and options.fast_propagation:
-        kernel = choose_kernel(n, inputs.edge_index.size(1), options.propagation)
-        candidate = CachedAdjacency(inputs.edge_index, n, cfg.encoder, kernel=kernel)
-        if cfg.encoder == "gcn" and candidate.has_self_loops():
-            info["propagation"] = "pyg (GCN on a graph with self-loops)"
-        else:
-            adj = candidate
-            info["propagation"] = adj.kernel
-    elif cfg.encoder in FAST_CONVS:
-        info["propagation"] = "pyg (disabled by GRAPHCL_FAST_PROPAGATION=0)"
-    else:
-        info["propagation"] = f"pyg ({cfg.encoder} has no fast propagation)"
+    adj, info["propagation"] = fast_adjacency(cfg, inputs, options)
     use_tf32 = info["tf32"] = dev.type == "cuda" and options.tf32
     blocker = graph_blocker(cfg, dev, adj is not None, n, options)
     info["cuda_graph"] = "pending (captured after warm-up)" if blocker is None else f"off: {blocker}"
@@ -77,6 +65,21 @@ def select_engine(cfg: TrainConfig, model: torch.nn.Module, inputs: RunInputs, o
         return GraphedEngine(cfg, model, optimizer, inputs, gen, fast_inputs=fast_inputs, stack_views=stack,
                              info=info, ring_size=cfg.loss_sync_every, **common), info
     return FastEngine(cfg, model, optimizer, inputs, gen, fast_inputs=fast_inputs, stack_views=stack, **common), info
+
+
+def fast_adjacency(cfg: TrainConfig, inputs: RunInputs,
+                   options: RuntimeOptions) -> tuple[CachedAdjacency | None, str]:
+    """The cached adjacency for fast propagation and its kernel, or None and why PyG runs instead."""
+    if cfg.encoder not in FAST_CONVS:
+        return None, f"pyg ({cfg.encoder} has no fast propagation)"
+    if not options.fast_propagation:
+        return None, "pyg (disabled by GRAPHCL_FAST_PROPAGATION=0)"
+    n = inputs.num_nodes
+    kernel = choose_kernel(n, inputs.edge_index.size(1), options.propagation)
+    adj = CachedAdjacency(inputs.edge_index, n, cfg.encoder, kernel=kernel)
+    if cfg.encoder == "gcn" and adj.has_self_loops():
+        return None, "pyg (GCN on a graph with self-loops)"
+    return adj, adj.kernel
 
 
 def graph_blocker(cfg: TrainConfig, device: torch.device, fast_propagation: bool, num_nodes: int,
