@@ -19,10 +19,8 @@ def try_karate() -> None:
         st.session_state["home.error"] = err or "The karate club graph could not be loaded."
         return
     training.reset(slot)
-    try:
-        training.start(slot, bundle, state.current_config())
-    except GraphCLError as e:
-        st.session_state["home.error"] = str(e)
+    if err := training.launch(slot, bundle, state.current_config(), training.start):
+        st.session_state["home.error"] = err
         return
     st.session_state["home.go_train"] = True
 
