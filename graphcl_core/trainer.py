@@ -22,7 +22,6 @@ from . import options as runtime_options
 from .config import TrainConfig
 from .device import resolve_device
 from .engine import SEED_LOCK, RunInputs, StepEngine, select_engine
-from .engine.base import INFONCE_MAX_NODES, MAX_POSITIVES  # noqa: F401 - re-exported for callers
 from .errors import ConfigError, TrainingError
 from .graph import GraphBundle
 from .models import build_model
