@@ -258,6 +258,19 @@ def test_progress_events_are_rate_limited(tiny_graph):
         assert [e.kind for e in events if e.trial == i].count("epoch") == 2  # the first report and the last
 
 
+def test_a_sweep_whose_process_is_gone_reads_as_interrupted(tiny_graph, tmp_path):
+    from graphcl_core.sweep import list_sweeps
+    from graphcl_core.sweeps.record import SweepRecord
+
+    sweep = _sweep()
+    rec = SweepRecord(tmp_path / "sweeps", sweep, "linear_probe", sweep.points(), tmp_path / "runs")
+    assert list_sweeps(tmp_path / "sweeps")[0]["status"] == "running"  # this process is alive
+    rec.meta["pid"] = 2**22 + 12345  # beyond pid_max: no such process
+    rec.set_status("running")
+    assert list_sweeps(tmp_path / "sweeps")[0]["status"] == "interrupted"
+    assert load_sweep(tmp_path / "sweeps", rec.sweep_id)[0]["status"] == "interrupted"
+
+
 def test_successive_halving_prunes_the_worse_half(tiny_graph, tmp_path):
     store = RunStore(tmp_path / "runs")
     sweep = _sweep(epochs=12, vary={"lr": [1e-4, 3e-3, 1e-2, 3e-2]}, early_stop={"rungs": [0.5], "keep": 0.5})

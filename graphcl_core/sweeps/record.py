@@ -9,7 +9,8 @@ Every trial is an ordinary run of the run store (``runs.py``), so Explore and Ru
             ...
         sweeps/                      beside it (sweeps_root_for(runs root))
             <sweep_id>/
-                sweep.json    id, created, finished, status (running | paused | finished | stopped | failed),
+                sweep.json    id, created, finished, status (running | paused | finished | stopped | failed;
+                              read back as interrupted when the process that ran it is gone),
                               message, graph, metric, config (SweepConfig.to_dict()), runs_root,
                               trials: [{trial, values, status, run_id, metric, final_loss, epochs, seconds,
                               message}], best (trial number or null)
@@ -114,6 +115,18 @@ def _num(x: float | None) -> str:
     return "" if x is None else repr(float(x))
 
 
+def _mark_interrupted(meta: dict) -> dict:
+    """A sweep still marked running whose process is gone (server restart, crash) says so."""
+    if meta.get("status") in ("running", "paused"):
+        try:
+            os.kill(int(meta.get("pid")), 0)
+        except (OSError, ValueError, TypeError):
+            meta["status"] = "interrupted"
+            meta["message"] = meta.get("message") or ("The program that ran this sweep stopped before it ended; "
+                                                      "the trials that ended are kept.")
+    return meta
+
+
 def list_sweeps(root: str | Path) -> list[dict]:
     """``sweep.json`` of every readable sweep under ``root``, newest first."""
     root = Path(root)
@@ -122,7 +135,7 @@ def list_sweeps(root: str | Path) -> list[dict]:
     out = []
     for d in root.iterdir():
         try:
-            out.append(json.loads((d / "sweep.json").read_text(encoding="utf-8")))
+            out.append(_mark_interrupted(json.loads((d / "sweep.json").read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             continue
     return sorted(out, key=lambda m: m.get("created", 0), reverse=True)
@@ -134,7 +147,7 @@ def load_sweep(root: str | Path, sweep_id: str) -> tuple[dict, list[dict]]:
         raise RunStoreError(f"'{sweep_id}' is not a valid sweep id.")
     d = Path(root) / sweep_id
     try:
-        meta = json.loads((d / "sweep.json").read_text(encoding="utf-8"))
+        meta = _mark_interrupted(json.loads((d / "sweep.json").read_text(encoding="utf-8")))
         with (d / "results.csv").open(newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
     except FileNotFoundError:
