@@ -73,5 +73,8 @@ def advanced_settings() -> None:
         field_widget(F["weight_decay"])
         field_widget(F["device"])
         field_widget(F["mask_feature_p"])
+    if extra := state.unshown_settings():
+        st.caption("Also set, by the recipe or the link: "
+                   + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in extra.items()) + ".")
     st.button("Back to default settings", on_click=state.reset_settings, key="train.defaults",
               icon=":material/restart_alt:")

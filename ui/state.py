@@ -205,6 +205,12 @@ def current_config() -> TrainConfig:
     return DEFAULTS.replace(**values)
 
 
+def unshown_settings() -> dict[str, Any]:
+    """Settings without a widget that differ from the defaults (set by a recipe or a link)."""
+    cur = current_config()
+    return {n: getattr(cur, n) for n in CONFIG_FIELDS if n not in FIELDS and getattr(cur, n) != getattr(DEFAULTS, n)}
+
+
 def apply_config(cfg: TrainConfig) -> None:
     """Every field of ``cfg`` into the settings (widgets and the fields without one)."""
     for name in CONFIG_FIELDS:
