@@ -78,12 +78,14 @@ def _streamlit_server(runs: Path, log_path: Path):
     if proc.poll() is not None:
         log.seek(0)
         pytest.fail("Streamlit exited:\n" + log.read()[-3000:])
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:  # also when the test failed: no server outlives it
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
     log.seek(0)
     text = log.read()
     assert "Traceback" not in text, "The server logged an error:\n" + text[-4000:]
