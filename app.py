@@ -54,7 +54,7 @@ for w in st.session_state.pop("url_warnings", []) or []:
     st.toast(w, icon=":material/warning:")
 
 state.sync_query_params()
-st.session_state[shell.READY_KEY] = True
+st.session_state[shell.READY_KEY] = True  # tells the page that this run set it up (ui/shell.py)
 page.run()
 # Widgets on the page may have changed settings during this run: keep the URL in step.
 state.sync_query_params()
