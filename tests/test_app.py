@@ -222,7 +222,7 @@ def test_out_of_range_url_values_are_clamped_with_a_warning():
     at = _app({"hidden": "99999", "margin": "abc", "graph": "nope"})
     _no_exceptions(at)
     ss = at.session_state
-    assert ss["cfg.hidden"] == 2048
+    assert ss["cfg.hidden"] == 8192
     assert ss["graph.key"] == "karate"
     toasts = " ".join(t.proto.body for t in at.get("toast"))
     assert "hidden" in toasts.lower() or "Hidden" in toasts
