@@ -250,6 +250,16 @@ def test_trials_are_ranked_on_the_validation_protocol_not_the_reported_one(tiny_
     assert r.metrics["validation_probe_acc"] == r.metric and "linear_probe_acc" in r.metrics
 
 
+def test_scoring_beside_training_gives_the_same_results_in_the_same_order(tiny_graph):
+    def run(workers):
+        backend = SequentialBackend(tiny_graph, score_workers=workers)
+        return SweepRunner(_sweep(), None, bundle=tiny_graph, backend=backend).run()
+
+    inline, pooled = run(0), run(3)
+    assert [r.index for r in pooled] == [0, 1, 2, 3]  # reported in the order the trials ended
+    assert [(r.metric, r.final_loss, r.metrics) for r in pooled] == [(r.metric, r.final_loss, r.metrics) for r in inline]
+
+
 def test_progress_events_are_rate_limited(tiny_graph):
     events = []
     SweepRunner(_sweep(epochs=20), None, bundle=tiny_graph, progress_interval_s=1e9, snapshot_interval_s=1e9,

@@ -6,16 +6,21 @@ snapshots, a CPU state dict), never a live trainer, so a backend whose trials ru
 actor, a batched model on one GPU) can report in exactly the same way.
 
 ``SequentialBackend`` trains one trial after another in the calling thread, on the graph loaded
-once. With early stopping it works rung by rung: every live trial trains to the rung, is scored,
-and the worse ones are pruned (their trainers stay in memory between rungs).
+once. A finished trial's final scoring (the probe is scikit-learn on the CPU, often slower than a
+GPU trial) runs in a small thread pool while the next trial trains; ended trials are still reported
+in the order they ended, from the calling thread. With early stopping it works rung by rung: every
+live trial trains to the rung, is scored, and the worse ones are pruned (their trainers stay in
+memory between rungs).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
 from abc import ABC, abstractmethod
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -95,12 +100,20 @@ class SequentialBackend(Backend):
     name = "sequential"
 
     def __init__(self, bundle: GraphBundle, *,
-                 trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None):
-        """``trainer_factory``: what builds a trial's trainer (default ``Trainer``; tests pass their own)."""
+                 trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None,
+                 score_workers: int | None = None):
+        """``trainer_factory``: what builds a trial's trainer (default ``Trainer``; tests pass their own).
+        ``score_workers``: threads scoring finished trials (default 1 on the CPU, where they share the
+        cores with training, up to 4 beside a GPU; 0 scores in this thread)."""
         from ..trainer import Trainer
 
         self.bundle = bundle
         self.trainer_factory = trainer_factory or Trainer
+        self.score_workers = score_workers
+        self._pending: list[tuple[TrialEvent, Future | None]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._on_event: OnEvent = lambda ev: None
+        self._plan: TrialPlan | None = None
 
     def run_trials(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent,
                    control: SweepControl) -> None:
@@ -114,9 +127,56 @@ class SequentialBackend(Backend):
         def wait() -> None:
             on_event(TrialEvent("waiting", trials[0].index, message=WAITING))
 
-        with _gpu_slot(device, control, wait) as ok:
-            if ok:
-                self._run(trials, plan, on_event, control)
+        workers = self.score_workers
+        if workers is None:
+            workers = 1 if device == "cpu" else max(1, min(4, (os.cpu_count() or 2) // 2))
+        self._on_event, self._plan = on_event, plan
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="graphcl-sweep-score") if workers else None
+        try:
+            with _gpu_slot(device, control, wait) as ok:
+                if ok:
+                    self._run(trials, plan, on_event, control)
+        finally:
+            self._report_ended(block=True)
+            if self._pool is not None:
+                self._pool.shutdown()
+
+    # ---- ended trials: scored beside the training, reported in order from this thread --------------
+    def trial_ended(self, ev: TrialEvent, emb, seed: int) -> None:
+        """``emb``: final embeddings of a finished trial to score (None: report as it is)."""
+        if emb is None:
+            self._pending.append((ev, None))
+        elif self._pool is None:
+            self._score(ev, emb, seed)
+            self._pending.append((ev, None))
+        else:
+            self._pending.append((ev, self._pool.submit(self._score, ev, emb, seed)))
+        self._report_ended(block=False)
+
+    def _score(self, ev: TrialEvent, emb, seed: int) -> None:
+        """Fill in the event's metric and metrics (in a scorer thread); the time counts as the trial's."""
+        t0 = time.perf_counter()
+        try:
+            ev.metric, ev.metrics = self._plan.scorer.score(emb, ev.history, seed)
+            if ev.history:  # the last row of metrics.csv carries them, as after Trainer.evaluate
+                ev.history[-1] = {**ev.history[-1], **ev.metrics}
+        except GraphCLError as e:
+            ev.message = f"Trained, but could not be scored: {e}"
+        except Exception as e:  # noqa: BLE001 - a scoring bug must not lose the trained run
+            traceback.print_exc()
+            ev.message = f"Trained, but scoring failed: {type(e).__name__}: {e}"
+        ev.seconds += time.perf_counter() - t0
+
+    def _report_ended(self, block: bool) -> None:
+        """Report the ended trials whose scoring is done, oldest first (all of them when ``block``)."""
+        while self._pending:
+            ev, fut = self._pending[0]
+            if fut is not None:
+                if not block and not fut.done():
+                    return
+                fut.result()
+            self._pending.pop(0)
+            self._on_event(ev)
 
     def _run(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent, control: SweepControl) -> None:
         """Stage by stage: each live trial trains to its next target; after a rung the worse share is pruned."""
@@ -132,6 +192,7 @@ class SequentialBackend(Backend):
                                           lambda i=i: on_event(TrialEvent("resumed", i))):
                     break
                 if i not in handles:
+                    self._report_ended(block=False)
                     handles[i] = _TrialHandle(by_index[i], self, plan, on_event, control)
                 h = handles[i]
                 last = k >= len(stages[i]) - 1
@@ -290,20 +351,18 @@ class _TrialHandle:
             self._lap()
 
     def finish(self, status: str, message: str = "") -> None:
-        """Final metrics (for finished trials), weights, and the ``finished`` event; frees the trainer."""
-        metric, metrics, weights = None, {}, None
+        """Hand the trial's end to the backend with its weights (and, when it finished, its final
+        embeddings to score); frees the trainer."""
         self._since = time.perf_counter()
-        t = self.trainer
+        t, emb, seed = self.trainer, None, 0
         if t is not None:
             if hasattr(t, "wait_for_evaluation"):
                 t.wait_for_evaluation()
             if status == "finished":
-                try:
-                    metric, metrics = self.plan.scorer.final(t)
-                except GraphCLError as e:
-                    message = f"Trained, but could not be scored: {e}"
-            weights = {k: v.detach().cpu() for k, v in t.model.state_dict().items()}
-        self.on_event(self._event("finished", status=status, message=message, metric=metric, metrics=metrics,
-                                  weights=weights))
+                emb, seed = t.embeddings().float().cpu(), t.cfg.seed
+        ev = self._event("finished", status=status, message=message)
+        if t is not None:
+            ev.weights = {k: v.detach().cpu() for k, v in t.model.state_dict().items()}
         self.ended = True
         self.trainer = None
+        self.backend.trial_ended(ev, emb, seed)

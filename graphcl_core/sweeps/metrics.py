@@ -99,20 +99,23 @@ class Scorer:
 
     def final(self, trainer) -> tuple[float, dict]:
         """``(metric value, metrics for the run's meta)`` of a trained trainer."""
-        from ..evaluation import silhouette
+        return self.score(trainer.embeddings(), trainer.history, trainer.cfg.seed)
 
-        metrics: dict = {}
-        if self.bundle.has_labels and trainer.epoch > 0:
-            metrics = trainer.evaluate(quick=not self.full)
+    def score(self, emb, history: list[dict], seed: int) -> tuple[float, dict]:
+        """The same from final embeddings and the loss history alone: needs no trainer, so it can run
+        in another thread (or process) while the next trial trains."""
+        from ..evaluation import evaluate, silhouette
+
+        metrics = evaluate(emb, self.bundle, quick=not self.full, seed=seed) if self.bundle.has_labels else {}
         if self.metric == "linear_probe":
-            value = self._validation_probe(trainer.embeddings(), quick=not self.full)
+            value = self._validation_probe(emb, quick=not self.full)
             metrics["validation_probe_acc"] = value
             return value, metrics
         if self.metric == "silhouette":
             if "silhouette" not in metrics:
-                metrics["community_silhouette"] = silhouette(trainer.embeddings(), self._groups, seed=trainer.cfg.seed)
+                metrics["community_silhouette"] = silhouette(emb, self._groups, seed=seed)
             return metrics.get("silhouette", metrics.get("community_silhouette", math.nan)), metrics
-        return _last_loss(trainer), metrics
+        return (float(history[-1]["loss"]) if history else math.nan), metrics
 
     def _validation_probe(self, emb, quick: bool) -> float:
         """Mean accuracy of the validation protocol; ``quick``: its first 2 splits with a fixed C."""
