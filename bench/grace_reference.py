@@ -112,7 +112,9 @@ def train(bundle, *, seed: int = 0, device: str = "auto", epochs: int | None = N
     """Train GRACE on ``bundle`` (settings: ``PUBLISHED[bundle.name]`` unless given); return
     (encoder output on the clean graph, on the CPU; facts of the run) like ``common.train_embeddings``."""
     s = settings or PUBLISHED[bundle.name]
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device))
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
     x = bundle.data.x.float()
     x = (x / x.sum(1, keepdim=True).clamp(min=1e-12)).to(dev)  # GRACE's NormalizeFeatures
     edge_index = bundle.data.edge_index.to(dev)

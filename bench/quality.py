@@ -80,7 +80,8 @@ def bars_verdict(summary: list[dict]) -> dict:
         best_margin = max(margin, key=margin.get) if margin else None
         verdict[graph] = {"default": accs.get("default"),
                           "best_margin_recipe": best_margin, "best_margin": margin.get(best_margin),
-                          "margin_bar": bars["margin"], "best_recipe": best, "best": accs[best], "best_bar": bars["best"],
+                          "margin_bar": bars["margin"], "best_recipe": best, "best": accs[best],
+                          "best_bar": bars["best"],
                           "pass": best_margin is not None and margin[best_margin] >= bars["margin"]
                           and accs[best] >= bars["best"]}
     return verdict

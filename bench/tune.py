@@ -137,7 +137,8 @@ def top_table(per_config: list[dict], configs: dict[str, dict], top: int = TOP) 
         rows = sorted((s for s in per_config if s["graph"] == g and s["random_mean"] is not None),
                       key=lambda s: -s["random_mean"])[:top]
         lines += [f"\n{g}: top {len(rows)} by validation (split seeds 100-104)\n",
-                  "| config | val random mean | min over seeds | public val mean | settings |", "| --- | --- | --- | --- | --- |"]
+                  "| config | val random mean | min over seeds | public val mean | settings |",
+                  "| --- | --- | --- | --- | --- |"]
         pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
         lines += [f"| {s['config_id']} | {pct(s['random_mean'])} | {pct(s['random_min'])} | {pct(s['public_mean'])} | "
                   f"{json.dumps(configs[s['config_id']])} |" for s in rows]
@@ -184,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     setup_data_dir()
     graphs, seeds = args.graphs.split(","), [int(s) for s in args.seeds.split(",")]
-    tasks = [(g, base, cid, c, s, args.device, args.epochs) for g in graphs for cid, c in configs.items() for s in seeds]
+    tasks = [(g, base, cid, c, s, args.device, args.epochs)
+             for g in graphs for cid, c in configs.items() for s in seeds]
     rows = []
     for row in run_tasks(run_one, tasks, args.jobs, graphs):
         rows.append(row)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from .config import TrainConfig
 
 # The fields a recipe fixes: every TrainConfig field except where it runs and how it is watched.
-RECIPE_FIELDS = tuple(f for f in TrainConfig.__dataclass_fields__
-                      if f not in ("seed", "device", "snapshot_every", "max_snapshots", "eval_every", "loss_sync_every"))
+_RUN_FIELDS = ("seed", "device", "snapshot_every", "max_snapshots", "eval_every", "loss_sync_every")
+RECIPE_FIELDS = tuple(f for f in TrainConfig.__dataclass_fields__ if f not in _RUN_FIELDS)
 
 # Every value spelled out, so a recipe means the same run whatever TrainConfig's defaults become.
 _MARGIN_VIEWS = {
