@@ -1,10 +1,12 @@
 """An honest time estimate before a sweep starts, from a short measured probe.
 
 The probe builds the first trial's trainer and the most expensive-looking one's (largest
-hidden × embedding size × layers × epochs), trains each for a warm-up epoch and then ``probe_epochs``
-timed epochs, and scores the result once. The estimate is then
+hidden × embedding size × layers), trains each through a warm-up (1 epoch on the CPU; 10 on a GPU,
+where the first epochs run eagerly before the step is captured as a CUDA graph) and then
+``probe_epochs`` timed epochs (at least 20 on a GPU, where an epoch takes about a millisecond), and
+scores the result once. The estimate is then
 
-    trials × (setup + scoring) + planned epochs × measured seconds per epoch
+    trials × (setup + warm-up overhead + scoring) + planned epochs × measured seconds per epoch
 
 where the planned epochs count the cuts of early stopping as if each kept exactly its share. It
 says what it measured, because it is a projection: settings that change the cost of an epoch
@@ -33,6 +35,7 @@ class Estimate:
     epochs: int
     device: str
     probe_epochs: int
+    warmup_epochs: int
 
     def __float__(self) -> float:
         return self.seconds
@@ -41,7 +44,7 @@ class Estimate:
         """One sentence a person can read before pressing Start."""
         return (f"About {_duration(self.seconds)} for {self.trials} trials ({self.epochs:,} epochs) on "
                 f"{self.device}: measured {self.seconds_per_epoch * 1000:.1f} ms per epoch over {self.probe_epochs} "
-                f"epochs of a trial, plus {_duration(self.setup_seconds + self.score_seconds)} per trial to set up and "
+                f"epochs of a trial (after {self.warmup_epochs} warm-up), plus {_duration(self.setup_seconds + self.score_seconds)} per trial to set up and "
                 "score. Settings that make an epoch slower or faster change this.")
 
 
@@ -77,18 +80,21 @@ def estimate_seconds(sweep: SweepConfig, device: str | None = None, *, bundle: G
         probes.append(heaviest)
     scorer = Scorer(bundle, resolve_metric(sweep.metric, bundle), full=sweep.probe == "full")
     per_epoch, setup, score = [], [], []
+    warm = timed = 0
     for cfg in probes:
         t0 = time.perf_counter()
         trainer = Trainer(bundle, cfg.replace(eval_every=0, snapshot_every=10**5))
-        setup.append(time.perf_counter() - t0)
-        trainer.run(epochs=1)  # warm-up: first-call costs are not an epoch's
-        t0 = time.perf_counter()
-        trainer.run(epochs=probe_epochs)
-        per_epoch.append((time.perf_counter() - t0) / probe_epochs)
+        gpu = trainer.device.type == "cuda"
+        warm, timed = (10, max(probe_epochs, 20)) if gpu else (1, probe_epochs)
+        trainer.run(epochs=warm)  # first-call costs and CUDA-graph capture are not an epoch's
+        t1 = time.perf_counter()
+        trainer.run(epochs=timed)
+        per_epoch.append((time.perf_counter() - t1) / timed)
+        setup.append(max(0.0, (t1 - t0) - warm * per_epoch[-1]))
         t0 = time.perf_counter()
         scorer.final(trainer)
         score.append(time.perf_counter() - t0)
     spe, st, sc = sum(per_epoch) / len(per_epoch), sum(setup) / len(setup), sum(score) / len(score)
     epochs = planned_epochs([c.epochs for c in configs], sweep.early_stop)
     return Estimate(len(configs) * (st + sc) + epochs * spe, spe, st, sc, len(configs), epochs,
-                    str(trainer.device), probe_epochs)
+                    str(trainer.device), timed, warm)
