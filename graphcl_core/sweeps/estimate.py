@@ -4,7 +4,8 @@ The probe builds the first trial's trainer and the most expensive-looking one's 
 hidden × embedding size × layers), trains each through a warm-up (1 epoch on the CPU; 10 on a GPU,
 where the first epochs run eagerly before the step is captured as a CUDA graph) and then
 ``probe_epochs`` timed epochs (at least 20 on a GPU, where an epoch takes about a millisecond), and
-scores the result once. The estimate is then
+scores the result once. One-off costs of the process (imports, the CUDA context) are paid by an
+unmeasured first pass. The estimate is then
 
     trials × (setup + warm-up overhead + scoring) + planned epochs × measured seconds per epoch
 
@@ -81,6 +82,9 @@ def estimate_seconds(sweep: SweepConfig, device: str | None = None, *, bundle: G
     scorer = Scorer(bundle, resolve_metric(sweep.metric, bundle), full=sweep.probe == "full")
     per_epoch, setup, score = [], [], []
     warm = timed = 0
+    primer = Trainer(bundle, configs[0].replace(eval_every=0))  # pays the once-a-process costs (imports,
+    primer.run(epochs=2)                                         # CUDA context, first kernels) unmeasured
+    scorer.final(primer)
     for cfg in probes:
         t0 = time.perf_counter()
         trainer = Trainer(bundle, cfg.replace(eval_every=0, snapshot_every=10**5))
