@@ -257,7 +257,10 @@ def test_scoring_beside_training_gives_the_same_results_in_the_same_order(tiny_g
 
     inline, pooled = run(0), run(2)
     assert [r.index for r in pooled] == [0, 1, 2, 3]  # reported in the order the trials ended
-    assert [(r.metric, r.final_loss, r.metrics) for r in pooled] == [(r.metric, r.final_loss, r.metrics) for r in inline]
+    def outcome(results):
+        return [(r.metric, r.final_loss, r.metrics) for r in results]
+
+    assert outcome(pooled) == outcome(inline)
 
 
 def test_progress_events_are_rate_limited(tiny_graph):

@@ -43,10 +43,11 @@ class Estimate:
 
     def describe(self) -> str:
         """One sentence a person can read before pressing Start."""
+        per_trial = _duration(self.setup_seconds + self.score_seconds)
         return (f"About {_duration(self.seconds)} for {self.trials} trials ({self.epochs:,} epochs) on "
                 f"{self.device}: measured {self.seconds_per_epoch * 1000:.1f} ms per epoch over {self.probe_epochs} "
-                f"epochs of a trial (after {self.warmup_epochs} warm-up), plus {_duration(self.setup_seconds + self.score_seconds)} per trial to set up and "
-                "score. Settings that make an epoch slower or faster change this.")
+                f"epochs of a trial (after {self.warmup_epochs} warm-up), plus {per_trial} per trial to set up "
+                "and score. Settings that make an epoch slower or faster change this.")
 
 
 def _duration(s: float) -> str:
