@@ -99,16 +99,23 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def browser():
+    """One Playwright and one Chromium for the module: a second sync Playwright cannot start while
+    the first one's event loop is open."""
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": 1600, "height": 1300}, device_scale_factor=1)
-        pg = ctx.new_page()
-        pg.set_default_timeout(30_000)
-        yield pg
-        ctx.close()
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1300}, device_scale_factor=1)
+    pg = ctx.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    ctx.close()
 
 
 # Title (tags stripped) and, per trace, its name, number of x values and a digest of its data.
@@ -273,12 +280,11 @@ NAV_TITLES = ["Home", "Graph", "Train", "Explore", "Runs"]
 
 
 @pytest.mark.parametrize("link,title", DEEP_LINKS, ids=[t for _, t in DEEP_LINKS])
-def test_shared_link_on_a_fresh_server(tmp_path, link, title):
+def test_shared_link_on_a_fresh_server(tmp_path, link, title, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with _streamlit_server(tmp_path / "runs", tmp_path / "streamlit.log") as url, \
-            sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with _streamlit_server(tmp_path / "runs", tmp_path / "streamlit.log") as url:
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = ctx.new_page()
         pg.set_default_timeout(60_000)
         pg.goto(url + link)
         pg.get_by_role("heading", name=title, exact=True).wait_for()
@@ -294,4 +300,4 @@ def test_shared_link_on_a_fresh_server(tmp_path, link, title):
         if title == "Graph":
             assert "graph=lesmis" in pg.url
             pg.get_by_text("Les Mis", exact=False).first.wait_for()
-        browser.close()
+        ctx.close()
