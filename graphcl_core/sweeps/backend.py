@@ -14,6 +14,13 @@ itself for the GIL and the cores; the full probe costs ~2.5 s a trial against ~0
 With early stopping it works rung by rung: every
 live trial trains to the rung, is scored, and the worse ones are pruned (their trainers stay in
 memory between rungs).
+
+A new backend (batched on one GPU, Ray actors) keeps this contract: for each trial it reports
+``started``, then ``progress`` now and then, then exactly one ``finished`` (finished | pruned |
+failed | stopped); it honours ``control`` (``checkpoint`` between steps, ``attach`` what a stop
+must reach); it scores with ``plan.scorer`` (``score(emb, history, seed)`` needs no trainer) and
+cuts with ``halving.stage_targets``/``survivors``, so every backend ranks and prunes alike; and it
+calls ``on_event`` from the thread that called ``run_trials``.
 """
 
 from __future__ import annotations
