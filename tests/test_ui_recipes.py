@@ -61,9 +61,9 @@ def test_try_it_starts_the_small_graph_recipe(started):
 def test_settings_without_a_widget_are_said_on_the_train_page(started):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("pages/train.py").run()
-    at.selectbox(key="train.recipe").set_value("margin-gcn").run()
+    at.selectbox(key="train.recipe").set_value("grace").run()
     at.button(key="train.apply_recipe").click().run()
     _no_exceptions(at)
-    assert "activation elu" in " ".join(c.value for c in at.caption)
+    assert "activation prelu" in " ".join(c.value for c in at.caption)
     at.button(key="train.defaults").click().run()
     assert "activation" not in " ".join(c.value for c in at.caption)
