@@ -1,8 +1,11 @@
-"""Command line: ``python -m graphcl_core graphs`` and ``python -m graphcl_core train ...``.
+"""Command line: ``python -m graphcl_core graphs``, ``python -m graphcl_core train ...`` and
+``python -m graphcl_core sweep ...`` (the last handed whole to :func:`graphcl_core.sweep_cli.sweep_main`).
 
 Bad arguments or files exit with code 2 and one line on stderr; ``--json`` ends with one JSON line
-of final metrics on stdout (with the loader's notes, which are also printed to stderr as ``note:``
-lines). A run saved with ``--out`` always ends with a final status, however the program stops.
+of final metrics on stdout, with the trainer's ``fast_info`` (which engine ran, and the
+``RuntimeOptions`` switches) and the notes: ignored ``GRAPHCL_*`` values and the loader's notes, which
+are also printed to stderr as ``note:`` lines. A run saved with ``--out`` always ends with a final
+status, however the program stops.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m graphcl_core", description="GraphCL Studio engine: contrastive learning on graphs.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("graphs", help="list the bundled graphs")
+    # Listed for --help only: main() hands "sweep ..." to sweep_cli before this parser sees it.
+    sub.add_parser("sweep", add_help=False, help="try many settings on one graph and rank them (sweep --help)")
     t = sub.add_parser("train", help="train a contrastive GNN on a graph")
     t.add_argument("--graph", required=True, help="bundled name, Cora/CiteSeer/PubMed, or a graph file")
     t.add_argument("--nodes", help="optional node table (CSV) for a graph file")
@@ -98,7 +103,7 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
-def _probe_plan(bundle, seed: int) -> tuple[float | None, str | None]:
+def _probe_plan(bundle) -> tuple[float | None, str | None]:
     """The probe's train fraction, or why there will be no probe. Decided before training, by the probe's
     own checks on placeholder embeddings, so a graph whose labels cannot be scored (fewer than 10 labelled
     nodes, one class) still trains, and says so, instead of failing once training is over."""
@@ -106,21 +111,23 @@ def _probe_plan(bundle, seed: int) -> tuple[float | None, str | None]:
         return None, None
     import torch
 
-    from .evaluation import linear_probe, probe_train_fraction
+    from .evaluation import REPORT_SPLIT_SEEDS, linear_probe, probe_train_fraction
 
     y = bundle.data.y
     frac = probe_train_fraction(int((y >= 0).sum()), bundle.num_classes)
     try:
-        linear_probe(torch.zeros(bundle.num_nodes, 1), y, train_frac=frac, splits=1, seed=seed, C=1.0)
+        linear_probe(torch.zeros(bundle.num_nodes, 1), y, train_frac=frac, split_seeds=REPORT_SPLIT_SEEDS, C=1.0)
     except ConfigError as e:
         return None, f"no linear probe for this graph: {e} Training goes ahead without it."
     return frac, None
 
 
-def _probe(trainer, bundle, frac: float, seed: int) -> dict:
-    from .evaluation import linear_probe
+def _probe(trainer, bundle, frac: float) -> dict:
+    """The report protocol's probe (split seeds ``REPORT_SPLIT_SEEDS``, whatever the training seed), so the
+    number matches ``evaluate(quick=False)`` and ``bench/quality.py``."""
+    from .evaluation import REPORT_SPLIT_SEEDS, linear_probe
 
-    probe = linear_probe(trainer.embeddings(), bundle.data.y, train_frac=frac, seed=seed)
+    probe = linear_probe(trainer.embeddings(), bundle.data.y, train_frac=frac, split_seeds=REPORT_SPLIT_SEEDS)
     return {"linear_probe_acc": round(probe["mean"], 4), "linear_probe_std": round(probe["std"], 4),
             "linear_probe_train_frac": frac}
 
@@ -139,20 +146,24 @@ def _train(trainer, on_boundary) -> None:
 def _cmd_train(args) -> int:
     from tqdm import tqdm
 
+    from .options import current
     from .runs import RunStore
     from .trainer import Trainer
     from .worker import SAVE_EVERY_S
 
+    options = current()  # the GRAPHCL_* switches, read once here; a bad value is a note, not a crash
+    for problem in options.problems:
+        _say(problem)
     cfg = _config(args)
     bundle = _load(args)
-    notes = list(bundle.notes)
-    for note in notes:
+    notes = [*options.problems, *bundle.notes]
+    for note in bundle.notes:
         _say(note)
-    frac, no_probe = _probe_plan(bundle, cfg.seed)
+    frac, no_probe = _probe_plan(bundle)
     if no_probe:
         notes.append(no_probe)
         _say(no_probe)
-    trainer = Trainer(bundle, cfg)
+    trainer = Trainer(bundle, cfg, options=options)
     writer = RunStore(args.out).create(bundle, cfg, str(trainer.device)) if args.out else None
     last = {"epoch": 0, "saved": 0.0}
     with writer.finalised() if writer else nullcontext():
@@ -180,20 +191,25 @@ def _cmd_train(args) -> int:
                        "ms_per_epoch": round(1000 * trainer.train_seconds / max(1, trainer.epoch), 3),
                        "device": str(trainer.device)}
         if frac is not None:
-            final.update(_probe(trainer, bundle, frac, cfg.seed))
+            final.update(_probe(trainer, bundle, frac))
         if writer:
             on_boundary(trainer, force=True)
             writer.save_weights(trainer.model)
             writer.finish("finished", metrics={k: v for k, v in final.items() if k.startswith("linear")})
             final["run_id"] = writer.run_id
     if args.json:
-        print(json.dumps({**final, "notes": notes}), flush=True)
+        print(json.dumps({**final, "fast_info": trainer.fast_info, "notes": notes}, default=str), flush=True)
     else:
         print("  ".join(f"{k}={v}" for k, v in final.items()))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["sweep"]:
+        from .sweep_cli import sweep_main
+
+        return sweep_main(argv[1:])
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "graphs":

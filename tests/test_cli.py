@@ -169,3 +169,59 @@ def test_saved_run_gets_a_final_status_on_every_exit(tmp_path, capsys, monkeypat
     assert meta["status"] == status and meta["message"]
     if status == "failed" and rc == 1:
         assert meta["message"] in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- sweep command, fast_info, probe protocol
+
+def test_sweep_command_runs_through_python_m_and_is_listed_in_help():
+    p = subprocess.run([sys.executable, "-m", "graphcl_core", "--help"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "sweep" in p.stdout
+    p = subprocess.run([sys.executable, "-m", "graphcl_core", "sweep", "--graph", "karate", "--margin", "0.5,2.5",
+                        "--epochs", "3", "--set", "hidden=8", "--set", "embedding_dim=4", "--set", "eval_every=0",
+                        "--device", "cpu", "--probe", "quick", "--no-estimate", "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    assert res["graph"] == "karate" and len(res["trials"]) == 2
+    assert sorted(t["config"]["margin"] for t in res["trials"]) == [0.5, 2.5]
+
+
+def test_main_hands_the_sweep_word_to_sweep_main(monkeypatch):
+    """``graphcl sweep ...`` (the console script is ``cli:main``) gets exactly the words after ``sweep``."""
+    from graphcl_core import sweep_cli
+
+    seen = []
+    monkeypatch.setattr(sweep_cli, "sweep_main", lambda argv: seen.append(argv) or 7)
+    assert main(["sweep", "--graph", "karate", "--json"]) == 7
+    assert seen == [["--graph", "karate", "--json"]]
+
+
+def test_train_json_has_fast_info_and_bad_runtime_options_are_notes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_TF32", "maybe")
+    assert main(_train_args(tmp_path, "--json")) == 0
+    out, err = capsys.readouterr()
+    res = json.loads(out.strip().splitlines()[-1])
+    assert res["fast_info"]["options"]["tf32"] is True  # the bad value is ignored: the default stays
+    assert {"fast", "propagation", "cuda_graph"} <= set(res["fast_info"])
+    assert any("GRAPHCL_TF32" in m and "ignored" in m for m in res["notes"])
+    assert "note: The setting GRAPHCL_TF32 is ignored" in err
+
+
+def test_reported_probe_is_the_report_protocol_whatever_the_seed(capsys, monkeypatch):
+    """The CLI's linear_probe_acc is bench/quality.py's number: ``probe_scores(..., "report")``'s random splits."""
+    from graphcl_core import evaluation
+
+    seen = []
+    real = evaluation.linear_probe
+    monkeypatch.setattr(evaluation, "linear_probe", lambda emb, y, **kw: seen.append((emb, kw)) or real(emb, y, **kw))
+    argv = ["train", "--graph", "karate", "--epochs", "5", "--hidden", "8", "--set", "embedding_dim=4",
+            "--set", "eval_every=0", "--device", "cpu", "--seed", "7", "--json"]
+    assert main(argv) == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    emb, kw = seen[-1]
+    assert tuple(kw["split_seeds"]) == evaluation.REPORT_SPLIT_SEEDS and kw.get("C") is None
+    from graphcl_core.loaders import load_graph
+
+    report = evaluation.probe_scores(emb, load_graph("karate").data, "report",
+                                     train_frac=res["linear_probe_train_frac"])
+    assert res["linear_probe_acc"] == round(report["random_mean"], 4)

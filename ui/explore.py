@@ -74,8 +74,8 @@ def colouring(slot: registry.Slot, src: sources.RunSource, kind: str, epoch: int
             hit = figures.colour_by_groups(evaluation.cluster(emb, k, seed=src.config.seed),
                                            f"Cluster (k={k})", "cluster")
         else:
-            hit = figures.colour_by_prediction(evaluation.probe_predictions(emb, nodes.label_ids,
-                                                                            seed=src.config.seed), nodes)
+            # the reported probe's own protocol (its first report split), so colours match the metric
+            hit = figures.colour_by_prediction(evaluation.probe_predictions(emb, nodes.label_ids), nodes)
         # Bound the cache: colourings of other epochs of this kind are cheap to recompute.
         for old in [key for key in slot.cache if isinstance(key, tuple) and key[:1] == ("explore-colour",)][:-40]:
             slot.cache.pop(old, None)
