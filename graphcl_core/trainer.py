@@ -258,7 +258,10 @@ class Trainer:
         self._running.clear()
 
     def resume(self) -> None:
-        self._running.set()
+        """Run on; Steps still queued from the pause are dropped (they would run after the next Pause)."""
+        with self._lock:
+            self._steps_allowed = 0
+            self._running.set()
 
     def request_step(self) -> None:
         """While paused, let exactly one more epoch run (the app's Step button)."""

@@ -100,6 +100,29 @@ def test_pause_resume_step_and_stop_from_another_thread(tiny_graph):
     assert not th.is_alive()
 
 
+def test_steps_not_yet_run_are_dropped_on_resume(tiny_graph):
+    """Step x3 while paused, Resume before they run, Pause again: no epoch may run after that Pause."""
+    t = Trainer(tiny_graph, TrainConfig(**{**SMALL, "epochs": 100_000}))
+    t.pause()
+    for _ in range(3):
+        t.request_step()
+    t.resume()
+    t.pause()  # nothing has run yet: the three Steps belonged to the earlier pause
+    th = threading.Thread(target=t.run)
+    th.start()
+    try:
+        time.sleep(0.3)
+        assert t.epoch == 0 and t.paused
+        t.request_step()  # a Step clicked now still counts, exactly once
+        assert _wait_until(lambda: t.epoch >= 1)
+        time.sleep(0.2)
+        assert t.epoch == 1
+    finally:
+        t.stop()
+        th.join(10)
+    assert not th.is_alive()
+
+
 def test_nan_loss_stops_with_a_clear_message(tiny_graph):
     tiny_graph.data.x[0, 0] = float("nan")
     t = Trainer(tiny_graph, TrainConfig(**SMALL))
