@@ -62,6 +62,8 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any other TrainConfig field, e.g. --set embedding_dim=64")
     t.add_argument("--out", help="runs folder to save the run in (default: do not save)")
+    t.add_argument("--workspace", default="cli", help="workspace inside the runs folder to save the run in "
+                   "(lowercase letters, digits, - and _; default: cli)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of final metrics")
     return p
 
@@ -164,7 +166,7 @@ def _cmd_train(args) -> int:
         notes.append(no_probe)
         _say(no_probe)
     trainer = Trainer(bundle, cfg, options=options)
-    writer = RunStore(args.out).create(bundle, cfg, str(trainer.device)) if args.out else None
+    writer = RunStore(args.out, args.workspace).create(bundle, cfg, str(trainer.device)) if args.out else None
     last = {"epoch": 0, "saved": 0.0}
     with writer.finalised() if writer else nullcontext():
         bar = tqdm(total=cfg.epochs, desc=f"{bundle.name} on {trainer.device}", unit="epoch", file=sys.stderr,

@@ -27,6 +27,9 @@ crashes an import or silently turns a switch the wrong way.
 | GRAPHCL_MAX_NODES / GRAPHCL_MAX_EDGES | max_nodes / max_edges | None (derived: see loaders.limits) |
 | GRAPHCL_DATA_DIR | data_dir | None (~/.cache/graphcl_studio/planetoid) |
 | GRAPHCL_RUNS_DIR | runs_dir | runs |
+| GRAPHCL_MAX_RUNS_PER_WORKSPACE | max_runs_per_workspace | 50 (runs a visitor's workspace keeps; oldest unpinned go first) |
+| GRAPHCL_WORKSPACE_IDLE_DAYS | workspace_idle_days | 30 (a visitor's workspace unseen this long is deleted) |
+| GRAPHCL_OWNER_LOCALHOST | owner_localhost | on (a browser on the server's own machine also sees `legacy`) |
 """
 
 from __future__ import annotations
@@ -96,6 +99,9 @@ class RuntimeOptions:
     max_edges: int | None = None
     data_dir: str | None = None
     runs_dir: str = "runs"
+    max_runs_per_workspace: int = 50
+    workspace_idle_days: int = 30
+    owner_localhost: bool = True
     problems: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -124,6 +130,8 @@ class RuntimeOptions:
                         raise ValueError(f"'{raw}' is not auto, gather or csr")
                     values[f.name] = text
                 elif f.name in ("gpu_slots", "max_nodes", "max_edges"):
+                    values[f.name] = parse_count(raw, default)
+                elif f.name in ("max_runs_per_workspace", "workspace_idle_days"):
                     values[f.name] = parse_count(raw, default)
                 else:
                     values[f.name] = raw.strip() or default

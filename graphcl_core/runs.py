@@ -1,6 +1,9 @@
 """The run store: each training run is a folder of plain files, written as it goes, listed and loaded back.
 
-Layout of ``<root>/<run_id>/``::
+Every run belongs to a workspace (``workspaces.py`` draws the root's layout and the rules); a
+``RunStore`` is opened for one workspace and lists, loads, changes and deletes only that workspace's
+runs, plus the *published* runs of others, which it can load but never change. Layout of
+``<root>/<workspace>/<run_id>/``::
 
     meta.json        status, graph summary, final metrics, timings (rewritten as the run goes)
     config.json      the TrainConfig
@@ -9,8 +12,10 @@ Layout of ``<root>/<run_id>/``::
     edges.npy        int64 2×E edge_index (for neighbour highlighting)
     snapshots/epoch_000010.npy   float16 N×D embeddings at that epoch
     model.pt         final model weights: a plain state_dict of tensors (load with weights_only=True)
+    pinned           empty marker: kept by the max-runs rule
 
-The root is ``GRAPHCL_RUNS_DIR`` or ``./runs``.
+The root is ``GRAPHCL_RUNS_DIR`` or ``./runs``. ``RunStore(root)`` without a workspace is the ``cli``
+workspace (the CLI's default, and what scripts, sweeps and tests get).
 """
 
 from __future__ import annotations
@@ -31,8 +36,10 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
+from . import workspaces
 from .errors import RunStoreError
 from .graph import GraphBundle
+from .workspaces import ACTIVE_STATES, DEFAULT_WORKSPACE
 
 _ID_OK = re.compile(r"^[A-Za-z0-9_.-]+$")
 _SNAP = re.compile(r"^epoch_(\d+)\.npy$")
@@ -83,6 +90,9 @@ class SavedRun:
     meta: dict
     config: TrainConfig
     history: list[dict]
+    workspace: str = DEFAULT_WORKSPACE
+    # Another workspace's published run: readable, never changed or deleted from this store.
+    read_only: bool = False
 
     @property
     def snapshot_epochs(self) -> list[int]:
@@ -145,6 +155,7 @@ class RunWriter:
                 w.writerow([i, name, bundle.label_of(i), deg[i]])
         np.save(path / "edges.npy", bundle.data.edge_index.cpu().numpy().astype(np.int64))
         self._saved_epochs: set[int] = set()
+        self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs
 
     def _write_meta(self) -> None:
         _atomic_write(self.path / "meta.json", json.dumps(self.meta, indent=2, default=float))
@@ -214,40 +225,169 @@ class RunWriter:
 
 
 class RunStore:
-    """Lists, loads, creates and deletes runs under one folder."""
+    """Lists, loads, creates and deletes the runs of one workspace under one root folder.
 
-    def __init__(self, root: str | Path | None = None):
+    ``sees`` names other workspaces whose runs this store may read in full (read-only): the server
+    owner's view of ``legacy``. ``max_runs`` (default: ``RuntimeOptions.max_runs_per_workspace`` for a
+    visitor workspace, no limit for a named one) is how many runs ``create`` keeps: beyond it the oldest
+    unpinned runs that are not training are deleted, with a notice (``pop_notices``).
+    """
+
+    def __init__(self, root: str | Path | None = None, workspace: str = DEFAULT_WORKSPACE, *,
+                 max_runs: int | None = None, sees: tuple[str, ...] = ()):
         self.root = Path(root) if root is not None else default_runs_dir()
+        self.workspace = workspaces.validate_name(workspace)
+        self.path = self.root / self.workspace
+        self.sees = tuple(workspaces.validate_name(w) for w in sees if w != self.workspace)
+        if max_runs is None and workspaces.is_visitor(self.workspace):
+            from .options import current
 
+            max_runs = current().max_runs_per_workspace
+        self.max_runs = max_runs
+        workspaces.migrate_legacy(self.root)
+
+    # ---- writing (own runs only) ------------------------------------------------------------------
     def create(self, bundle: GraphBundle, cfg: TrainConfig, device: str = "cpu") -> RunWriter:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """A new run's writer; ``writer.pruned`` lists the runs deleted to keep ``max_runs``."""
+        workspaces.ensure(self.root, self.workspace)
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(bundle.name)}-{secrets.token_hex(2)}"
-        return RunWriter(self.root / run_id, run_id, bundle, cfg, device)
+        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device)
+        writer.pruned = self._prune()
+        return writer
 
-    def _dir(self, run_id: str) -> Path:
-        if not _ID_OK.match(run_id or ""):
+    def _prune(self) -> list[str]:
+        """Delete the oldest unpinned runs that are not training until at most ``max_runs`` remain."""
+        if not self.max_runs:
+            return []
+        metas = self.list()
+        extra = len(metas) - self.max_runs
+        gone = []
+        for meta in reversed(metas):  # oldest first
+            if extra <= 0:
+                break
+            if meta.get("pinned") or meta.get("status") in ACTIVE_STATES:
+                continue
+            try:
+                self.delete(meta["id"])
+            except (RunStoreError, OSError):
+                continue
+            gone.append(meta["id"])
+            extra -= 1
+        if gone:
+            workspaces.add_notice(self.root, self.workspace,
+                                  f"This workspace keeps at most {self.max_runs} runs, so the oldest unpinned "
+                                  f"{'run was' if len(gone) == 1 else 'runs were'} deleted: {', '.join(gone)}. "
+                                  "Pin a run to keep it.")
+        return gone
+
+    def delete(self, run_id: str) -> None:
+        p = self._own_dir(run_id)
+        workspaces.published_marker(self.root, self.workspace, run_id).unlink(missing_ok=True)
+        shutil.rmtree(p)
+
+    def publish(self, run_id: str) -> None:
+        """Let every workspace read this run (never change it)."""
+        self._own_dir(run_id)
+        marker = workspaces.published_marker(self.root, self.workspace, run_id)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+
+    def unpublish(self, run_id: str) -> None:
+        self._own_dir(run_id)
+        workspaces.published_marker(self.root, self.workspace, run_id).unlink(missing_ok=True)
+
+    def pin(self, run_id: str) -> None:
+        """Keep this run when the max-runs rule deletes old ones (at most ``max_runs - 1`` pins)."""
+        p = self._own_dir(run_id)
+        if (p / "pinned").exists():
+            return
+        if self.max_runs and sum(m.get("pinned", False) for m in self.list()) >= self.max_runs - 1:
+            raise RunStoreError(f"At most {self.max_runs - 1} runs can be pinned here (this workspace keeps "
+                                f"{self.max_runs}); unpin one first.")
+        (p / "pinned").touch()
+
+    def unpin(self, run_id: str) -> None:
+        (self._own_dir(run_id) / "pinned").unlink(missing_ok=True)
+
+    def touch(self) -> None:
+        """Note a visit: idle expiry counts from the last one."""
+        workspaces.touch(self.root, self.workspace)
+
+    def pop_notices(self) -> list[str]:
+        return workspaces.pop_notices(self.root, self.workspace)
+
+    # ---- reading ------------------------------------------------------------------------------
+    def _own_dir(self, run_id: str) -> Path:
+        """The folder of one of this workspace's runs; another's run, published or not, is refused."""
+        if not _ID_OK.match(run_id or "") or run_id in (".", ".."):
             raise RunStoreError(f"'{run_id}' is not a valid run id.")
-        p = self.root / run_id
-        if not (p / "meta.json").exists():
-            raise RunStoreError(f"There is no saved run called '{run_id}' in {self.root}.")
-        return p
+        p = self.path / run_id
+        if (p / "meta.json").exists():
+            return p
+        if any(rid == run_id for _, rid in self._readable_others()):
+            raise RunStoreError(f"Run '{run_id}' belongs to another workspace: it can be opened, not changed.")
+        raise RunStoreError(f"There is no saved run called '{run_id}' in this workspace.")
+
+    def _readable_others(self) -> list[tuple[str, str]]:
+        """``(workspace, run_id)`` of the runs this store may read but not change."""
+        out = [(w, r) for w, r in workspaces.published(self.root) if w != self.workspace]
+        for w in self.sees:
+            d = self.root / w
+            if d.is_dir():
+                out += [(w, r.name) for r in d.iterdir() if (r / "meta.json").exists() and (w, r.name) not in out]
+        return out
+
+    def _dir(self, run_id: str) -> tuple[Path, str, bool]:
+        """``(folder, workspace, read_only)`` of a run this store may read; as if missing otherwise."""
+        if not _ID_OK.match(run_id or "") or run_id in (".", ".."):
+            raise RunStoreError(f"'{run_id}' is not a valid run id.")
+        p = self.path / run_id
+        if (p / "meta.json").exists():
+            return p, self.workspace, False
+        for w, rid in self._readable_others():
+            if rid == run_id:
+                return self.root / w / rid, w, True
+        raise RunStoreError(f"There is no saved run called '{run_id}' in this workspace.")
+
+    def _read_meta(self, d: Path, workspace: str) -> dict:
+        meta = _mark_interrupted(json.loads((d / "meta.json").read_text(encoding="utf-8")))
+        meta["workspace"] = workspace
+        meta["pinned"] = (d / "pinned").exists()
+        meta["published"] = workspaces.published_marker(self.root, workspace, d.name).exists()
+        return meta
 
     def list(self) -> list[dict]:
-        """Meta of every readable run, newest first (unreadable folders are skipped)."""
-        if not self.root.is_dir():
+        """Meta of every readable run of this workspace, newest first (unreadable folders are skipped).
+
+        Each meta also says ``workspace``, ``pinned`` and ``published``."""
+        if not self.path.is_dir():
             return []
         out = []
-        for d in self.root.iterdir():
+        for d in self.path.iterdir():
             try:
-                out.append(_mark_interrupted(json.loads((d / "meta.json").read_text(encoding="utf-8"))))
+                out.append(self._read_meta(d, self.workspace))
             except (OSError, ValueError):
                 continue
         return sorted(out, key=lambda m: m.get("created", 0), reverse=True)
 
+    def shared(self) -> list[dict]:
+        """Meta of the runs of other workspaces this store may read (published ones, and those of
+        ``sees``), newest first; each with ``read_only: True``."""
+        out = []
+        for w, rid in self._readable_others():
+            try:
+                meta = self._read_meta(self.root / w / rid, w)
+            except (OSError, ValueError):
+                continue
+            meta["read_only"] = True
+            out.append(meta)
+        return sorted(out, key=lambda m: m.get("created", 0), reverse=True)
+
     def load(self, run_id: str) -> SavedRun:
-        p = self._dir(run_id)
+        """One of this workspace's runs, or a published run of another (``read_only``)."""
+        p, workspace, read_only = self._dir(run_id)
         try:
-            meta = _mark_interrupted(json.loads((p / "meta.json").read_text(encoding="utf-8")))
+            meta = self._read_meta(p, workspace)
             cfg = TrainConfig.from_dict(json.loads((p / "config.json").read_text(encoding="utf-8")))
         except (OSError, ValueError) as e:
             raise RunStoreError(f"Run '{run_id}' is damaged and cannot be read ({e}).") from None
@@ -257,7 +397,4 @@ class RunStore:
             with f.open(newline="", encoding="utf-8") as fh:
                 for row in csv.DictReader(fh):
                     history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""})
-        return SavedRun(run_id, p, meta, cfg, history)
-
-    def delete(self, run_id: str) -> None:
-        shutil.rmtree(self._dir(run_id))
+        return SavedRun(run_id, p, meta, cfg, history, workspace, read_only)

@@ -144,7 +144,7 @@ def test_pick_graph_train_pause_and_reattach():
     at.button(key="train.stop").click().run()
     job.join(20)
     assert job.state == "stopped"
-    assert job.run_id is not None and (Path(_slot(at).job.store.root) / job.run_id / "meta.json").exists()
+    assert job.run_id is not None and (Path(_slot(at).job.store.path) / job.run_id / "meta.json").exists()
 
     # the saved run shows up on Runs and in Explore
     at.switch_page("pages/runs.py").run()

@@ -28,7 +28,7 @@ def test_rows_default_comparison_and_a_damaged_run(tmp_path, tiny_graph):
     old = _run(store, tiny_graph, 1000.0, "finished", probe=0.8)
     stopped = _run(store, tiny_graph, 2000.0, "stopped")
     new = _run(store, tiny_graph, 3000.0, "finished", cfg=TrainConfig(epochs=20, loss="infonce"))
-    (tmp_path / stopped / "config.json").write_text("{not json")  # damaged: left out, not an error
+    (store.path / stopped / "config.json").write_text("{not json")  # damaged: left out, not an error
     runs = run_table.load_runs(store)
     assert list(runs) == [new, old]
     df = run_table.table(runs)
@@ -56,6 +56,6 @@ def test_delete_run_removes_files_and_cached_frames(tmp_path, tiny_graph):
     slot.cache[("explore-frames", rid, "PCA 2-D")] = object()
     slot.cache[("explore-frames", "other", "PCA 2-D")] = keep = object()
     assert run_table.delete_run(slot, store, rid) is None
-    assert not (tmp_path / rid).exists()
+    assert not (store.path / rid).exists()
     assert list(slot.cache.values()) == [keep]
     assert "no saved run" in run_table.delete_run(slot, store, rid).lower()
