@@ -24,6 +24,10 @@ crashes an import or silently turns a switch the wrong way.
 | GRAPHCL_NUMBA_CACHE | numba_cache | on |
 | GRAPHCL_OFFLINE | offline | off |
 | GRAPHCL_GPU_SLOTS | gpu_slots | 2 |
+| GRAPHCL_CPU_SLOTS | cpu_slots | None (the number of cores minus one, at least 1) |
+| GRAPHCL_MAX_SLOTS_PER_VISITOR | max_slots_per_visitor | 1 (slots one visitor holds while others wait) |
+| GRAPHCL_MAX_UPLOAD_MB | max_upload_mb | 200 (size of one uploaded file, in MB) |
+| GRAPHCL_MAX_EPOCHS | max_epochs | None (the Epochs field's own limit, 100,000) |
 | GRAPHCL_MAX_NODES / GRAPHCL_MAX_EDGES | max_nodes / max_edges | None (derived: see loaders.limits) |
 | GRAPHCL_DATA_DIR | data_dir | None (~/.cache/graphcl_studio/planetoid) |
 | GRAPHCL_RUNS_DIR | runs_dir | runs |
@@ -95,6 +99,10 @@ class RuntimeOptions:
     numba_cache: bool = True
     offline: bool = False
     gpu_slots: int = 2
+    cpu_slots: int | None = None
+    max_slots_per_visitor: int = 1
+    max_upload_mb: int = 200
+    max_epochs: int | None = None
     max_nodes: int | None = None
     max_edges: int | None = None
     data_dir: str | None = None
@@ -129,7 +137,8 @@ class RuntimeOptions:
                     if text not in ("auto", "gather", "csr"):
                         raise ValueError(f"'{raw}' is not auto, gather or csr")
                     values[f.name] = text
-                elif f.name in ("gpu_slots", "max_nodes", "max_edges"):
+                elif f.name in ("gpu_slots", "max_nodes", "max_edges", "cpu_slots", "max_slots_per_visitor",
+                                "max_upload_mb", "max_epochs"):
                     values[f.name] = parse_count(raw, default)
                 elif f.name in ("max_runs_per_workspace", "workspace_idle_days"):
                     values[f.name] = parse_count(raw, default)

@@ -1,13 +1,18 @@
 """``TrainingJob``: one run in a background thread, saved to the run store as it goes.
 
-The app keeps one job per browser session and polls ``status()``; the CLI can use it too. Runs on
-the GPU take a slot from a small process-wide pool (``RuntimeOptions.gpu_slots``, from
-``GRAPHCL_GPU_SLOTS``, default 2): further runs wait in a queue with a message instead of crashing
-the GPU.
+The app keeps one job per browser session and polls ``status()``; the CLI can use it too. A run
+trains only while it holds a slot of the process's admission queue (``graphcl_core.admission``: one
+queue, a GPU pool and a CPU pool, fair between visitors): until then it waits as ``queued`` and
+``status()`` says its place in the line and the estimated wait. The slot goes back at once on Stop,
+on Pause of a CPU run (a paused GPU run keeps its slot: it still holds GPU memory), and when the
+visitor leaves (``leave()``; ``rejoin()`` queues it again). A paused run's single Steps run without
+a slot.
 
 Threads: the UI thread calls ``pause``/``resume``/``step_once``/``stop`` while the job's own thread
 trains. Every change of ``state``, and the hand-over of the new ``Trainer`` with the Steps and pause
-asked for before it existed, happen under the job's lock, so no click is lost or undone.
+asked for before it existed, happen under the job's lock, so no click is lost or undone. The queue
+is never called with that lock held (its admission callback takes it), so two jobs handing slots to
+each other cannot deadlock.
 """
 
 from __future__ import annotations
@@ -18,26 +23,23 @@ import traceback
 
 import torch
 
+from . import admission
 from . import options
 from .config import TrainConfig
 from .device import resolve_device
-from .errors import GraphCLError
+from .errors import ConfigError, GraphCLError
 from .graph import GraphBundle
 from .runs import RunStore, RunWriter
 from .trainer import Trainer
 
-_gpu_slots: threading.BoundedSemaphore | None = None
-_gpu_slots_lock = threading.Lock()
 
-
-def gpu_slots() -> threading.BoundedSemaphore:
-    """The process-wide GPU pool, made on first use from ``options.current()`` (never at import, so a
-    bad ``GRAPHCL_GPU_SLOTS`` cannot break the import: the options keep the default and say why)."""
-    global _gpu_slots
-    with _gpu_slots_lock:
-        if _gpu_slots is None:
-            _gpu_slots = threading.BoundedSemaphore(max(1, options.current().gpu_slots))
-        return _gpu_slots
+def check_host_limits(cfg: TrainConfig, opts: options.RuntimeOptions | None = None) -> TrainConfig:
+    """The host's own limits on a run (``GRAPHCL_MAX_EPOCHS``), checked when a run asks to start."""
+    opts = opts or options.current()
+    if opts.max_epochs is not None and cfg.epochs > opts.max_epochs:
+        raise ConfigError(f"This server allows at most {opts.max_epochs:,} epochs a run (you asked for "
+                          f"{cfg.epochs:,}). Lower Epochs under Advanced and press Start again.")
+    return cfg
 
 
 # How often (seconds) progress is written to disk at most, besides snapshot boundaries.
@@ -45,30 +47,45 @@ SAVE_EVERY_S = 2.0
 
 
 class TrainingJob:
-    """Lifecycle: queued → running ⇄ paused → finished | stopped | failed.
+    """Lifecycle: queued → running ⇄ paused (⇄ queued while waiting for a slot again) →
+    finished | stopped | failed.
 
-    ``state`` changes only through ``_set_state`` (under ``_lock``); read it freely.
+    ``state`` changes only through ``_set_state`` (under ``_lock``); read it freely. ``owner`` is who
+    the run counts against in the queue's fairness (a workspace or a browser tab).
     """
 
     def __init__(self, bundle: GraphBundle, cfg: TrainConfig, store: RunStore | None = None, *,
-                 start_paused: bool = False):
+                 start_paused: bool = False, owner: str = "local",
+                 queue: admission.AdmissionQueue | None = None):
         self.bundle = bundle
-        self.cfg = cfg.validate()
+        self.cfg = check_host_limits(cfg.validate())
         self.store = store
+        self.owner = owner
         self.state = "queued"
         self.message = ""
         self.run_id: str | None = None
         self.trainer: Trainer | None = None
         self.writer: RunWriter | None = None
         self.device = str(resolve_device(cfg.device))
+        self.pool = admission.pool_of(self.device)
         self.created = time.time()
         self.first_loss_at: float | None = None
-        self._start_paused = start_paused
+        self.queued_seconds = 0.0  # time spent waiting for a slot before the first epoch
+        self._queue = queue
+        self._ticket: admission.Ticket | None = None
+        self._present = True  # the visitor is still there (``leave``/``rejoin``)
+        self._start_paused = start_paused  # the visitor's Pause (named so before it meant more)
         self._stop = threading.Event()
         self._pending_steps = 0
         self._lock = threading.RLock()
         self._last_save = 0.0
         self._thread = threading.Thread(target=self._main, name=f"graphcl-train-{bundle.name}", daemon=True)
+
+    @property
+    def queue(self) -> admission.AdmissionQueue:
+        if self._queue is None:
+            self._queue = admission.default_queue()
+        return self._queue
 
     # ---- control (any thread) -----------------------------------------------------------------
     def start(self) -> "TrainingJob":
@@ -78,16 +95,14 @@ class TrainingJob:
     def pause(self) -> None:
         with self._lock:
             self._start_paused = True
-            if self.trainer is not None:
-                self.trainer.pause()
-            self._set_state("paused", only_from=("running",))
+            self._apply_locked()
+        self._sync_slot()
 
     def resume(self) -> None:
         with self._lock:
             self._start_paused = False
-            if self.trainer is not None:
-                self.trainer.resume()
-            self._set_state("running", only_from=("paused",))
+            self._apply_locked()
+        self._sync_slot()
 
     def step_once(self) -> None:
         """One epoch while paused (pauses first if running).
@@ -96,17 +111,34 @@ class TrainingJob:
         which ``_main`` hands over under the same lock as it publishes the trainer.
         """
         with self._lock:
-            self.pause()
+            self._start_paused = True
+            self._apply_locked()
             if self.trainer is not None:
                 self.trainer.request_step()
             else:
                 self._pending_steps += 1
+        self._sync_slot()
 
     def stop(self) -> None:
+        """End the run; its slot is free when this returns (the thread saves and ends on its own)."""
         with self._lock:
             self._stop.set()
             if self.trainer is not None:
                 self.trainer.stop()
+        self._sync_slot()
+
+    def leave(self) -> None:
+        """The visitor left (tab closed): give the slot or the place in line back; the run waits."""
+        with self._lock:
+            self._present = False
+            self._apply_locked()
+        self._sync_slot()
+
+    def rejoin(self) -> None:
+        """The visitor is back: queue for a slot again (at the end of the line)."""
+        with self._lock:
+            self._present = True
+        self._sync_slot()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -119,12 +151,78 @@ class TrainingJob:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    @property
+    def holds_slot(self) -> bool:
+        t = self._ticket
+        return t is not None and t.admitted
+
     # ---- polling -------------------------------------------------------------------------------
     def status(self) -> dict:
+        """State, progress and, while waiting for a slot, ``queue_position`` (1 = next) and
+        ``queue_wait_s`` (estimated seconds; both None otherwise)."""
         t = self.trainer
         prog = t.progress() if t is not None else {"epoch": 0, "epochs": self.cfg.epochs, "history": [], "seconds": 0.0}
+        ticket = self._ticket
+        pos, wait = self.queue.where(ticket) if ticket is not None and ticket.waiting else (None, None)
         return {"state": self.state, "message": self.message, "run_id": self.run_id, "device": self.device,
-                **prog}
+                "owner": self.owner, "pool": self.pool, "queue_position": pos, "queue_wait_s": wait, **prog}
+
+    # ---- the slot ------------------------------------------------------------------------------
+    def _wants_slot_locked(self) -> bool:
+        if self.done or self._stop.is_set() or not self._present:
+            return False
+        # A paused CPU run gives its slot to others (a paused GPU run still holds GPU memory). Before
+        # the trainer exists a slot is needed to build it, paused or not.
+        return not (self._start_paused and self.trainer is not None and self.pool == "cpu")
+
+    def _sync_slot(self) -> None:
+        """Ask for a slot or give it back as the run now wants. Never called with ``_lock`` held."""
+        with self._lock:
+            want = self._wants_slot_locked()
+            drop = None
+            if not want and self._ticket is not None:
+                drop, self._ticket = self._ticket, None
+                self._apply_locked()
+            need = want and self._ticket is None
+        self.queue.release(drop)
+        if not need:
+            return
+        ticket = self.queue.request(self.owner, self.pool, label=self.bundle.name, progress=self._fraction,
+                                    on_admit=self._admitted)
+        with self._lock:
+            if self._ticket is None and self._wants_slot_locked():
+                self._ticket, ticket = ticket, None
+                self._apply_locked()
+        self.queue.release(ticket)  # None, unless the run stopped wanting it meanwhile
+
+    def _admitted(self, ticket: admission.Ticket) -> None:
+        with self._lock:
+            if ticket is self._ticket:
+                self._apply_locked()
+
+    def _fraction(self) -> tuple[float, float] | None:
+        t = self.trainer
+        if t is None:
+            return None
+        p = t.progress()
+        return p["epoch"] / max(1, p["epochs"]), p["seconds"]
+
+    def _apply_locked(self) -> None:
+        """Let the trainer run only with the visitor's consent and a slot; ``state`` follows."""
+        t = self.trainer
+        if t is None or self.done:
+            return
+        if self._stop.is_set():
+            t.stop()
+        elif self._start_paused:
+            t.pause()
+            self._set_state("paused", only_from=("queued", "running"))
+        elif self._present and self._ticket is not None and self._ticket.admitted:
+            t.resume()
+            self._set_state("running", only_from=("queued", "paused"))
+        else:
+            t.pause()
+            self._set_state("queued", only_from=("running", "paused"))
 
     # ---- the thread ----------------------------------------------------------------------------
     def _set_state(self, new: str, only_from: tuple[str, ...] | None = None) -> bool:
@@ -136,32 +234,38 @@ class TrainingJob:
             self.state = new
             return True
 
+    def _wait_for_first_slot(self) -> bool:
+        """Block until admitted (True) or stopped (False); a visitor who left waits without a ticket."""
+        self._sync_slot()
+        while True:
+            with self._lock:
+                ticket, stopped = self._ticket, self._stop.is_set()
+            if stopped:
+                return False
+            if ticket is not None and ticket.admitted:
+                return True
+            if ticket is not None and ticket.waiting:
+                ticket.wait(0.25)
+            else:
+                self._stop.wait(0.05)
+
     def _main(self) -> None:
-        use_gpu = self.device.startswith("cuda")
-        acquired = False
         try:
-            if use_gpu:
-                while not (acquired := gpu_slots().acquire(timeout=0.5)):
-                    self.message = "Waiting for the GPU: other runs are using it. This run starts when one ends."
-                    if self._stop.is_set():
-                        self._set_state("stopped")
-                        return
-                self.message = ""
+            if not self._wait_for_first_slot():
+                self._set_state("stopped")
+                return
+            self.queued_seconds = time.time() - self.created
             trainer = Trainer(self.bundle, self.cfg)
             with self._lock:  # publish the trainer together with what was asked of it so far
                 for _ in range(self._pending_steps):
                     trainer.request_step()
                 self._pending_steps = 0
-                if self._start_paused:
-                    trainer.pause()
-                if self._stop.is_set():
-                    trainer.stop()
                 self.trainer = trainer
+                self._apply_locked()
+            self._sync_slot()  # started paused on the CPU: the slot goes back now
             if self.store is not None:
                 self.writer = self.store.create(self.bundle, self.cfg, self.device)
                 self.run_id = self.writer.run_id
-            with self._lock:
-                self._set_state("paused" if trainer.paused else "running", only_from=("queued",))
             trainer.run(callback=self._on_boundary)
             final = {}
             if self.bundle.has_labels and trainer.epoch > 0:
@@ -176,14 +280,13 @@ class TrainingJob:
             traceback.print_exc()
             self._fail(f"Training stopped because of an unexpected error: {type(e).__name__}: {e}")
         finally:
-            if acquired:
-                gpu_slots().release()
+            with self._lock:
+                ticket, self._ticket = self._ticket, None
+            self.queue.release(ticket)
 
     def _on_boundary(self, trainer: Trainer) -> None:
         if self.first_loss_at is None and trainer.history:
             self.first_loss_at = time.time()
-        with self._lock:
-            self._set_state("paused" if trainer.paused else "running", only_from=("running", "paused"))
         now = time.time()
         if now - self._last_save >= SAVE_EVERY_S or trainer.paused:
             self._save()

@@ -160,8 +160,8 @@ def test_only_one_tab_claims_an_open_token(monkeypatch):
 
 def test_a_bad_gpu_slots_value_does_not_break_the_import():
     """``GRAPHCL_GPU_SLOTS=two`` keeps the default pool of 2 instead of crashing ``import``."""
-    code = ("import graphcl_core.worker as w; s = w.gpu_slots(); "
-            "print(sum(s.acquire(blocking=False) for _ in range(5)))")
+    code = ("import graphcl_core.worker, graphcl_core.admission as a; q = a.default_queue(); "
+            "print(sum(q.request(str(i), 'gpu').admitted for i in range(5)))")
     env = {**os.environ, "GRAPHCL_GPU_SLOTS": "two"}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
                          timeout=120)

@@ -368,23 +368,26 @@ def test_a_failing_trial_is_saved_and_the_sweep_goes_on(tiny_graph, tmp_path):
 
 
 def test_a_busy_gpu_makes_the_sweep_wait_and_a_stop_ends_the_wait(monkeypatch):
+    from graphcl_core.admission import AdmissionQueue
     from graphcl_core.sweeps import backend
 
-    pool = threading.BoundedSemaphore(1)
-    pool.acquire()  # another run holds the only GPU slot
-    monkeypatch.setattr(backend, "_gpu_pool", lambda: pool)
+    queue = AdmissionQueue({"gpu": 1, "cpu": 1})
+    other = queue.request("someone else", "gpu")  # another run holds the only GPU slot
+    monkeypatch.setattr(backend, "_queue", lambda: queue)
     control, told = SweepControl(), []
 
     def on_wait():
         told.append(True)
         control.stop()
 
-    with backend._gpu_slot("cuda", control, on_wait) as ok:
+    with backend._device_slot("cuda", control, on_wait) as ok:
         assert ok is False and told == [True]
-    pool.release()
-    with backend._gpu_slot("cuda", SweepControl(), on_wait) as ok:
+    assert queue.summary()["gpu"] == {"slots": 1, "running": 1, "waiting": 0}  # its place given back
+    queue.release(other)
+    with backend._device_slot("cuda", SweepControl(), on_wait) as ok:
         assert ok is True and told == [True]
-    assert pool.acquire(blocking=False)  # given back
+        assert queue.summary()["gpu"]["running"] == 1
+    assert queue.summary()["gpu"]["running"] == 0  # given back
 
 
 def test_unlabelled_graph_ranks_by_community_silhouette(tmp_path):

@@ -110,8 +110,9 @@ class SequentialBackend(Backend):
 
     def __init__(self, bundle: GraphBundle, *,
                  trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None,
-                 score_workers: int = 0):
-        """``trainer_factory``: what builds a trial's trainer (default ``Trainer``; tests pass their own).
+                 score_workers: int = 0, owner: str = "sweeps"):
+        """``owner``: who the sweep counts against in the admission queue (a workspace or a tab).
+        ``trainer_factory``: what builds a trial's trainer (default ``Trainer``; tests pass their own).
         ``score_workers``: threads scoring finished trials beside the training (default 0: in this
         thread, which measured faster; see the module docstring)."""
         from ..trainer import Trainer
@@ -119,6 +120,7 @@ class SequentialBackend(Backend):
         self.bundle = bundle
         self.trainer_factory = trainer_factory or Trainer
         self.score_workers = score_workers or 0
+        self.owner = owner
         self._pending: list[tuple[TrialEvent, Future | None]] = []
         self._pool: ThreadPoolExecutor | None = None
         self._on_event: OnEvent = lambda ev: None
@@ -126,7 +128,7 @@ class SequentialBackend(Backend):
 
     def run_trials(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent,
                    control: SweepControl) -> None:
-        """On a GPU, the whole sweep holds one slot of the process-wide pool the app's runs share."""
+        """The whole sweep holds one slot of its device's pool in the admission queue the app's runs share."""
         if not trials:
             return
         from ..device import resolve_device
@@ -140,7 +142,7 @@ class SequentialBackend(Backend):
         workers = self.score_workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="graphcl-sweep-score") if workers else None
         try:
-            with _gpu_slot(device, control, wait) as ok:
+            with _device_slot(device, control, wait, self.owner) as ok:
                 if ok:
                     self._run(trials, plan, on_event, control)
         finally:
@@ -235,34 +237,35 @@ class SequentialBackend(Backend):
         return pruned
 
 
-WAITING = "Waiting for the GPU: other runs are using it. The sweep starts when one ends."
+WAITING = "Waiting for a free slot: other runs are using this device. The sweep starts when one ends."
 
 
-def _gpu_pool():
-    """The process-wide GPU pool the app's training jobs take slots from (``worker.gpu_slots``)."""
-    from ..worker import gpu_slots
+def _queue():
+    """The process-wide admission queue the app's training jobs share (``admission.default_queue``)."""
+    from ..admission import default_queue
 
-    return gpu_slots()
+    return default_queue()
 
 
 @contextmanager
-def _gpu_slot(device: str, control: SweepControl, on_wait: Callable[[], None]):
-    """Yield True holding a GPU slot (nothing to hold on the CPU), or False if stopped while waiting."""
-    if not device.startswith("cuda"):
-        yield True
-        return
-    slots, told = _gpu_pool(), False
-    while not slots.acquire(timeout=0.5):
-        if not told:
-            on_wait()
-            told = True
-        if control.stopped:
-            yield False
-            return
+def _device_slot(device: str, control: SweepControl, on_wait: Callable[[], None], owner: str = "sweeps"):
+    """Yield True holding a slot of the device's pool in the admission queue, or False if stopped while
+    waiting (the place in line is given back then, and the slot when the sweep ends)."""
+    from ..admission import pool_of
+
+    queue = _queue()
+    ticket, told = queue.request(owner, pool_of(device), label="sweep"), False
     try:
+        while not ticket.wait(0.25):
+            if not told:
+                on_wait()
+                told = True
+            if control.stopped:
+                yield False
+                return
         yield True
     finally:
-        slots.release()
+        queue.release(ticket)
 
 
 class _TrialHandle:
