@@ -1,18 +1,38 @@
 """Small graphs shipped in ``sample_graphs/`` so the app works offline, read by the same parsers
-as uploads (which keeps those parsers exercised). ``sample_graphs/index.json`` describes them."""
+as uploads (which keeps those parsers exercised). ``sample_graphs/index.json`` describes them.
+
+Where they are: the repository's ``sample_graphs/`` in a checkout (or an editable install); after a
+plain ``pip install .`` the wheel carries the same files as ``graphcl_core/sample_graphs`` (mapped in
+``pyproject.toml``), found through ``importlib.resources``.
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import GraphLoadError
 from ..graph import GraphBundle
 from .limits import SizeLimits, resolve
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_graphs"
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # Python 3.11+; only read by type checkers
+
+CHECKOUT_SAMPLES = Path(__file__).resolve().parents[2] / "sample_graphs"
+
+
+def find_samples_dir(checkout: Path = CHECKOUT_SAMPLES) -> Traversable:
+    """The repository's ``sample_graphs/`` when it is there, else the copy inside the installed package."""
+    if (checkout / "index.json").is_file():
+        return checkout
+    return resources.files("graphcl_core").joinpath("sample_graphs")
+
+
+SAMPLES_DIR = find_samples_dir()
 
 
 @dataclass(frozen=True)
