@@ -8,7 +8,7 @@ import streamlit as st
 
 from graphcl_core import projection
 from graphcl_core.device import warm_up_cuda_in_background
-from ui import graphs, shell, state
+from ui import graphs, shell, state, training
 
 st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -38,6 +38,10 @@ def _run_status() -> None:
     st.caption("THIS TAB'S RUN")
     st.markdown(f"**{job.bundle.name}**: {label}, epoch {s['epoch']} of {s['epochs']}")
     st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])))
+    if s.get("queue_position"):
+        wait = s.get("queue_wait_s")
+        st.caption(f"In line: number {s['queue_position']}"
+                   + ("" if wait is None else f", about {training.fmt_seconds(wait)} to wait"))
 
 
 with st.sidebar:
@@ -46,8 +50,9 @@ with st.sidebar:
     st.markdown(f"**{graphs.title_of(key)}**")
     _run_status()
     with st.popover("Share these settings", icon=":material/link:", width="stretch"):
-        st.caption("This link opens the app with the same graph and hyperparameters "
-                   "(not your runs: they stay private to this tab).")
+        st.caption("This link opens the app with the same graph and hyperparameters. It does not carry "
+                   "your runs: they stay in this browser's private workspace (or your account, when signed "
+                   "in) until you publish one on the Runs page.")
         st.code(state.share_link(), language=None, wrap_lines=True)
 
 for w in st.session_state.pop("url_warnings", []) or []:

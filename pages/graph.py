@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from graphcl_core import options
 from ui import figures, graphs, registry, shell, sources, state
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -122,14 +123,22 @@ with pick_col:
                    "Cora (2,708 papers), CiteSeer (3,327), PubMed (19,717). Downloaded on first use when not "
                    "already on this server.")
     else:
-        up = st.file_uploader("Graph file", key="graph.upload_file", help=UPLOAD_HELP)
+        limit_mb = options.current().max_upload_mb
+        up = st.file_uploader("Graph file", key="graph.upload_file", help=UPLOAD_HELP, max_upload_size=limit_mb)
         st.caption(UPLOAD_HELP)
         choices, id_note, found = {}, None, None
+        if up is not None and (too_big := sources.upload_size_error(up.name, up.size, limit_mb)):
+            st.error(too_big, icon=":material/error:")
+            up = None
         if up is not None:
             found = graphs.upload_columns(slot, up.file_id, up.name, up.getvalue())
             if found.edge_columns:
                 choices.update(_edge_column_pickers(found.edge_columns, up.file_id))
-        table = st.file_uploader("Node table (optional)", key="graph.upload_table", help=TABLE_HELP)
+        table = st.file_uploader("Node table (optional)", key="graph.upload_table", help=TABLE_HELP,
+                                 max_upload_size=limit_mb)
+        if table is not None and (too_big := sources.upload_size_error(table.name, table.size, limit_mb)):
+            st.error(too_big, icon=":material/error:")
+            table = None
         if table is not None:
             table_choices, id_note = _table_pickers(table)
             choices.update(table_choices)

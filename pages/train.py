@@ -5,6 +5,7 @@ import streamlit as st
 from graphcl_core import projection
 from graphcl_core.device import device_info
 from graphcl_core.errors import GraphCLError
+from graphcl_core.worker import check_host_limits
 from ui import controls, figures, graphs, live, registry, shell, sources, state, training
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -43,7 +44,7 @@ with settings_col:
     with st.expander("Advanced", icon=":material/tune:"):
         controls.advanced_settings()
     try:
-        state.current_config().validate()
+        check_host_limits(state.current_config().validate())
     except GraphCLError as e:
         st.error(str(e))
 
@@ -85,8 +86,8 @@ def _status(job, s: dict) -> None:
     """The run's state: failure or queue message, progress line, device, and where to go when finished."""
     if s["state"] == "failed":
         st.error(f"{job.message}\n\nPress **Reset**, change the settings and Start again.", icon=":material/error:")
-    elif s["state"] == "queued" and job.message:
-        st.info(job.message, icon=":material/hourglass_top:")
+    elif s["state"] == "queued" and (waiting := training.queue_text(s) or job.message):
+        st.info(waiting, icon=":material/hourglass_top:")
     st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])), text=live.progress_text(s))
     info = device_info(job.device)
     st.caption(f"Device: {info['label']}" + (f" · run `{job.run_id}` (saved as it goes)" if job.run_id else ""))

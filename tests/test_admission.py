@@ -257,3 +257,57 @@ def test_stop_pause_and_leave_free_the_slot_at_once(tiny_graph):
             job.stop()
             job.join(30)
         assert q.summary()["cpu"] == {"slots": 1, "running": 0, "waiting": 0}
+
+
+# ---- the app's side: a tab that leaves, the queue in words, the upload limit ---------------------
+
+def test_a_closed_tab_gives_its_slot_back_and_queues_again_when_it_returns(tiny_graph, monkeypatch):
+    from ui import registry
+
+    open_sessions = {"s1"}
+    monkeypatch.setattr(registry, "_connection_gone", lambda sid: sid is not None and sid not in open_sessions)
+    monkeypatch.setattr(registry, "_ensure_watcher", lambda: None)  # this test plays the watcher
+    q = _queue()
+    slot = registry.claim(registry.new_token(), "s1")
+    slot.job = TrainingJob(tiny_graph, TrainConfig(epochs=100_000, **SMALL), owner=slot.sid, queue=q).start()
+    try:
+        while slot.job.status()["epoch"] < 1:
+            slot.job._thread.join(0.01)
+        other = q.request("next visitor", "cpu")
+        assert registry.release_departed() == []  # still open: nothing happens
+        assert other.waiting
+        open_sessions.clear()  # the tab is closed
+        assert slot.sid in registry.release_departed()
+        assert other.admitted and slot.job.state == "queued" and not slot.job.done
+        assert registry.claim(slot.sid, "s2") is slot  # a reload: the same run, in line again
+        open_sessions.add("s2")
+        assert slot.job.status()["queue_position"] == 1
+        q.release(other)
+        assert slot.job.state == "running"
+        open_sessions.clear()
+        registry.release_departed(now=1e9)
+        registry.release_departed(now=1e9 + registry.ABANDON_S)  # closed for good: stopped, saved
+        slot.job.join(30)
+        assert slot.job.state == "stopped"
+    finally:
+        slot.job.stop()
+        slot.job.join(30)
+
+
+def test_the_queue_in_words():
+    from ui import training
+
+    s = {"state": "queued", "pool": "cpu", "queue_position": 3, "queue_wait_s": 75.0}
+    assert training.queue_text(s) == ("Waiting for a free CPU slot: other visitors' runs are using them. You are "
+                                      "number 3 in line, about 1 min 15 s to wait. Your run starts by itself; "
+                                      "Stop leaves the line.")
+    assert "next in line" in training.queue_text({**s, "queue_position": 1, "pool": "gpu"})
+    assert training.queue_text({**s, "state": "running", "queue_position": None}) is None
+
+
+def test_uploads_over_the_host_limit_are_refused_with_a_message():
+    from ui import sources
+
+    assert sources.upload_size_error("g.csv", 5 * 2**20, max_mb=5) is None
+    msg = sources.upload_size_error("g.csv", 5 * 2**20 + 1, max_mb=5)
+    assert "g.csv is 5.0 MB" in msg and "at most 5 MB" in msg

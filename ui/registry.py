@@ -7,6 +7,11 @@ and the live-view caches. A reload with the same URL finds the same slot and rea
 two tabs with different tokens never see each other's slot. The registry is a module-level dict
 guarded by a lock (not ``st.cache_resource``), holds no data of its own beyond what each tab put
 there, and forgets idle slots after a while.
+
+Leaving: a watcher thread (``release_departed`` every ``LEAVE_CHECK_S``) notices a tab whose browser
+connection has closed and gives its run's queue slot (or place in line) back at once; the run waits,
+paused, and queues again when the tab comes back (a reload claims the slot again) or is stopped and
+saved after ``ABANDON_S``. Without a Streamlit runtime (tests, the CLI) nobody is ever seen leaving.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ _TOKEN_OK = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 IDLE_FORGET_S = 12 * 3600
 # At most this many slots are kept; the longest-idle finished ones go first.
 MAX_SLOTS = 500
+# How often (seconds) the watcher looks for tabs that were closed.
+LEAVE_CHECK_S = 0.25
+# A run whose tab has stayed closed this long (seconds) is stopped; it stays saved as 'stopped'.
+ABANDON_S = 15 * 60
 
 
 @dataclass
@@ -40,6 +49,8 @@ class Slot:
     # tab arriving while that connection is still open gets a slot of its own instead.
     owner: str | None = None
     last_seen: float = field(default_factory=time.time)
+    # When the owning connection was seen closed (its run gave its slot back); None while it is open.
+    gone_since: float | None = None
     # Live-view state (projector, last frames, cached layouts): recomputable, never user input.
     cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -94,7 +105,12 @@ def claim(sid: str, session_id: str | None) -> Slot | None:
             slot = _REGISTRY[sid] = Slot(sid)
         slot.owner = session_id
         slot.last_seen = time.time()
-        return slot
+        back = slot.gone_since is not None
+        slot.gone_since = None
+    _ensure_watcher()
+    if back and slot.active:
+        slot.job.rejoin()  # a reload, or the visitor came back: queue for a slot again
+    return slot
 
 
 def owned_by_other_open_session(sid: str, session_id: str | None) -> bool:
@@ -119,6 +135,62 @@ def _connection_open(session_id: str) -> bool:
         return runtime.exists() and runtime.get_instance().is_active_session(session_id)
     except Exception:  # noqa: BLE001 - without a runtime (tests, bare mode) nobody else can be connected
         return False
+
+
+def _connection_gone(session_id: str | None) -> bool:
+    """True only when a Streamlit runtime exists and says the connection ``session_id`` is closed."""
+    if session_id is None:
+        return False
+    try:
+        from streamlit import runtime
+
+        return runtime.exists() and not runtime.get_instance().is_active_session(session_id)
+    except Exception:  # noqa: BLE001 - no runtime, no way to tell: assume still there
+        return False
+
+
+def release_departed(now: float | None = None) -> list[str]:
+    """One look at every tab with an active run: a closed one gives its slot back (``job.leave``), one
+    that reopened queues again (``job.rejoin``), one closed for ``ABANDON_S`` is stopped. Returns the
+    tokens that left in this look."""
+    now = time.time() if now is None else now
+    with _LOCK:
+        slots = [s for s in _REGISTRY.values() if s.active]
+    left = []
+    for s in slots:
+        gone = _connection_gone(s.owner)
+        if gone and s.gone_since is None:
+            s.gone_since = now
+            s.job.leave()
+            left.append(s.sid)
+        elif gone and now - s.gone_since >= ABANDON_S:
+            s.job.stop()
+        elif not gone and s.gone_since is not None:
+            s.gone_since = None
+            s.job.rejoin()
+    return left
+
+
+_watcher: threading.Thread | None = None
+
+
+def _ensure_watcher() -> None:
+    """Start the leave watcher once per process (a daemon thread; it only reads the registry)."""
+    global _watcher
+    with _LOCK:
+        if _watcher is not None and _watcher.is_alive():
+            return
+        _watcher = threading.Thread(target=_watch, name="graphcl-leave-watcher", daemon=True)
+        _watcher.start()
+
+
+def _watch() -> None:
+    while True:
+        try:
+            release_departed()
+        except Exception:  # noqa: BLE001 - the watcher must outlive any one bad slot
+            pass
+        time.sleep(LEAVE_CHECK_S)
 
 
 def has_slot(sid: str) -> bool:

@@ -177,3 +177,17 @@ def describe_meta(meta: dict) -> str:
 
 def store() -> RunStore:
     return RunStore()
+
+
+def upload_size_error(name: str, size: int, max_mb: int | None = None) -> str | None:
+    """A plain message when an uploaded file is over the host's limit (``GRAPHCL_MAX_UPLOAD_MB``), else None.
+
+    Streamlit's ``server.maxUploadSize`` is one number for the whole server; this is checked in code
+    too, so a host's lower limit holds whatever the Streamlit settings say."""
+    from graphcl_core import options
+
+    limit_mb = max_mb if max_mb is not None else options.current().max_upload_mb
+    if size <= limit_mb * 1024 * 1024:
+        return None
+    return (f"{name} is {size / 2**20:,.1f} MB; this server accepts files of at most {limit_mb:,} MB. "
+            "Upload a smaller graph (fewer edges, or without unused columns).")

@@ -29,8 +29,14 @@ LIVE_MAX_POINTS = 4000
 PAIRS_EVERY_S = 1.5
 
 
+def visitor_of(slot: Slot) -> str:
+    """Who the tab's runs count against in the admission queue's fairness: its workspace when it has
+    one (two tabs of one browser share it), else the tab itself."""
+    return getattr(slot, "workspace", None) or slot.sid
+
+
 def _new_job(slot: Slot, bundle: GraphBundle, cfg: TrainConfig, *, paused: bool) -> TrainingJob:
-    job = TrainingJob(bundle, cfg.validate(), RunStore(), start_paused=paused)
+    job = TrainingJob(bundle, cfg.validate(), RunStore(), start_paused=paused, owner=visitor_of(slot))
     slot.job = job
     slot.cache.pop("live", None)
     return job
@@ -156,6 +162,19 @@ def live_pair_distances(slot: Slot, job: TrainingJob) -> dict | None:
         except Exception:  # noqa: BLE001 - a failed sample only skips one histogram update
             pass
     return c.get("pairs")
+
+
+def queue_text(status: dict) -> str | None:
+    """Where a waiting run stands in the admission queue, in words (None when it is not waiting)."""
+    pos = status.get("queue_position")
+    if status.get("state") != "queued" or not pos:
+        return None
+    device = "GPU" if status.get("pool") == "gpu" else "CPU"
+    where = "next in line" if pos == 1 else f"number {pos} in line"
+    wait = status.get("queue_wait_s")
+    about = "" if wait is None else f", about {fmt_seconds(wait)} to wait"
+    return (f"Waiting for a free {device} slot: other visitors' runs are using them. You are {where}{about}. "
+            "Your run starts by itself; Stop leaves the line.")
 
 
 def speed(status: dict) -> tuple[float, float | None]:
