@@ -9,6 +9,7 @@ import streamlit as st
 from graphcl_core import projection
 from graphcl_core.device import warm_up_cuda_in_background
 from ui import graphs, shell, state, training
+from ui import workspace
 
 st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -18,6 +19,7 @@ projection.warmup_in_background()
 # Likewise the CUDA context, so Start on a GPU shows its first loss point at once.
 warm_up_cuda_in_background()
 
+workspace.init()  # whose runs this browser sees (a cookie, or the signed-in person): ui/workspace.py
 slot = state.init_session()
 
 page = shell.navigation()
@@ -49,6 +51,7 @@ with st.sidebar:
     st.caption("GRAPH")
     st.markdown(f"**{graphs.title_of(key)}**")
     _run_status()
+    workspace.sign_in_box()
     with st.popover("Share these settings", icon=":material/link:", width="stretch"):
         st.caption("This link opens the app with the same graph and hyperparameters. It does not carry "
                    "your runs: they stay in this browser's private workspace (or your account, when signed "

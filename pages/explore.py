@@ -3,7 +3,7 @@
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
-from ui import explore, figures, registry, shell
+from ui import explore, figures, registry, shell, workspace
 from ui.playback import Playback
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -17,6 +17,12 @@ st.caption("Look inside the learned embeddings: each point is a node, placed so 
            "embeddings are close together.")
 
 ids, titles = explore.run_choices(slot)
+if (linked := workspace.take_deep_link()) is not None:
+    if linked in ids:
+        ss["explore.run"] = linked
+    else:  # another workspace's unpublished run reads exactly like one that does not exist
+        st.warning(f"Run '{linked}' was not found: it does not exist, or it belongs to someone else and was "
+                   "not published.", icon=":material/search_off:")
 if not ids:
     st.info("There are no runs to explore yet. Train one first: it is saved as it goes and shows up here.",
             icon=":material/info:")
@@ -27,7 +33,7 @@ if ss.get("explore.run") not in ids:
 
 top = st.columns([3, 2, 2, 1])
 run = top[0].selectbox("Run", ids, key="explore.run", format_func=lambda r: titles.get(r, r),
-                       help="This tab's live run, or any run saved on this server.")
+                       help="This tab's live run, your saved runs, or runs others published (shared, read-only).")
 try:
     src = explore.open_source(slot, run)
     epochs = src.epochs()

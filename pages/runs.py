@@ -1,9 +1,10 @@
-"""Runs: every saved run in a table, compared side by side, downloaded or deleted."""
+"""Runs: this workspace's saved runs in a table, and those others shared; compared, downloaded, published,
+pinned or deleted (the last three only for one's own runs)."""
 
 import streamlit as st
 
 from graphcl_core import projection
-from ui import downloads, explore, figures, registry, run_table, shell, sources, state
+from ui import downloads, explore, figures, registry, run_table, shell, sources, state, workspace
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -13,28 +14,45 @@ store = sources.store()
 MAX_COMPARE = 4
 
 st.title("Runs")
-st.caption(f"Every training run is saved as it goes in `{store.root}` and stays here after a restart.")
+st.caption("Your training runs, saved as they go and kept after a restart. Nobody else sees them unless you "
+           "publish one; runs others published are listed under *Shared runs*, read-only.")
 
 if msg := ss.pop("runs.deleted", None):
     st.success(msg, icon=":material/delete:")
 
-runs = run_table.load_runs(store)
+own = run_table.load_runs(store)
+shared = {rid: r for rid, r in run_table.load_runs(store, shared=True).items() if rid not in own}
+runs = {**own, **shared}
+linked = workspace.take_deep_link()
+if linked is not None and linked not in runs:  # another's unpublished run reads like a missing one
+    st.warning(f"Run '{linked}' was not found: it does not exist, or it belongs to someone else and was not "
+               "published.", icon=":material/search_off:")
+elif linked is not None:
+    ss["runs.detail"] = linked
 if not runs:
     st.info("No saved runs yet. Start one on the Train page; it appears here right away.", icon=":material/info:")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-st.dataframe(run_table.table(runs), hide_index=True, width="stretch", key="runs.table",
-             column_config={
-                 "linear probe": st.column_config.NumberColumn(format="percent"),
-                 "final loss": st.column_config.NumberColumn(format="%.4f"),
-                 "silhouette": st.column_config.NumberColumn(format="%.3f"),
-                 "lr": st.column_config.NumberColumn(format="%g"),
-                 "started": st.column_config.DatetimeColumn(format="D MMM, HH:mm"),
-             })
+COLUMNS = {
+    "linear probe": st.column_config.NumberColumn(format="percent"),
+    "final loss": st.column_config.NumberColumn(format="%.4f"),
+    "silhouette": st.column_config.NumberColumn(format="%.3f"),
+    "lr": st.column_config.NumberColumn(format="%g"),
+    "started": st.column_config.DatetimeColumn(format="D MMM, HH:mm"),
+}
+if own:
+    st.dataframe(run_table.table(own), hide_index=True, width="stretch", key="runs.table", column_config=COLUMNS)
+else:
+    st.info("You have no runs of your own yet: start one on the Train page.", icon=":material/info:")
+if shared:
+    st.subheader("Shared runs")
+    st.caption("Published by other visitors: you can open, compare and download them, not change them.")
+    st.dataframe(run_table.table(shared).drop(columns=["published", "pinned"]), hide_index=True, width="stretch",
+                 key="runs.shared", column_config=COLUMNS)
 
 ids = list(runs)
-label = {rid: sources.describe_meta(runs[rid].meta) for rid in ids}
+label = {rid: ("Shared: " if runs[rid].read_only else "") + sources.describe_meta(runs[rid].meta) for rid in ids}
 
 
 def _compare_card(r, use_umap: bool, n_chosen: int) -> None:
@@ -61,7 +79,7 @@ def _compare_card(r, use_umap: bool, n_chosen: int) -> None:
 def _compare() -> list[str]:
     """Loss curves and projections of up to ``MAX_COMPARE`` runs; returns the chosen ids."""
     if "runs.compare" not in ss:
-        ss["runs.compare"] = run_table.default_comparison(runs)
+        ss["runs.compare"] = run_table.default_comparison(own or runs)
     ss["runs.compare"] = [r for r in ss["runs.compare"] if r in runs]
     st.subheader("Compare")
     chosen = st.multiselect("Runs to compare", ids, key="runs.compare", format_func=lambda r: label[r],
@@ -147,6 +165,32 @@ def _model_downloads(r, src, last: int) -> None:
         st.caption("model.pt is a plain state_dict: `torch.load(path, weights_only=True)`.")
 
 
+def _sharing_controls(r) -> None:
+    """Publish / Unpublish and Pin / Unpin one of this workspace's runs."""
+    rid, meta = r.run_id, r.meta
+    st.markdown("**Share and keep**")
+    c1, c2, _ = st.columns([1, 1, 2])
+    published, pinned = bool(meta.get("published")), bool(meta.get("pinned"))
+    if c1.button("Unpublish" if published else "Publish", key="runs.publish", width="stretch",
+                 icon=":material/public_off:" if published else ":material/public:",
+                 help="Others stop seeing it." if published else
+                 "Every visitor of this server can open and download it (never change or delete it)."):
+        if err := run_table.set_published(store, rid, not published):
+            st.error(err)
+        else:
+            st.rerun()
+    limit = f" (this workspace keeps {store.max_runs} runs)" if store.max_runs else ""
+    if c2.button("Unpin" if pinned else "Pin", key="runs.pin", width="stretch",
+                 icon=":material/keep_off:" if pinned else ":material/keep:",
+                 help=f"A pinned run is never deleted to make room for new ones{limit}."):
+        if err := run_table.set_pinned(store, rid, not pinned):
+            st.error(err)
+        else:
+            st.rerun()
+    st.caption(("Published: every visitor can see it." if published else "Private to you.")
+               + (" Pinned." if pinned else ""))
+
+
 def _delete_controls(rid: str) -> None:
     """Delete, after a confirmation; a run still training cannot be deleted."""
     st.markdown("**Delete**")
@@ -187,4 +231,8 @@ if run.snapshot_epochs:
     source = sources.SavedSource(run)
     _embedding_downloads(run, source, run.snapshot_epochs[-1])
     _model_downloads(run, source, run.snapshot_epochs[-1])
-_delete_controls(rid)
+if run.read_only:
+    st.caption("Shared by another visitor: read-only.")
+else:
+    _sharing_controls(run)
+    _delete_controls(rid)

@@ -29,8 +29,10 @@ def _runs_dir(tmp_path, monkeypatch):
             slot.job.join(20)
 
 
-def _app(query: dict | None = None) -> AppTest:
+def _app(query: dict | None = None, workspace: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if workspace:  # the browser's workspace cookie (AppTest cannot send cookies: ui/workspace.py)
+        at.session_state["workspace"] = workspace
     if query:
         at.query_params.update(query)
     return at.run()
@@ -121,9 +123,12 @@ def test_pick_graph_train_pause_and_reattach():
     at.run()
     assert _slot(at).job is job
 
-    # a new session with the same token (a reload) reattaches to the same job
-    again = _app({"sid": at.session_state["sid"]})
+    # a new session with the same token (a reload, the workspace cookie with it) reattaches to the same job
+    again = _app({"sid": at.session_state["sid"]}, workspace=at.session_state["workspace"])
     assert _slot(again).job is job
+    # the same link in another browser (another workspace) never takes the tab over
+    stranger = _app({"sid": at.session_state["sid"]})
+    assert stranger.session_state["sid"] != at.session_state["sid"] and _slot(stranger).job is None
     # another tab (no token) gets its own slot
     other = _app()
     assert other.session_state["sid"] != at.session_state["sid"] and _slot(other).job is None

@@ -16,7 +16,8 @@ VIEWS = {"UMAP 2-D": ("umap", 2), "UMAP 3-D": ("umap", 3), "PCA 2-D": ("pca", 2)
 
 
 def run_choices(slot: registry.Slot) -> tuple[list[str], dict[str, str]]:
-    """Ids for the run picker (``live`` first when this tab has a job with snapshots) and their titles."""
+    """Ids for the run picker (``live`` first when this tab has a job with snapshots), then this workspace's
+    saved runs, then runs other workspaces published; and their titles."""
     ids, titles = [], {}
     job = slot.job
     live_id = None
@@ -24,11 +25,12 @@ def run_choices(slot: registry.Slot) -> tuple[list[str], dict[str, str]]:
         ids.append(LIVE)
         titles[LIVE] = f"This tab's run: {job.bundle.name} ({job.state}, epoch {job.trainer.epoch})"
         live_id = job.run_id
-    for meta in sources.store().list():
+    store = sources.store()
+    for meta in store.list() + store.shared():  # own runs, then those others published (read-only)
         rid = meta.get("id")
-        if rid and rid != live_id:
+        if rid and rid != live_id and rid not in titles:
             ids.append(rid)
-            titles[rid] = sources.describe_meta(meta)
+            titles[rid] = ("Shared: " if meta.get("read_only") else "") + sources.describe_meta(meta)
     return ids, titles
 
 

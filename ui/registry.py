@@ -48,6 +48,9 @@ class Slot:
     # The Streamlit session (browser connection) that uses this slot now: a copied link or a duplicated
     # tab arriving while that connection is still open gets a slot of its own instead.
     owner: str | None = None
+    # The workspace whose runs this tab makes and sees (ui/workspace.py); a tab never changes hands
+    # between workspaces.
+    workspace: str | None = None
     last_seen: float = field(default_factory=time.time)
     # When the owning connection was seen closed (its run gave its slot back); None while it is open.
     gone_since: float | None = None

@@ -17,10 +17,11 @@ from .registry import Slot
 MAX_RUNS = 300
 
 
-def load_runs(store: RunStore, limit: int = MAX_RUNS) -> dict[str, SavedRun]:
-    """``{run id: SavedRun}``, newest first; damaged runs are left out."""
+def load_runs(store: RunStore, limit: int = MAX_RUNS, *, shared: bool = False) -> dict[str, SavedRun]:
+    """``{run id: SavedRun}`` of the store's own workspace (``shared``: the runs others published, which
+    are read-only), newest first; damaged runs are left out."""
     runs = {}
-    for meta in store.list()[:limit]:
+    for meta in (store.shared() if shared else store.list())[:limit]:
         try:
             runs[meta["id"]] = store.load(meta["id"])
         except (GraphCLError, KeyError):
@@ -40,6 +41,7 @@ def row(r: SavedRun) -> dict:
         "started": pd.Timestamp(m.get("created", 0), unit="s", tz="UTC").tz_convert(None),
         "loss": c.loss, "margin": c.margin, "hidden": c.hidden, "lr": c.lr, "encoder": c.encoder,
         "pairs": c.pairs, "embedding": c.embedding_dim, "device": m.get("device"),
+        "published": bool(m.get("published")), "pinned": bool(m.get("pinned")),
     }
 
 
@@ -61,4 +63,22 @@ def delete_run(slot: Slot, store: RunStore, run_id: str) -> str | None:
         return str(e)
     for key in [k for k in slot.cache if isinstance(k, tuple) and run_id in k]:
         slot.cache.pop(key, None)
+    return None
+
+
+def set_published(store: RunStore, run_id: str, published: bool) -> str | None:
+    """Publish (readable by every visitor, changed by nobody else) or unpublish; an error message or None."""
+    try:
+        (store.publish if published else store.unpublish)(run_id)
+    except GraphCLError as e:
+        return str(e)
+    return None
+
+
+def set_pinned(store: RunStore, run_id: str, pinned: bool) -> str | None:
+    """Pin (kept when the workspace's oldest runs make room) or unpin; an error message or None."""
+    try:
+        (store.pin if pinned else store.unpin)(run_id)
+    except GraphCLError as e:
+        return str(e)
     return None

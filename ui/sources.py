@@ -176,7 +176,10 @@ def describe_meta(meta: dict) -> str:
 
 
 def store() -> RunStore:
-    return RunStore()
+    """The run store of this session's workspace (``ui/workspace.py``)."""
+    from . import workspace
+
+    return workspace.store()
 
 
 def upload_size_error(name: str, size: int, max_mb: int | None = None) -> str | None:

@@ -133,8 +133,11 @@ def init_session() -> registry.Slot:
     if "sid" not in ss:
         sid = st.query_params.get("sid")
         me = _session_id()
-        slot = registry.claim(sid, me) if registry.valid_token(sid) else None
-        taken = registry.valid_token(sid) and slot is None
+        # A tab token from another workspace (a copied link with its sid) is never taken over.
+        foreign = (registry.valid_token(sid) and registry.has_slot(sid)
+                   and registry.get_slot(sid).workspace not in (None, ss.get("workspace")))
+        slot = registry.claim(sid, me) if registry.valid_token(sid) and not foreign else None
+        taken = registry.valid_token(sid) and slot is None and not foreign
         if slot is None:
             slot = registry.claim(registry.new_token(), me)
         ss["sid"] = slot.sid
@@ -143,6 +146,7 @@ def init_session() -> registry.Slot:
             ss["url_warnings"].append("This link's run is open in another tab, so this tab has a run of its own "
                                       "(with the same settings).")
     slot = registry.get_slot(ss["sid"])
+    slot.workspace = ss.get("workspace") or slot.workspace
     for name in CONFIG_FIELDS:
         k = key(name)
         if k not in ss:

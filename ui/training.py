@@ -36,7 +36,8 @@ def visitor_of(slot: Slot) -> str:
 
 
 def _new_job(slot: Slot, bundle: GraphBundle, cfg: TrainConfig, *, paused: bool) -> TrainingJob:
-    job = TrainingJob(bundle, cfg.validate(), RunStore(), start_paused=paused, owner=visitor_of(slot))
+    store = RunStore(workspace=slot.workspace or "cli")  # the tab's workspace (ui/workspace.py)
+    job = TrainingJob(bundle, cfg.validate(), store, start_paused=paused, owner=visitor_of(slot))
     slot.job = job
     slot.cache.pop("live", None)
     return job
