@@ -310,8 +310,9 @@ class RunStore:
         (self._own_dir(run_id) / "pinned").unlink(missing_ok=True)
 
     def touch(self) -> None:
-        """Note a visit: idle expiry counts from the last one."""
-        workspaces.touch(self.root, self.workspace)
+        """Note a visit: idle expiry counts from the last one (a workspace without runs has no folder)."""
+        if self.path.is_dir():
+            workspaces.touch(self.root, self.workspace)
 
     def pop_notices(self) -> list[str]:
         return workspaces.pop_notices(self.root, self.workspace)

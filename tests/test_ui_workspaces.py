@@ -138,3 +138,16 @@ def test_runs_started_in_the_app_land_in_the_visitors_workspace(runs, tiny_graph
     job.join(60)
     assert job.state == "finished" and (runs / ALICE / job.run_id / "meta.json").exists()
     assert RunStore(runs, BOB).list() == [] and RunStore(runs, BOB).shared() == []
+
+
+def test_runs_deleted_by_the_max_runs_rule_are_announced_once(runs, tiny_graph, monkeypatch):
+    monkeypatch.setenv("GRAPHCL_MAX_RUNS_PER_WORKSPACE", "2")
+    first = _saved_run(runs, ALICE, tiny_graph)
+    for _ in range(2):
+        _saved_run(runs, ALICE, tiny_graph)
+    at = _visitor(ALICE)
+    toasts = [t.value for t in at.toast]
+    assert any("keeps at most 2 runs" in t and first in t for t in toasts), toasts
+    at.run()
+    assert not [t.value for t in at.toast if "keeps at most" in t.value]
+    assert len(_visitor(BOB).toast) == 0  # another visitor never hears of it

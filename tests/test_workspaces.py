@@ -132,3 +132,15 @@ def test_runs_from_before_workspaces_move_to_legacy(tiny_graph, tmp_path):
     with pytest.raises(RunStoreError, match="belongs to another workspace"):
         owner.delete(rid)
     assert [m["id"] for m in RunStore(root, "legacy").list()] == [rid]
+
+
+def test_the_cli_writes_to_a_named_workspace(tmp_path, capsys):
+    from graphcl_core import cli
+
+    args = ["train", "--graph", "karate", "--epochs", "2", "--device", "cpu", "--out", str(tmp_path), "--json"]
+    assert cli.main(args + ["--workspace", "lecture"]) == 0
+    rid = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["run_id"]
+    assert (tmp_path / "lecture" / rid / "meta.json").exists() and RunStore(tmp_path, "lecture").load(rid)
+    assert RunStore(tmp_path).list() == []  # not in the default workspace, cli
+    assert cli.main(args + ["--workspace", "../up"]) == 2
+    assert "not a valid workspace name" in capsys.readouterr().err
