@@ -125,10 +125,6 @@ def _expire_now_and_then() -> None:
                            opts.workspace_idle_days * 86400.0)
 
 
-def current() -> str:
-    return st.session_state[KEY]
-
-
 def store() -> RunStore:
     """The run store of this session's workspace (plus ``legacy`` for the server's owner)."""
     ss = st.session_state
