@@ -151,3 +151,36 @@ def test_runs_deleted_by_the_max_runs_rule_are_announced_once(runs, tiny_graph, 
     at.run()
     assert not [t.value for t in at.toast if "keeps at most" in t.value]
     assert len(_visitor(BOB).toast) == 0  # another visitor never hears of it
+
+
+def test_signed_in_visitors_get_their_named_workspace(runs, tiny_graph, monkeypatch):
+    ada = {"is_logged_in": True, "sub": "42", "iss": "https://id.example", "name": "Ada"}
+    named = workspaces.user_workspace("https://id.example", "42")
+    _saved_run(runs, named, tiny_graph)  # made on another device
+    monkeypatch.setattr(workspace, "auth_configured", lambda: True)
+    monkeypatch.setattr(workspace, "_user", lambda: None)
+    at = _visitor(BOB, "pages/runs.py")
+    assert "workspace.login" in _keys(at, "button") and "No saved runs yet" in _text(at)
+    monkeypatch.setattr(workspace, "_user", lambda: ada)
+    at.run()
+    assert at.session_state[workspace.KEY] == named and "Signed in as Ada" in _text(at)
+    assert "workspace.logout" in _keys(at, "button") and at.dataframe  # the run follows Ada here
+    monkeypatch.setattr(workspace, "auth_configured", lambda: False)
+    assert "workspace.login" not in _keys(_visitor(BOB), "button")  # no [auth]: no sign-in at all
+
+
+def test_idle_workspaces_expire_when_the_app_is_opened(runs, tiny_graph, monkeypatch):
+    _saved_run(runs, ALICE, tiny_graph)
+    workspaces.touch(runs, ALICE, now=1_000_000.0)  # last seen in 1970
+    monkeypatch.setattr(workspace, "_last_expiry", 0.0)
+    _visitor(BOB)
+    assert not (runs / ALICE).exists()
+
+
+def test_the_server_owner_sees_legacy_runs_read_only(runs, tiny_graph, monkeypatch):
+    rid = _saved_run(runs, "legacy", tiny_graph)
+    assert not _visitor(BOB, "pages/runs.py").dataframe  # a visitor from elsewhere: nothing
+    monkeypatch.setattr(workspace, "_context", lambda: ("127.0.0.1", {}, None))
+    at = _visitor(BOB, "pages/runs.py")
+    assert "Shared runs" in [h.value for h in at.subheader] and at.selectbox(key="runs.detail").value == rid
+    assert "runs.delete" not in _keys(at, "button")

@@ -92,8 +92,9 @@ def init() -> str:
     name, token = choose(_user(), cookie, ss.get(KEY))
     if token:
         ss["workspace.cookie"] = token
-    if ss.get(KEY) != name:
-        ss[KEY] = name
+    ss[KEY] = name
+    if ss.get("workspace.settled") != name:  # once a session (and again after signing in or out)
+        ss["workspace.settled"] = name
         ss["workspace.owner"] = is_owner(ip, headers)
         store().touch()
         _expire_now_and_then()
