@@ -261,11 +261,12 @@ class RunStore:
             return []
         metas = self.list()
         extra = len(metas) - self.max_runs
-        gone = []
+        gone: list[str] = []
+        sweeps: dict[str, bool] = {}
         for meta in reversed(metas):  # oldest first
             if extra <= 0:
                 break
-            if meta.get("pinned") or meta.get("status") in ACTIVE_STATES:
+            if meta.get("pinned") or meta.get("status") in ACTIVE_STATES or self._in_live_sweep(meta, sweeps):
                 continue
             try:
                 self.delete(meta["id"])
@@ -279,6 +280,21 @@ class RunStore:
                                   f"{'run was' if len(gone) == 1 else 'runs were'} deleted: {', '.join(gone)}. "
                                   "Pin a run to keep it.")
         return gone
+
+    def _in_live_sweep(self, meta: dict, cache: dict[str, bool]) -> bool:
+        """A trial of a sweep still running (its record beside the root says so): never pruned mid-sweep."""
+        sweep_id = (meta.get("sweep") or {}).get("id")
+        if not sweep_id:
+            return False
+        if sweep_id not in cache:
+            from .sweeps.record import load_sweep, sweeps_root_for
+
+            try:
+                status = load_sweep(sweeps_root_for(self.root), sweep_id)[0].get("status")
+            except (RunStoreError, OSError):
+                status = None
+            cache[sweep_id] = status in ACTIVE_STATES
+        return cache[sweep_id]
 
     def delete(self, run_id: str) -> None:
         p = self._own_dir(run_id)

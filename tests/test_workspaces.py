@@ -144,3 +144,23 @@ def test_the_cli_writes_to_a_named_workspace(tmp_path, capsys):
     assert RunStore(tmp_path).list() == []  # not in the default workspace, cli
     assert cli.main(args + ["--workspace", "../up"]) == 2
     assert "not a valid workspace name" in capsys.readouterr().err
+
+
+def test_trials_of_a_sweep_still_running_are_never_pruned(tiny_graph, tmp_path):
+    import os
+
+    store = RunStore(tmp_path / "runs", ALICE, max_runs=2)
+    record = tmp_path / "sweeps" / "sweep-1"
+    record.mkdir(parents=True)
+    (record / "sweep.json").write_text(json.dumps({"id": "sweep-1", "status": "running", "pid": os.getpid()}))
+    (record / "results.csv").write_text("trial\n")
+    trials = []
+    for _ in range(3):
+        w = store.create(tiny_graph, TrainConfig(**SMALL))
+        w.meta["sweep"] = {"id": "sweep-1", "trial": len(trials) + 1}
+        w.finish("finished")
+        trials.append(w.run_id)
+    assert sorted(_own(store)) == sorted(trials)  # over the limit while the sweep runs
+    (record / "sweep.json").write_text(json.dumps({"id": "sweep-1", "status": "finished"}))
+    w = store.create(tiny_graph, TrainConfig(**SMALL))
+    assert len(w.pruned) == 2 and len(store.list()) == 2  # caught up by the next run after it
