@@ -21,8 +21,7 @@ if (linked := workspace.take_deep_link()) is not None:
     if linked in ids:
         ss["explore.run"] = linked
     else:  # another workspace's unpublished run reads exactly like one that does not exist
-        st.warning(f"Run '{linked}' was not found: it does not exist, or it belongs to someone else and was "
-                   "not published.", icon=":material/search_off:")
+        st.warning(workspace.not_found(linked), icon=":material/search_off:")
 if not ids:
     st.info("There are no runs to explore yet. Train one first: it is saved as it goes and shows up here.",
             icon=":material/info:")

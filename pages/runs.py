@@ -25,8 +25,7 @@ shared = {rid: r for rid, r in run_table.load_runs(store, shared=True).items() i
 runs = {**own, **shared}
 linked = workspace.take_deep_link()
 if linked is not None and linked not in runs:  # another's unpublished run reads like a missing one
-    st.warning(f"Run '{linked}' was not found: it does not exist, or it belongs to someone else and was not "
-               "published.", icon=":material/search_off:")
+    st.warning(workspace.not_found(linked), icon=":material/search_off:")
 elif linked is not None:
     ss["runs.detail"] = linked
 if not runs:

@@ -95,7 +95,7 @@ def test_a_second_visitor_cannot_reach_an_unpublished_run(runs, tiny_graph):
         bob.switch_page(page).run()
         assert not bob.exception
         text = _text(bob)
-        assert f"Run '{rid}' was not found" in text and "n0" not in text
+        assert workspace.not_found(rid) in text and "n0" not in text
         assert not bob.dataframe and not bob.get("download_button") and "runs.delete" not in _keys(bob, "button")
         assert all(rid not in (sb.options or []) for sb in bob.selectbox)
     # nor through the store the page opens, nor with Alice's tab token copied into his URL
@@ -184,3 +184,8 @@ def test_the_server_owner_sees_legacy_runs_read_only(runs, tiny_graph, monkeypat
     at = _visitor(BOB, "pages/runs.py")
     assert "Shared runs" in [h.value for h in at.subheader] and at.selectbox(key="runs.detail").value == rid
     assert "runs.delete" not in _keys(at, "button")
+
+
+def test_a_crafted_run_parameter_is_never_echoed_as_markdown(runs):
+    at = _visitor(BOB, "pages/explore.py", query={"run": "[click here](https://evil.example)"})
+    assert workspace.not_found("") in _text(at) and "evil" not in _text(at)

@@ -14,6 +14,7 @@ module only decides the name, and ``store()`` opens the run store for it.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -27,6 +28,7 @@ KEY = "workspace"  # session_state: this session's workspace name
 DEEP_LINK_KEY = "workspace.deep_link_run"  # a ``run`` URL parameter, kept for the page to open
 COOKIE_MAX_AGE_S = 400 * 86400  # the longest a browser keeps a cookie
 EXPIRE_EVERY_S = 3600.0
+_RUN_ID_OK = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _FORWARDED = ("x-forwarded-for", "forwarded", "x-real-ip")
 _last_expiry = 0.0
@@ -134,8 +136,17 @@ def store() -> RunStore:
 
 
 def take_deep_link() -> str | None:
-    """The run named by the URL's ``run`` parameter, once."""
-    return st.session_state.pop(DEEP_LINK_KEY, None)
+    """The run named by the URL's ``run`` parameter, once (``""`` for text that cannot be a run id)."""
+    run = st.session_state.pop(DEEP_LINK_KEY, None)
+    if run is None:
+        return None
+    return run if _RUN_ID_OK.match(run) else ""
+
+
+def not_found(run_id: str) -> str:
+    """The one message for a missing run and for another workspace's unpublished run (indistinguishable)."""
+    name = f"Run `{run_id}`" if run_id else "The run this link names"
+    return f"{name} was not found: it does not exist, or it belongs to someone else and was not published."
 
 
 def sign_in_box() -> None:
