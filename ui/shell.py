@@ -16,15 +16,22 @@ PAGES = (
     ("pages/home.py", "Home", ":material/home:"),
     ("pages/graph.py", "Graph", ":material/hub:"),
     ("pages/train.py", "Train", ":material/model_training:"),
+    ("pages/sweep.py", "Sweep", ":material/grid_view:"),
     ("pages/explore.py", "Explore", ":material/scatter_plot:"),
     ("pages/runs.py", "Runs", ":material/history:"),
 )
 # Set by app.py just before it runs the page, taken by the page: present only when app.py ran first.
 READY_KEY = "app.ready"
+# URL parameters a page reads that the settings sync (ui/state.py) does not keep: taken into session
+# state here, before that sync rewrites the URL (parameter -> session_state key).
+PAGE_PARAMS = {"sweep": "sweep.link"}
 
 
 def navigation():
     """``st.navigation`` over the app's pages; returns the page this request asks for."""
+    for param, key in PAGE_PARAMS.items():
+        if value := st.query_params.get(param):
+            st.session_state[key] = value
     pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
     return st.navigation(pages)
 

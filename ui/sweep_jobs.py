@@ -1,0 +1,156 @@
+"""The tab's sweep: start, pause, stop, the time estimate, and the results table, without a browser.
+
+The ``SweepRunner`` (``graphcl_core.sweep``) trains in its own background thread; it is kept in the
+tab's registry slot (``slot.cache[RUNNER]``), so a rerun, a page switch or a reload (same ``sid`` in
+the URL) finds the same sweep and never starts a second one. The page only reads it: the trial table,
+``status()`` and ``latest_snapshot(i)``, polled by a fragment.
+"""
+
+from __future__ import annotations
+
+import math
+
+from graphcl_core.errors import GraphCLError
+from graphcl_core.graph import GraphBundle
+from graphcl_core.sweep import SweepConfig, SweepRunner, estimate_seconds
+from graphcl_core.sweeps.backend import SequentialBackend
+from graphcl_core.sweeps.metrics import METRICS
+
+from . import sources, training
+from .registry import Slot
+
+RUNNER = "sweep.runner"
+ESTIMATE = "sweep.estimate"
+STATE_LABELS = {"ready": "starting", "running": "running", "paused": "paused", "finished": "finished",
+                "stopped": "stopped", "failed": "failed"}
+
+
+def runner_of(slot: Slot) -> SweepRunner | None:
+    return slot.cache.get(RUNNER)
+
+
+def active(slot: Slot) -> bool:
+    r = runner_of(slot)
+    return r is not None and not r.done
+
+
+def start(slot: Slot, bundle: GraphBundle | None, sweep: SweepConfig) -> str | None:
+    """Start ``sweep`` on ``bundle`` in the background; None, or a plain message why not."""
+    if bundle is None:
+        return "No graph is loaded: choose one on the Graph page."
+    with slot.lock:
+        if active(slot):
+            return "A sweep is already running in this tab: stop it first."
+        try:
+            backend = SequentialBackend(bundle, owner=training.visitor_of(slot))
+            runner = SweepRunner(sweep, sources.store(), bundle=bundle, backend=backend)
+        except GraphCLError as e:
+            return str(e)
+        slot.cache[RUNNER] = runner
+        slot.cache.pop("sweep.frames", None)
+    runner.start()
+    return None
+
+
+def toggle_pause(slot: Slot) -> None:
+    r = runner_of(slot)
+    if r is None or r.done:
+        return
+    if r.state == "paused":
+        r.resume()
+    else:
+        r.pause()
+
+
+def stop(slot: Slot) -> None:
+    r = runner_of(slot)
+    if r is not None and not r.done:
+        r.stop()
+
+
+def estimate(slot: Slot, bundle: GraphBundle, sweep: SweepConfig) -> str:
+    """Measure a few epochs and say how long the sweep should take (kept for this exact setup)."""
+    try:
+        text = estimate_seconds(sweep, bundle=bundle).describe()
+    except GraphCLError as e:
+        text = f"Could not estimate the time: {e}"
+    slot.cache[ESTIMATE] = (setup_key(sweep), text)
+    return text
+
+
+def cached_estimate(slot: Slot, sweep: SweepConfig) -> str | None:
+    """The estimate made for this very setup, if any (None after any change)."""
+    got = slot.cache.get(ESTIMATE)
+    return got[1] if got and got[0] == setup_key(sweep) else None
+
+
+def setup_key(sweep: SweepConfig) -> str:
+    return sweep.to_json()
+
+
+# ---- what is shown -------------------------------------------------------------------------------
+def metric_label(metric: str) -> str:
+    return METRICS.get(metric, (metric,))[0]
+
+
+def fmt_value(v) -> str:
+    if isinstance(v, float):
+        return format(v, ".4g")
+    return str(v)
+
+
+def trial_title(row: dict) -> str:
+    """"#3 margin=1.5 lr=0.001" for pickers and small multiples."""
+    shown = " ".join(f"{k}={fmt_value(v)}" for k, v in row["values"].items())
+    return f"#{row['trial']} {shown}".strip()
+
+
+def results_rows(table: list[dict], metric: str) -> list[dict]:
+    """The results table: one row per trial, in trial order, with the varied settings as columns."""
+    m = metric_label(metric)
+    out = []
+    for r in table:
+        row = {"Trial": r["trial"]}
+        row.update({k: v for k, v in r["values"].items()})
+        row["Status"] = r["status"]
+        row["Epoch"] = f"{r['epoch']} / {r['epochs']}"
+        row["Loss"] = _num(r.get("loss"))
+        row[m.capitalize()] = _num(r.get("metric"))
+        row["Run"] = r.get("run_id") or ""
+        out.append(row)
+    return out
+
+
+def _num(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def best_trial(table: list[dict], metric: str) -> int | None:
+    """The trial number (from 1) with the best metric among finished trials, or None."""
+    from graphcl_core.sweeps.metrics import higher_is_better
+
+    done = [r for r in table if r["status"] == "finished" and _num(r.get("metric")) is not None]
+    if not done:
+        return None
+    sign = -1 if higher_is_better(metric) else 1
+    return min(done, key=lambda r: (sign * r["metric"], r["trial"]))["trial"]
+
+
+def progress(status: dict, table: list[dict]) -> tuple[float, str]:
+    """Share of the planned epochs done, and a sentence for the progress bar."""
+    total = sum(r["epochs"] for r in table) or 1
+    done = sum(r["epochs"] if r["status"] in ("finished", "pruned", "failed", "stopped") else r["epoch"]
+               for r in table)
+    state = STATE_LABELS.get(status["state"], status["state"])
+    text = f"Sweep {state}: {status['ended']} of {status['trials']} trials done"
+    if status.get("message"):
+        text += f". {status['message']}"
+    return min(1.0, done / total), text
+
+
+def explore_params(base_params: dict, run_id: str) -> dict:
+    """Query parameters that open trial ``run_id`` in Explore (the tab's token and settings kept)."""
+    return {**base_params, "run": run_id}
