@@ -31,7 +31,7 @@ crashes an import or silently turns a switch the wrong way.
 | GRAPHCL_MAX_NODES / GRAPHCL_MAX_EDGES | max_nodes / max_edges | None (derived: see loaders.limits) |
 | GRAPHCL_DATA_DIR | data_dir | None (~/.cache/graphcl_studio/planetoid) |
 | GRAPHCL_RUNS_DIR | runs_dir | runs |
-| GRAPHCL_MAX_RUNS_PER_WORKSPACE | max_runs_per_workspace | 50 (runs a visitor's workspace keeps; oldest unpinned go first) |
+| GRAPHCL_MAX_RUNS_PER_WORKSPACE | max_runs_per_workspace | 50 (runs kept per visitor; the oldest unpinned go first) |
 | GRAPHCL_WORKSPACE_IDLE_DAYS | workspace_idle_days | 30 (a visitor's workspace unseen this long is deleted) |
 | GRAPHCL_OWNER_LOCALHOST | owner_localhost | on (a browser on the server's own machine also sees `legacy`) |
 """
