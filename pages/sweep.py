@@ -3,7 +3,7 @@
 import streamlit as st
 
 from graphcl_core.errors import ConfigError
-from ui import controls, graphs, registry, shell, state, sweep_jobs, sweep_setup, sweep_views
+from ui import graphs, registry, shell, state, sweep_jobs, sweep_setup, sweep_views
 from ui.sweep_setup import key as vkey
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -91,7 +91,9 @@ with run_col:
         t1, t2 = st.columns(2)
         t1.number_input("Trials", min_value=1, max_value=1000, step=1, key=sweep_setup.TRIALS_KEY, disabled=running)
         t2.number_input("Random seed", min_value=0, step=1, key=sweep_setup.SEED_KEY, disabled=running)
-    controls.field_widget(state.FIELDS["epochs"])
+    lo, hi = state.FIELDS["epochs"].bounds()
+    st.number_input("Epochs per trial", min_value=lo, max_value=hi, step=10, key=state.key("epochs"), disabled=running,
+                    help="The Train page's epochs: every trial trains this long (unless you vary it).")
     st.selectbox("Rank trials by", list(sweep_setup.METRIC_LABELS), key=sweep_setup.METRIC_KEY, disabled=running,
                  format_func=sweep_setup.METRIC_LABELS.get)
     st.checkbox("Stop clearly bad trials early", key=sweep_setup.EARLY_KEY, disabled=running,

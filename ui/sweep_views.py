@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from graphcl_core.errors import GraphCLError
@@ -20,6 +21,7 @@ from .registry import Slot
 from .sweep_jobs import fmt_value, trial_title
 
 GRID_COLUMNS = 4
+PALETTE = qualitative.Plotly + qualitative.Dark24  # one colour per label (cycled beyond 34 labels)
 FRAMES = "sweep.frames"  # slot.cache: {trial index: (epoch, Projection)}
 
 
@@ -111,7 +113,7 @@ def parallel_figure(data: dict, metric_label: str, *, height: int = 320) -> go.F
     dims = [dict(d) for d in data["dimensions"]] + [{"label": metric_label, "values": data["metric"]}]
     fig = go.Figure(go.Parcoords(line={"color": data["metric"], "colorscale": "Viridis", "showscale": True},
                                  dimensions=dims))
-    fig.update_layout(height=height, margin={"l": 60, "r": 60, "t": 40, "b": 20})
+    fig.update_layout(height=height, margin={"l": 60, "r": 100, "t": 40, "b": 20})
     return fig
 
 
@@ -152,9 +154,9 @@ def grid_figure(table: list[dict], got: dict[int, tuple[int, object]], labels: n
         proj = got[i][1] if i in got else None
         if proj is None:
             continue
-        colour = labels[proj.index] if labels is not None else None
+        colour = PALETTE[0] if labels is None else [PALETTE[int(v) % len(PALETTE)] for v in labels[proj.index]]
         fig.add_trace(go.Scattergl(x=proj.coords[:, 0], y=proj.coords[:, 1], mode="markers",
-                                   marker={"size": 4, "color": colour, "colorscale": "Turbo"},
+                                   marker={"size": 5, "color": colour},
                                    hoverinfo="skip", showlegend=False), row=k // cols + 1, col=k % cols + 1)
     fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
