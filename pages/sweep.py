@@ -163,7 +163,8 @@ def live() -> None:
                     config={"displayModeBar": False})
 
     st.subheader("Results")
-    picked = st.dataframe(sweep_jobs.results_rows(table, metric), hide_index=True, key="sweep.table",
+    picked = st.dataframe(sweep_jobs.results_rows(table, metric, sweep_jobs.notes_of(list(runner.results))),
+                          hide_index=True, key="sweep.table",
                           on_select="rerun", selection_mode="single-row",
                           column_config={"Run": st.column_config.TextColumn("Run", help="Click a row to pick it")})
     done = [r for r in table if r.get("run_id")]

@@ -115,7 +115,8 @@ def _table():
 
 def test_results_rows_best_trial_and_progress():
     table = _table()
-    rows = sweep_jobs.results_rows(table, "linear_probe")
+    rows = sweep_jobs.results_rows(table, "linear_probe", {4: "The loss became NaN."})
+    assert rows[4]["Note"] == "The loss became NaN." and rows[0]["Note"] == ""
     assert [r["Trial"] for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0]["margin"] == 0.5 and rows[0]["Linear-probe accuracy"] == 0.6 and rows[0]["Run"] == "run1"
     assert rows[4]["Linear-probe accuracy"] is None  # NaN shown as empty
@@ -285,3 +286,17 @@ def test_a_link_reopens_the_same_sweep_setup():
     bad.switch_page("pages/sweep.py").run()
     _ok(bad)
     assert any("margin" in w.value for w in bad.warning)
+
+
+def test_a_sweep_link_opened_first_on_a_fresh_server():
+    """Streamlit runs pages/sweep.py alone first; the link's sweep must survive the hand-over to app.py."""
+    sweep = SweepConfig("karate", vary={"hidden": {"from": 32, "to": 128, "count": 3, "scale": "log"}})
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update({"graph": "karate", sweep_setup.QUERY_PARAM: sweep_setup.to_param(sweep)})
+    at.switch_page("pages/sweep.py").run()
+    _ok(at)
+    assert at.title[0].value == "Sweep"
+    ss = at.session_state
+    assert ss[sweep_setup.key("hidden", "on")] and not ss[sweep_setup.key("margin", "on")]
+    assert ss[sweep_setup.key("hidden", "scale")] == "log" and at.metric[0].value == "3"
+    assert sweep_setup.QUERY_PARAM not in at.query_params  # the address bar keeps the app's own settings

@@ -105,9 +105,11 @@ def trial_title(row: dict) -> str:
     return f"#{row['trial']} {shown}".strip()
 
 
-def results_rows(table: list[dict], metric: str) -> list[dict]:
-    """The results table: one row per trial, in trial order, with the varied settings as columns."""
+def results_rows(table: list[dict], metric: str, notes: dict[int, str] | None = None) -> list[dict]:
+    """The results table: one row per trial, in trial order, with the varied settings as columns;
+    ``notes`` (trial index from 0 → message) says why a trial failed or was stopped."""
     m = metric_label(metric)
+    notes = notes or {}
     out = []
     for r in table:
         row = {"Trial": r["trial"]}
@@ -117,8 +119,14 @@ def results_rows(table: list[dict], metric: str) -> list[dict]:
         row["Loss"] = _num(r.get("loss"))
         row[m.capitalize()] = _num(r.get("metric"))
         row["Run"] = r.get("run_id") or ""
+        row["Note"] = notes.get(r["trial"] - 1, "")
         out.append(row)
     return out
+
+
+def notes_of(results) -> dict[int, str]:
+    """Messages of ended trials (a failure's reason), by trial index."""
+    return {r.index: r.message for r in results if r.message}
 
 
 def _num(x) -> float | None:
