@@ -8,7 +8,8 @@
 setting for every trial (a list or range there varies it). Progress goes to stderr, then a table of
 the trials, best first, to stdout; with ``--json`` the last line is one JSON object
 ``{"trials": [...], "best": {...}, "seconds": ...}``. Bad settings exit 2 with one line on stderr;
-a sweep in which every trial failed exits 1.
+a sweep in which every trial failed exits 1. ``--backend ray`` trains the trials on Ray actors
+(``sweeps.ray_backend``: the cluster at ``RAY_ADDRESS``, else a local Ray on this machine).
 """
 
 from __future__ import annotations
@@ -58,7 +59,9 @@ def build_parser(prog: str = "python -m graphcl_core sweep") -> argparse.Argumen
                    help="successive halving at these shares of the epochs, e.g. 0.25,0.5")
     p.add_argument("--keep", default="0.5", help="share of trials kept at each rung (with --early-stop)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
-    p.add_argument("--backend", choices=BACKENDS, default="local")
+    p.add_argument("--backend", choices=BACKENDS, default="local",
+                   help="local: one trial after another here; ray: Ray actors on this machine's GPUs or on the "
+                        "cluster at RAY_ADDRESS (pip install -r requirements-ray.txt)")
     p.add_argument("--out", help="runs folder to save the trials in (the sweep record goes in sweeps/ beside it)")
     p.add_argument("--no-estimate", action="store_true", help="skip the timed probe before the start")
     p.add_argument("--json", action="store_true", help="end with one JSON line of results")
@@ -154,11 +157,12 @@ def _run(args: argparse.Namespace) -> int:
     from .sweeps.estimate import estimate_seconds
     from .sweeps.runner import SweepRunner
 
-    if args.backend == "ray":
-        raise ConfigError("The Ray backend is not available yet; use --backend local.")
     sweep = sweep_from_args(args)
-    runner = SweepRunner(sweep, RunStore(args.out) if args.out else None)
-    if not args.no_estimate:
+    runner = SweepRunner(sweep, RunStore(args.out) if args.out else None, backend=args.backend)
+    if args.backend == "ray":
+        _say("Ray: trials run on Ray workers (RAY_ADDRESS, else a local Ray on this machine); the estimate "
+             "measures this process, so it is skipped.")
+    elif not args.no_estimate:
         _say(estimate_seconds(sweep, bundle=runner.bundle).describe())
     finished = None
     try:

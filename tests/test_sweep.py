@@ -429,7 +429,6 @@ def test_cli_sweep_json_and_table(tmp_path, capsys):
     (["--vary", "margin"], "--vary expects SETTING=VALUES"),
     (["--margin", "a,b"], "margin: 'a' is not a number"),
     (["--metric", "acc"], "metric: 'acc' is not a metric"),
-    (["--backend", "ray"], "Ray backend is not available yet"),
 ])
 def test_cli_bad_settings_exit_2_with_one_line(argv, message, capsys):
     assert sweep_main(["--graph", "karate", "--no-estimate", *argv]) == 2

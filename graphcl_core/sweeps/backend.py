@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from ..config import TrainConfig
-from ..errors import GraphCLError
+from ..errors import ConfigError, GraphCLError
 from ..graph import GraphBundle
 from .control import SweepControl
 from .halving import EarlyStop, stage_targets, survivors
@@ -102,6 +102,22 @@ class Backend(ABC):
                    control: SweepControl) -> None:
         """Return when every trial has ended or the sweep was stopped (unstarted trials then never start)."""
 
+    def close(self) -> None:
+        """Give back what the backend holds between sweeps (Ray workers, a Ray it started); nothing here."""
+
+
+def backend_named(name: str, bundle: GraphBundle) -> Backend:
+    """``local`` (one after another in this process) or ``ray`` (actors on this machine's GPUs or on a
+    cluster: ``ray_backend.RayBackend``, which says how to install Ray when it is missing)."""
+    key = str(name or "local").strip().lower()
+    if key in ("local", "sequential"):
+        return SequentialBackend(bundle)
+    if key == "ray":
+        from .ray_backend import RayBackend
+
+        return RayBackend(bundle)
+    raise ConfigError(f"backend: '{name}' is not a backend. Choose local or ray.")
+
 
 class SequentialBackend(Backend):
     """One trial after another in this thread, on this process's device (CPU or one GPU)."""
@@ -149,6 +165,12 @@ class SequentialBackend(Backend):
             self._report_ended(block=True)
             if self._pool is not None:
                 self._pool.shutdown()
+
+    def open_trial(self, trial: Trial, plan: TrialPlan, on_event: OnEvent, control: SweepControl) -> "_TrialHandle":
+        """One trial driven from outside (a Ray actor runs trials this way): reports ``started`` now;
+        ``advance``, ``rung_score`` and ``finish`` then train, score and report it as ``_run`` does."""
+        self._on_event, self._plan = on_event, plan
+        return _TrialHandle(trial, self, plan, on_event, control)
 
     # ---- ended trials: scored beside the training, reported in order from this thread --------------
     def trial_ended(self, ev: TrialEvent, emb, seed: int) -> None:

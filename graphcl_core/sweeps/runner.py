@@ -37,7 +37,7 @@ from ..errors import GraphCLError
 from ..graph import GraphBundle
 from ..runs import RunStore, RunWriter
 from ..worker import SAVE_EVERY_S  # run files are rewritten whole: at most this often a trial, as the app does
-from .backend import Backend, SequentialBackend, Trial, TrialEvent, TrialPlan
+from .backend import Backend, Trial, TrialEvent, TrialPlan, backend_named
 from .config import SweepConfig
 from .control import SweepControl
 from .metrics import Scorer, resolve_metric
@@ -71,10 +71,13 @@ class SweepRunner:
     """Lifecycle: ready → running ⇄ paused → finished | stopped | failed."""
 
     def __init__(self, sweep: SweepConfig, store: RunStore | None = None, *, bundle: GraphBundle | None = None,
-                 backend: Backend | None = None, sweeps_root: str | Path | None = None,
+                 backend: Backend | str | None = None, sweeps_root: str | Path | None = None,
                  on_event: Callable[[SweepEvent], None] | None = None, progress_interval_s: float = 0.25,
                  snapshot_interval_s: float = 0.5):
-        """Loads the graph (unless given) and checks every trial now, so a mistake is raised here."""
+        """Loads the graph (unless given) and checks every trial now, so a mistake is raised here.
+
+        ``backend``: a ``Backend`` (the caller's: it closes it), or its name, ``local`` (default) or
+        ``ray`` (made here on the loaded graph, and closed when the sweep ends)."""
         if bundle is None:
             from ..loaders import load_graph
 
@@ -83,7 +86,8 @@ class SweepRunner:
         self.metric = resolve_metric(sweep.metric, bundle)
         self.points = sweep.points()
         self.configs = sweep.trials()
-        self.backend = backend or SequentialBackend(bundle)
+        self._owns_backend = not isinstance(backend, Backend)
+        self.backend = backend_named(backend or "local", bundle) if self._owns_backend else backend
         self.sweeps_root = Path(sweeps_root) if sweeps_root else (sweeps_root_for(store.root) if store else None)
         self.on_event = on_event
         self.plan = TrialPlan(Scorer(bundle, self.metric, full=sweep.probe == "full"), sweep.early_stop,
@@ -184,7 +188,11 @@ class SweepRunner:
             self._emit("sweep_started", None, sweep_id=self.sweep_id, trials=len(self.configs), metric=self.metric,
                        graph=self.bundle.name, record=str(self.record.path) if self.record else None)
             trials = [Trial(i, c, p) for i, (c, p) in enumerate(zip(self.configs, self.points))]
-            self.backend.run_trials(trials, self.plan, self._on_trial_event, self.control)
+            try:
+                self.backend.run_trials(trials, self.plan, self._on_trial_event, self.control)
+            finally:
+                if self._owns_backend:
+                    self.backend.close()
             final = "stopped" if self.control.stopped else "finished"
         except GraphCLError as e:
             final, message = "failed", str(e)

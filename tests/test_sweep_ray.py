@@ -1,0 +1,220 @@
+"""The Ray backend on a local CPU Ray (``ray.init(num_cpus=2)``): a tiny karate sweep on two long-lived
+actors gives results shaped like the sequential backend's, saves every trial as a run plus sweep.json,
+prunes at rungs alike, and pause/stop reach the actors; the CLI's ``--backend ray``; the message
+without Ray. Skips where Ray is not installed, except in CI (``CI`` set, as ``.ci/run`` does), where it
+fails: ``.ci/run`` installs requirements-ray.txt. Ray is shut down at the end of the module and its
+processes are checked gone."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from graphcl_core.config import TrainConfig
+from graphcl_core.errors import ConfigError
+from graphcl_core.loaders import load_graph
+from graphcl_core.runs import RunStore
+from graphcl_core.sweep import SweepConfig, SweepRunner, load_sweep
+from graphcl_core.sweep_cli import sweep_main
+from graphcl_core.sweeps.backend import backend_named
+
+FAST = dict(hidden=16, embedding_dim=8, device="cpu", eval_every=0, snapshot_every=2)
+# A busy CI machine: Ray's own waits for its processes, and ours for the first actor, are generous.
+RAY_ENV = {"RAY_gcs_server_port_wait_time_s": "180", "RAY_worker_register_timeout_seconds": "180"}
+STARTUP_S = 300
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _sweep(epochs: int = 10, **kw) -> SweepConfig:
+    kw.setdefault("vary", {"margin": [0.5, 1.0, 2.5]})
+    kw.setdefault("probe", "quick")
+    return SweepConfig("karate", base=TrainConfig(epochs=epochs, **FAST), **kw)
+
+
+def _alive(pid: int) -> bool:
+    """A process that still runs (a zombie waiting for its parent does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+def _session_processes(session_dir: str) -> list[int]:
+    """Ray's own processes (GCS, raylet, agents) of this session, found by the session folder they name."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and int(d.name) != os.getpid():
+            try:
+                if session_dir.encode() in (d / "cmdline").read_bytes() and _alive(int(d.name)):
+                    pids.append(int(d.name))
+            except OSError:
+                continue
+    return pids
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    try:
+        import ray
+    except ImportError:
+        if _in_ci():
+            pytest.fail("Ray is not installed, so the Ray backend cannot be tested (CI is set: .ci/run installs "
+                        "requirements-ray.txt)", pytrace=False)
+        pytest.skip("Ray is not installed (pip install -r requirements-ray.txt)")
+    saved = {k: os.environ.get(k) for k in RAY_ENV}
+    os.environ.update(RAY_ENV)
+    ray.init(address="local", num_cpus=2, num_gpus=0, include_dashboard=False)
+    session = ray._private.worker._global_node.get_session_dir_path()
+    pids: set[int] = set()
+    try:
+        yield ray, pids
+    finally:
+        ray.shutdown()
+        for k, v in saved.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    deadline = time.time() + 30
+    while time.time() < deadline and (_session_processes(session) or any(_alive(p) for p in pids)):
+        time.sleep(0.5)
+    assert not _session_processes(session), "Ray's processes outlived ray.shutdown()"
+    assert not any(_alive(p) for p in pids), "a Ray worker outlived ray.shutdown()"
+
+
+@pytest.fixture(scope="module")
+def karate():
+    return load_graph("karate")
+
+
+@pytest.fixture(scope="module")
+def backend(ray_local, karate):
+    from graphcl_core.sweeps.ray_backend import RayBackend
+
+    ray, pids = ray_local
+    be = RayBackend(karate, startup_timeout_s=STARTUP_S)
+    yield be
+    pids.update(_actor_pids(ray, be))
+    be.close()
+
+
+def _actor_pids(ray, be) -> set[int]:
+    return {info["pid"] for info in ray.get([a.begin.remote(None, None) for a in be._actors])}
+
+
+def _by_index(results):
+    return sorted(results, key=lambda r: r.index)
+
+
+# ------------------------------------------------------------------------------------------------------ sweeps
+def test_ray_sweep_saves_every_trial_as_the_sequential_backend_does(ray_local, backend, karate, tmp_path):
+    ray = ray_local[0]
+    sweep = _sweep()
+    seq_store, ray_store = RunStore(tmp_path / "seq" / "runs"), RunStore(tmp_path / "ray" / "runs")
+    seq = SweepRunner(sweep, seq_store, bundle=karate, progress_interval_s=0.0, snapshot_interval_s=0.0)
+    expected = _by_index(seq.run())
+    events = []
+    runner = SweepRunner(sweep, ray_store, bundle=karate, backend=backend, progress_interval_s=0.0,
+                         snapshot_interval_s=0.0, on_event=events.append)
+    results = _by_index(runner.run())
+
+    assert runner.state == "finished", runner.message
+    assert len(backend._actors) == 2  # one actor per CPU of the local Ray, both long-lived
+    assert len(_actor_pids(ray, backend)) == 2
+    assert [(r.index, r.status, r.epochs, r.metric_name, sorted(r.metrics)) for r in results] == \
+        [(r.index, r.status, r.epochs, r.metric_name, sorted(r.metrics)) for r in expected]
+    for got, want in zip(results, expected):  # same seeds, same training: the same numbers up to rounding
+        assert got.final_loss == pytest.approx(want.final_loss, rel=1e-3)
+        assert got.metric == pytest.approx(want.metric, abs=0.05)
+    kinds = Counter(e.kind for e in events)
+    assert kinds["trial_started"] == kinds["trial_finished"] == 3 and kinds["epoch"] and kinds["snapshot"]
+    assert next(e for e in events if e.kind == "snapshot").data["embeddings"].shape == (34, 8)
+
+    # every trial is an ordinary run, with the snapshots and history the sequential backend saves
+    assert {m["id"] for m in ray_store.list()} == {r.run_id for r in results}
+    for got, want in zip(results, expected):
+        run, ref = ray_store.load(got.run_id), seq_store.load(want.run_id)
+        assert run.meta["status"] == "finished" and run.meta["sweep"] == {"id": runner.sweep_id,
+                                                                          "trial": got.index + 1}
+        assert [h["epoch"] for h in run.history] == list(range(1, 11))
+        assert run.snapshot_epochs == ref.snapshot_epochs and run.weights_path.exists()
+        assert run.meta["metrics"]["validation_probe_acc"] == pytest.approx(got.metric)
+
+    meta, rows = load_sweep(tmp_path / "ray" / "sweeps", runner.sweep_id)
+    assert meta["status"] == "finished" and [t["run_id"] for t in meta["trials"]] == [r.run_id for r in results]
+    assert sorted((float(r["margin"]), r["status"]) for r in rows) == [(0.5, "finished"), (1.0, "finished"),
+                                                                       (2.5, "finished")]
+
+
+def test_ray_successive_halving_prunes_as_the_sequential_backend(backend, karate, tmp_path):
+    sweep = _sweep(epochs=12, vary={"lr": [1e-4, 3e-3, 1e-2, 3e-2]}, early_stop={"rungs": [0.5], "keep": 0.5})
+    expected = _by_index(SweepRunner(sweep, None, bundle=karate).run())
+    store = RunStore(tmp_path / "runs")
+    results = _by_index(SweepRunner(sweep, store, bundle=karate, backend=backend).run())
+    assert [(r.status, r.epochs) for r in results] == [(r.status, r.epochs) for r in expected]
+    assert sorted(r.status for r in results) == ["finished", "finished", "pruned", "pruned"]
+    for r in results:
+        assert len(r.rung_scores) == 1
+        assert len(store.load(r.run_id).history) == (12 if r.status == "finished" else 6)
+
+
+def test_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    runner = SweepRunner(_sweep(epochs=100_000), store, bundle=karate, backend=backend, progress_interval_s=0.05)
+    kinds, frozen = [], None
+    for ev in runner.events(timeout=STARTUP_S):
+        kinds.append(ev.kind)
+        if ev.kind == "epoch" and "paused" not in kinds and runner.state == "running":
+            runner.pause()
+        elif ev.kind == "paused":
+            assert runner.state == "paused"
+            before = [r["epoch"] for r in runner.trial_table()]
+            time.sleep(1.5)  # the actors wait: no epoch of a running trial moves
+            frozen = before == [r["epoch"] for r in runner.trial_table()]
+            runner.resume()
+        elif ev.kind == "epoch" and "resumed" in kinds and not runner.control.stopped:
+            runner.stop()
+    runner.join()
+    assert frozen is True
+    assert kinds.count("paused") == 1 and kinds.count("resumed") == 1
+    assert "epoch" not in kinds[kinds.index("paused") + 1:kinds.index("resumed")]
+    assert runner.state == "stopped"
+    # two actors: two trials ran and were stopped mid-way; the third never started
+    assert sorted(r["status"] for r in runner.trial_table()) == ["pending", "stopped", "stopped"]
+    assert all(r.status == "stopped" and 0 < r.epochs < 100_000 for r in runner.results)
+    assert sorted(m["status"] for m in store.list()) == ["stopped", "stopped"]
+    meta, rows = load_sweep(tmp_path / "sweeps", runner.sweep_id)
+    assert meta["status"] == "stopped" and len(rows) == 2
+
+
+# --------------------------------------------------------------------------------------------------------- CLI
+def test_cli_backend_ray(backend, tmp_path, capsys):
+    """The CLI makes its own backend (two more actors) on the running Ray, and closes it at the end."""
+    backend.close()  # give the module's actors' CPUs back first
+    code = sweep_main(["--graph", "karate", "--vary", "margin=0.5,2.5", "--epochs", "6", "--set", "hidden=16",
+                       "--set", "embedding_dim=8", "--set", "eval_every=0", "--device", "cpu", "--probe", "quick",
+                       "--backend", "ray", "--out", str(tmp_path / "runs"), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    last = json.loads(out.strip().splitlines()[-1])
+    assert sorted(t["status"] for t in last["trials"]) == ["finished", "finished"]
+    assert "Ray: trials run on Ray workers" in err and "[2/2]" in err
+    assert len(RunStore(tmp_path / "runs").list()) == 2
+    assert (tmp_path / "sweeps" / last["sweep_id"] / "sweep.json").exists()
+
+
+def test_without_ray_the_message_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if it were not installed
+    with pytest.raises(ConfigError, match=r"Ray is not installed: pip install -r requirements-ray\.txt"):
+        backend_named("ray", load_graph("karate"))
+    assert sweep_main(["--graph", "karate", "--backend", "ray", "--no-estimate"]) == 2
+    err = capsys.readouterr().err
+    assert "Ray is not installed: pip install -r requirements-ray.txt" in err and err.count("\n") == 1
+    with pytest.raises(ConfigError, match="'nope' is not a backend"):
+        backend_named("nope", load_graph("karate"))
