@@ -193,6 +193,24 @@ def test_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
     assert meta["status"] == "stopped" and len(rows) == 2
 
 
+def test_a_lost_actor_fails_its_trial_and_the_sweep_goes_on(ray_local, backend, karate, tmp_path):
+    ray = ray_local[0]
+    store = RunStore(tmp_path / "runs")
+    runner = SweepRunner(_sweep(epochs=300), store, bundle=karate, backend=backend)
+    victim = None
+    for ev in runner.events(timeout=STARTUP_S):
+        if ev.kind == "epoch" and victim is None:
+            victim = backend._actors[0]  # both actors are training a trial now
+            ray.kill(victim)
+    assert runner.state == "finished"
+    results = _by_index(runner.results)
+    assert sorted(r.status for r in results) == ["failed", "finished", "finished"]
+    lost = next(r for r in results if r.status == "failed")
+    assert lost.message.startswith("The Ray worker running this trial failed")
+    assert store.load(lost.run_id).meta["status"] == "failed"
+    assert victim not in backend._actors and len(backend._actors) == 1
+
+
 # --------------------------------------------------------------------------------------------------------- CLI
 def test_cli_backend_ray(backend, tmp_path, capsys):
     """The CLI makes its own backend (two more actors) on the running Ray, and closes it at the end."""

@@ -205,7 +205,7 @@ class RayBackend(Backend):
                 ray.init(address=self.address, runtime_env=env, logging_level=logging.WARNING)
             else:
                 ray.init(num_cpus=self.num_cpus, num_gpus=self.num_gpus, runtime_env=env, include_dashboard=False,
-                         logging_level=logging.WARNING)
+                         logging_level=logging.ERROR)  # not its notes on token files and signal handlers
             self._started_ray = True
         return ray.cluster_resources()
 
