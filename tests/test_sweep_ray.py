@@ -211,6 +211,22 @@ def test_a_lost_actor_fails_its_trial_and_the_sweep_goes_on(ray_local, backend, 
     assert victim not in backend._actors and len(backend._actors) == 1
 
 
+def test_worker_layout_one_actor_per_gpu_slot_or_cpu(backend):
+    def node(cpus, gpus=0, alive=True):
+        return {"Alive": alive, "Resources": {"CPU": cpus, **({"GPU": gpus} if gpus else {})}}
+
+    # 2 GPUs, 2 slots each: 4 actors of half a GPU, sharing the node's CPUs for their probes
+    assert backend.worker_layout("auto", 108, [node(16, 2)]) == (4, {"num_gpus": 0.5, "num_cpus": 4})
+    # the CPU share follows the smallest GPU node, so its actors fit there
+    assert backend.worker_layout("cuda", 108, [node(64), node(8, 2)]) == (4, {"num_gpus": 0.5, "num_cpus": 2})
+    assert backend.worker_layout("auto", 3, [node(16, 2)])[0] == 3  # never more actors than trials
+    assert backend.worker_layout("cpu", 108, [node(16, 2)]) == (16, {"num_gpus": 0, "num_cpus": 1})
+    assert backend.worker_layout("auto", 108, [node(2), node(4, 1, alive=False)]) == (2, {"num_gpus": 0,
+                                                                                          "num_cpus": 1})
+    with pytest.raises(ConfigError, match="the Ray cluster has no GPUs"):
+        backend.worker_layout("cuda", 3, [node(2)])
+
+
 # --------------------------------------------------------------------------------------------------------- CLI
 def test_cli_backend_ray(backend, tmp_path, capsys):
     """The CLI makes its own backend (two more actors) on the running Ray, and closes it at the end."""

@@ -161,7 +161,7 @@ class RayBackend(Backend):
     name = "ray"
 
     def __init__(self, bundle: GraphBundle, *, address: str | None = None, workers: int | None = None,
-                 slots_per_gpu: int | None = None, cpus_per_worker: float = 1.0, num_cpus: int | None = None,
+                 slots_per_gpu: int | None = None, cpus_per_worker: float | None = None, num_cpus: int | None = None,
                  num_gpus: int | None = None, trainer_factory: Callable[[GraphBundle, TrainConfig], Any] | None = None,
                  options=None, ship_code: bool | None = None, startup_timeout_s: float = 180.0,
                  poll_s: float = 0.1):
@@ -169,7 +169,9 @@ class RayBackend(Backend):
         local Ray with ``num_cpus``/``num_gpus`` (default: all of this machine's).
         ``workers``: how many actors (default: GPU slots of the cluster, or its CPUs / ``cpus_per_worker``;
         never more than the trials). ``slots_per_gpu``: actors sharing one GPU (default ``gpu_slots``
-        of the runtime options, 2). ``trainer_factory``: what builds a trial's trainer in an actor
+        of the runtime options, 2). ``cpus_per_worker``: CPUs (and torch/BLAS threads) of an actor, for
+        its probe (default: 1 on CPUs; with GPUs, a GPU node's CPUs shared by its GPU slots, so the
+        actors of the smallest GPU node fit). ``trainer_factory``: what builds a trial's trainer in an actor
         (default ``Trainer`` with this process's ``RuntimeOptions``, so the actors run as this process
         would). ``ship_code``: send this package to the cluster (default: when connecting by address).
         ``startup_timeout_s``: how long the sweep waits for the first actor before it fails."""
@@ -194,8 +196,8 @@ class RayBackend(Backend):
         self._bundle_ref = None
 
     # ---- Ray and the actors -----------------------------------------------------------------------------
-    def connect(self) -> dict:
-        """Start or join Ray (once); returns the cluster's resources."""
+    def connect(self) -> list[dict]:
+        """Start or join Ray (once); returns the cluster's nodes (``ray.nodes()``)."""
         ray = import_ray()
         if not ray.is_initialized():
             import logging
@@ -207,19 +209,24 @@ class RayBackend(Backend):
                 ray.init(num_cpus=self.num_cpus, num_gpus=self.num_gpus, runtime_env=env, include_dashboard=False,
                          logging_level=logging.ERROR)  # not its notes on token files and signal handlers
             self._started_ray = True
-        return ray.cluster_resources()
+        return ray.nodes()
 
-    def worker_layout(self, device: str, trials: int, resources: dict) -> tuple[int, dict]:
-        """``(number of actors, their Ray resources)`` for trials on ``device`` (auto, cpu or cuda)."""
-        gpus = float(resources.get("GPU", 0))
+    def worker_layout(self, device: str, trials: int, nodes: list[dict]) -> tuple[int, dict]:
+        """``(number of actors, their Ray resources)`` for trials on ``device`` (auto, cpu or cuda) on the
+        cluster's live ``nodes`` (as ``ray.nodes()`` lists them)."""
+        live = [n.get("Resources", {}) for n in nodes if n.get("Alive", True)]
+        gpus = sum(float(r.get("GPU", 0)) for r in live)
         if device.startswith("cuda") and gpus <= 0:
             raise ConfigError("You asked for the GPU (cuda), but the Ray cluster has no GPUs. Choose 'auto' or 'cpu'.")
         if device != "cpu" and gpus > 0:
+            share = min(float(r.get("CPU", 0)) / (float(r["GPU"]) * self.slots_per_gpu) for r in live if r.get("GPU"))
+            cpus = self.cpus_per_worker or max(1, int(share))
             n = self.workers or int(gpus * self.slots_per_gpu)
-            res = {"num_gpus": 1.0 / self.slots_per_gpu, "num_cpus": self.cpus_per_worker}
+            res = {"num_gpus": 1.0 / self.slots_per_gpu, "num_cpus": cpus}
         else:
-            n = self.workers or int(float(resources.get("CPU", 1)) // self.cpus_per_worker)
-            res = {"num_gpus": 0, "num_cpus": self.cpus_per_worker}
+            cpus = self.cpus_per_worker or 1
+            n = self.workers or int(sum(float(r.get("CPU", 0)) for r in live) // cpus)
+            res = {"num_gpus": 0, "num_cpus": cpus}
         return max(1, min(n, trials)), res
 
     def _ensure_actors(self, n: int, res: dict) -> list:
@@ -231,7 +238,7 @@ class RayBackend(Backend):
         if self._bundle_ref is None:
             self._bundle_ref = ray.put(self.bundle)
         cls = ray.remote(max_concurrency=3)(TrialWorker)
-        threads = max(1, int(self.cpus_per_worker))
+        threads = max(1, int(res["num_cpus"]))
         while len(self._actors) < n:
             self._actors.append(cls.options(**res).remote(self._bundle_ref, self.trainer_factory, threads, gpu))
         self._actor_gpu = gpu
@@ -265,8 +272,7 @@ class RayBackend(Backend):
                    control: SweepControl) -> None:
         if not trials or control.stopped:
             return
-        resources = self.connect()
-        n, res = self.worker_layout(trials[0].config.device, len(trials), resources)
+        n, res = self.worker_layout(trials[0].config.device, len(trials), self.connect())
         fresh = n - len(self._actors) if self._actor_gpu == (res["num_gpus"] > 0) else n
         actors = self._ensure_actors(n, res)
         if fresh > 0:
