@@ -446,8 +446,10 @@ class _Dispatch:
         self.on_event(ev)
 
     def _tell_resumed(self) -> None:
-        if self.pause_told is not None and (not self.control.paused or self.control.stopped):
-            self.on_event(TrialEvent("resumed", self.pause_told))
+        """Report ``resumed`` once the pause is over (a stop ends it without one, as in SequentialBackend)."""
+        if self.pause_told is not None and not self.control.paused:
+            if not self.control.stopped:
+                self.on_event(TrialEvent("resumed", self.pause_told))
             self.pause_told = None
         if not self.control.paused:
             self.held_pause.clear()
