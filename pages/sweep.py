@@ -3,7 +3,7 @@
 import streamlit as st
 
 from graphcl_core.errors import ConfigError
-from ui import graphs, registry, shell, state, sweep_jobs, sweep_setup, sweep_views
+from ui import graphs, registry, shell, state, sweep_jobs, sweep_replay, sweep_setup, sweep_views
 from ui.sweep_setup import key as vkey
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -13,6 +13,8 @@ slot = registry.get_slot(ss["sid"])
 graph_key = ss[state.GRAPH_KEY]
 bundle, load_error = graphs.ensure_graph(slot, graph_key)
 POLL_S = 1.0
+RESULTS_POLL_S = 2.0  # the table and charts: plotly figures cost more to build than the grid
+REPLAY_S = 0.6  # a replay's pace: one snapshot epoch per tick
 
 st.title("Sweep")
 st.caption("Try many settings at once: each combination is trained as its own run, all of them are compared "
@@ -141,27 +143,59 @@ def use_settings(cfg) -> None:
     ss["sweep.go"] = ("train", None)
 
 
+@st.fragment(run_every=POLL_S if running else (REPLAY_S if ss.get(sweep_replay.PLAYING) else None))
+def grid() -> None:
+    """One small projection per trial: live while the sweep runs, then a replay of the saved snapshots."""
+    runner = sweep_jobs.runner_of(slot)
+    table = runner.trial_table()
+    labels = runner.bundle.data.y.numpy() if runner.bundle.has_labels else None
+    st.subheader("Every trial, learning")
+    if not runner.done:
+        got = sweep_views.frames(slot, runner)
+    else:
+        srcs = sweep_replay.saved_sources(slot, table)
+        epochs = sweep_replay.epochs_of(srcs)
+        if not epochs:
+            return
+        if sweep_replay.tick(ss, epochs):
+            st.rerun()  # the end: the timer goes off
+        c = st.columns([1, 6], vertical_alignment="bottom")
+        if ss.get(sweep_replay.PLAYING):
+            c[0].button("Pause", icon=":material/pause:", key="sweep.replay.pause", width="stretch",
+                        on_click=sweep_replay.pause, args=(ss,))
+        else:
+            c[0].button("Replay", icon=":material/replay:", key="sweep.replay.play", width="stretch",
+                        on_click=sweep_replay.play, args=(ss, epochs), help="Watch every trial learn again.")
+        sweep_replay.current(ss, epochs)
+        if len(epochs) > 1:
+            c[1].select_slider("Epoch", epochs, key=sweep_replay.EPOCH, disabled=bool(ss.get(sweep_replay.PLAYING)))
+        got = sweep_replay.frames_at(slot, srcs, ss[sweep_replay.EPOCH])
+    st.plotly_chart(sweep_views.grid_figure(table, got, labels), key="sweep.grid", config={"displayModeBar": False})
+
+
 @st.fragment(run_every=POLL_S if running else None)
 def live() -> None:
     runner = sweep_jobs.runner_of(slot)
     if runner is None:
         st.info("Press Start: the trials appear here as they train.", icon=":material/info:")
         return
+    sweep_jobs.drain(slot)
     status, table = runner.status(), runner.trial_table()
     if runner.done and ss.get("sweep.done_seen") is not runner:
         ss["sweep.done_seen"] = runner
         st.rerun()  # once, so the buttons and the polling follow
     share, text = sweep_jobs.progress(status, table)
     st.progress(share, text=text)
+
+
+@st.fragment(run_every=RESULTS_POLL_S if running else None)
+def results() -> None:
+    """The table, the trial picker with its two links, the heatmap and the parallel coordinates."""
+    runner = sweep_jobs.runner_of(slot)
+    status, table = runner.status(), runner.trial_table()
     metric = status["metric"]
     mlabel = sweep_jobs.metric_label(metric)
     names = list(runner.sweep.vary)
-
-    st.subheader("Every trial, learning")
-    labels = bundle.data.y.numpy() if runner.bundle.has_labels else None
-    st.plotly_chart(sweep_views.grid_figure(table, sweep_views.frames(slot, runner), labels), key="sweep.grid",
-                    config={"displayModeBar": False})
-
     st.subheader("Results")
     picked = st.dataframe(sweep_jobs.results_rows(table, metric, sweep_jobs.notes_of(list(runner.results))),
                           hide_index=True, key="sweep.table",
@@ -218,3 +252,6 @@ def live() -> None:
 
 
 live()
+if sweep_jobs.runner_of(slot) is not None:
+    grid()
+    results()

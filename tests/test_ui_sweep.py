@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from graphcl_core.config import TrainConfig
 from graphcl_core.errors import ConfigError
 from graphcl_core.sweep import SweepConfig, ValueList
-from ui import sweep_jobs, sweep_setup, sweep_views
+from ui import sweep_jobs, sweep_replay, sweep_setup, sweep_views
 from ui.sweep_setup import RangeChoice
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -150,6 +150,44 @@ def test_parallel_coordinates_data():
     assert len(sweep_views.parallel_figure(data, "accuracy").data) == 1
 
 
+class _FakeSource:
+    def __init__(self, rid: str, epochs: list[int]):
+        self.id, self._epochs = rid, epochs
+
+    def epochs(self):
+        return self._epochs
+
+    def embeddings(self, epoch: int):
+        import numpy as np
+
+        return np.random.default_rng(epoch).normal(size=(20, 4)).astype(np.float16)
+
+
+def test_replay_steps_through_the_epochs_and_picks_each_trials_snapshot():
+    from ui.registry import Slot
+
+    ss: dict = {}
+    epochs = [0, 10, 20]
+    assert sweep_replay.current(ss, epochs) == 20 and not sweep_replay.tick(ss, epochs)  # not playing
+    sweep_replay.play(ss, epochs)
+    assert ss[sweep_replay.EPOCH] == 0 and ss[sweep_replay.PLAYING]
+    assert not sweep_replay.tick(ss, epochs) and ss[sweep_replay.EPOCH] == 0  # the Play click's own run
+    assert not sweep_replay.tick(ss, epochs) and ss[sweep_replay.EPOCH] == 10
+    assert not sweep_replay.tick(ss, epochs) and ss[sweep_replay.EPOCH] == 20
+    assert sweep_replay.tick(ss, epochs) and not ss[sweep_replay.PLAYING]  # the end
+    sweep_replay.play(ss, epochs)
+    sweep_replay.tick(ss, epochs)
+    sweep_replay.tick(ss, epochs)
+    sweep_replay.pause(ss)
+    assert not sweep_replay.tick(ss, epochs) and ss[sweep_replay.EPOCH] == 10
+
+    srcs = {0: _FakeSource("a", [0, 10, 20]), 1: _FakeSource("b", [5, 15])}
+    assert sweep_replay.epochs_of(srcs) == [0, 5, 10, 15, 20]
+    got = sweep_replay.frames_at(Slot("tok-replay"), srcs, 12)
+    assert got[0][0] == 10 and got[1][0] == 5 and got[0][1].coords.shape == (20, 2)
+    assert sweep_replay.frames_at(Slot("tok-replay2"), srcs, 0)[1][0] == 5  # none that early: the first
+
+
 # ---- the page -------------------------------------------------------------------------------------
 @pytest.fixture(autouse=True)
 def _runs_dir(tmp_path, monkeypatch):
@@ -222,6 +260,7 @@ def test_tiny_sweep_runs_to_the_end_then_explore_and_train_links():
     _wait(at, lambda: _runner(at).done)
     runner = _runner(at)
     assert runner.state == "finished" and len(runner.results) == 2
+    assert runner._queue.empty()  # the page drains the events it reads from the table instead
     table = at.dataframe[0].value
     assert list(table["Trial"]) == [1, 2] and set(table["Status"]) == {"finished"}
     assert table["Linear-probe accuracy"].notna().all()
@@ -229,6 +268,16 @@ def test_tiny_sweep_runs_to_the_end_then_explore_and_train_links():
     best = sweep_jobs.best_trial(runner.trial_table(), runner.metric)
     assert at.selectbox(key="sweep.pick").value == best
     run_id = runner.trial_table()[best - 1]["run_id"]
+
+    # the ended sweep replays its saved snapshots, epoch by epoch
+    at.button(key="sweep.replay.play").click().run()
+    _ok(at)
+    epochs = at.select_slider(key=sweep_replay.EPOCH).options
+    assert at.session_state[sweep_replay.PLAYING] and at.session_state[sweep_replay.EPOCH] == int(epochs[0])
+    at.run()
+    assert at.session_state[sweep_replay.EPOCH] == int(epochs[1])
+    at.button(key="sweep.replay.pause").click().run()
+    assert not at.session_state[sweep_replay.PLAYING]
 
     at.button(key="sweep.explore").click().run()
     _ok(at)

@@ -9,6 +9,7 @@ the URL) finds the same sweep and never starts a second one. The page only reads
 from __future__ import annotations
 
 import math
+import queue
 
 from graphcl_core.errors import GraphCLError
 from graphcl_core.graph import GraphBundle
@@ -47,9 +48,23 @@ def start(slot: Slot, bundle: GraphBundle | None, sweep: SweepConfig) -> str | N
         except GraphCLError as e:
             return str(e)
         slot.cache[RUNNER] = runner
-        slot.cache.pop("sweep.frames", None)
+        for k in ("sweep.frames", "sweep.replay.sources", "sweep.replay.frames"):
+            slot.cache.pop(k, None)
     runner.start()
     return None
+
+
+def drain(slot: Slot) -> None:
+    """Empty the runner's event queue. The page reads the trial table and the latest snapshots instead, so
+    nobody else takes the events, and the queued snapshot events would hold up to 256 embedding matrices."""
+    r = runner_of(slot)
+    if r is None:
+        return
+    try:
+        for _ in r.events(timeout=0):
+            pass
+    except queue.Empty:
+        pass
 
 
 def toggle_pause(slot: Slot) -> None:

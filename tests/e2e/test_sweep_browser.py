@@ -1,6 +1,7 @@
 """The Sweep page in a real browser: a link opens a 4-trial karate sweep setup, Start fills the grid of live
-projections and the results table, with no exception box. Skips like ``test_browser.py`` where Chromium or
-Playwright is missing (fails in CI). Screenshots: ``test-artifacts/e2e/sweep_live.png``, ``sweep_done.png``."""
+projections and the results table, then the grid replays; no exception box. Skips like ``test_browser.py``
+where Chromium or Playwright is missing (fails in CI). Screenshots in ``test-artifacts/e2e/``:
+``sweep_live.png``, ``sweep_done.png``, ``sweep_replay.png``."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, _wait_idle, sync_api  # noqa: E402
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(420)  # a busy shared CPU can make four small trials slow
 
 GRID_JS = """() => {
   const el = Array.from(document.querySelectorAll('.js-plotly-plot'))
       .find(e => (e.layout.annotations || []).some(a => (a.text || '').includes('epoch')));
   return el ? el.data.filter(t => t.x && (t.x.length > 0 || t.x.bdata)).length : -1;
+}"""
+
+EPOCHS_JS = """() => {
+  const el = Array.from(document.querySelectorAll('.js-plotly-plot'))
+      .find(e => (e.layout.annotations || []).some(a => (a.text || '').includes('epoch')));
+  return el ? el.layout.annotations.map(a => a.text).join('|') : '';
 }"""
 
 
@@ -28,7 +35,7 @@ def _link(url: str) -> str:
     from graphcl_core.sweep import SweepConfig
     from ui import sweep_setup
 
-    sweep = SweepConfig("karate", base=TrainConfig(epochs=40, hidden=16),
+    sweep = SweepConfig("karate", base=TrainConfig(epochs=30, hidden=16),
                         vary={"margin": {"from": 0.5, "to": 4, "count": 4}})
     return f"{url}/sweep?{urlencode({'graph': 'karate', sweep_setup.QUERY_PARAM: sweep_setup.to_param(sweep)})}"
 
@@ -50,7 +57,7 @@ def test_sweep_fills_the_grid_and_the_table(tmp_path):
         pg.get_by_role("button", name="Start").click()
         pg.get_by_role("heading", name="Every trial, learning").wait_for()
         seen, shot = [], False
-        deadline = time.time() + 180
+        deadline = time.time() + 330
         while time.time() < deadline:
             n = pg.evaluate(GRID_JS)
             if n >= 0 and (not seen or n != seen[-1]):
@@ -71,4 +78,15 @@ def test_sweep_fills_the_grid_and_the_table(tmp_path):
         assert pg.get_by_role("button", name="Open in Explore").count() == 1
         assert pg.locator('[data-testid="stException"]').count() == 0
         pg.screenshot(path=str(ARTIFACTS / "sweep_done.png"), full_page=True)
+
+        # the ended sweep replays its saved snapshots: the grid's epochs change while it plays
+        pg.get_by_role("button", name="Replay").click()
+        titles = set()
+        deadline = time.time() + 60
+        while time.time() < deadline and len(titles) < 2:
+            titles.add(pg.evaluate(EPOCHS_JS))
+            pg.wait_for_timeout(300)
+        assert len(titles) >= 2, f"the replay did not move: {titles}"
+        pg.screenshot(path=str(ARTIFACTS / "sweep_replay.png"), full_page=True)
+        assert pg.locator('[data-testid="stException"]').count() == 0
         browser.close()
