@@ -276,7 +276,7 @@ DEEP_LINKS = [
     ("/explore", "Explore"),
     ("/runs", "Runs"),
 ]
-NAV_TITLES = ["Home", "Graph", "Train", "Explore", "Runs"]
+NAV_TITLES = ["Home", "Graph", "Train", "Sweep", "Explore", "Runs"]
 
 
 @pytest.mark.parametrize("link,title", DEEP_LINKS, ids=[t for _, t in DEEP_LINKS])
