@@ -25,7 +25,7 @@ slot = state.init_session()
 page = shell.navigation()
 
 
-@st.fragment(run_every=2.0 if slot.active else None)
+@st.fragment(run_every=(5.0 if slot.job.state == "queued" else 2.0) if slot.active else None)
 def _run_status() -> None:
     """The tab's run, kept current while it trains (whatever page is open)."""
     job = slot.job

@@ -59,6 +59,7 @@ class Visitor:
     """One browser tab: its connection, URL, the fragments it polls, and what it measured."""
 
     index: int
+    token: str = field(default_factory=lambda: secrets.token_hex(16))  # the browser cookie: workspace b-<token>
     ws: object = None
     query: str = "graph=karate"
     fragments: dict = field(default_factory=dict)  # fragment_id -> (interval s, next due)
@@ -144,7 +145,7 @@ class Visitor:
 
 async def visitor(i: int, port: int, deadline: float) -> Visitor:
     v = Visitor(i)
-    cookie = f"graphcl_ws={secrets.token_hex(16)}"
+    cookie = f"graphcl_ws={v.token}"
     try:
         async with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
                            additional_headers={"Cookie": cookie}, max_size=2**26, open_timeout=60) as ws:
@@ -189,7 +190,10 @@ def free_port() -> int:
 def start_server(port: int, runs_dir: str, log) -> subprocess.Popen:
     env = {**os.environ, "GRAPHCL_RUNS_DIR": runs_dir, "GRAPHCL_OFFLINE": "1"}
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           # as a host would serve it: no reloading of modules when files in the folder change (this
+           # checkout is edited while the test runs, and a reload mid-run breaks running sessions)
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     for _ in range(120):
         try:
@@ -219,15 +223,18 @@ async def room(port: int, n: int, timeout_s: float, stagger_s: float) -> list[Vi
     return await asyncio.gather(*(later(i) for i in range(n)))
 
 
-def report(visitors: list[Visitor], wall_s: float) -> dict:
-    everyone = {v.run_id for v in visitors if v.run_id}
+def report(visitors: list[Visitor], wall_s: float, runs_dir: Path) -> dict:
+    """``runs_dir``: whose run is whose, read from the store's folders (``<workspace>/<run_id>``)."""
+    owned = {p.name: p.parent.name for p in runs_dir.glob("*/*") if p.is_dir()}
     lat = [s for v in visitors for _, s in v.latencies]
     page = [s for v in visitors for k, s in v.latencies if k == "page"]
     frag = [s for v in visitors for k, s in v.latencies if k == "fragment"]
     waits = [v.trained_at - v.started_at for v in visitors if v.trained_at and v.started_at]
     for v in visitors:
-        others = v.listed_ids - ({v.run_id} if v.run_id else set())
-        if others & everyone or others:
+        mine = {rid for rid, ws in owned.items() if ws == f"b-{v.token}"}
+        v.run_id = v.run_id or (min(mine) if mine else None)
+        others = v.listed_ids - mine
+        if others:
             v.errors.append(f"the Runs page listed runs that are not this visitor's: {sorted(others)}")
         print(json.dumps({"visitor": v.index, "run_id": v.run_id, "finished": v.finished_at is not None,
                           "own_run_listed": v.run_id in v.listed_ids, "others_listed": sorted(others),
@@ -241,7 +248,8 @@ def report(visitors: list[Visitor], wall_s: float) -> dict:
         "summary": True, "visitors": len(visitors), "wall_s": round(wall_s, 1),
         "runs_completed": sum(v.finished_at is not None for v in visitors),
         "errors": sum(len(v.errors) for v in visitors),
-        "isolated": all(not (v.listed_ids - {v.run_id}) and v.run_id in v.listed_ids for v in visitors),
+        "isolated": all(v.listed_ids and not any("not this visitor's" in e for e in v.errors) for v in visitors),
+        "runs_saved": len(owned),
         "reruns": len(lat), "rerun_p50_s": r2(pct(lat, .5)), "rerun_p95_s": r2(pct(lat, .95)),
         "rerun_max_s": r2(max(lat) if lat else None),
         "page_rerun_p50_s": r2(pct(page, .5)), "page_rerun_p95_s": r2(pct(page, .95)),
@@ -273,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(max(0.0, args.warmup_s))
             t0 = time.perf_counter()
             visitors = asyncio.run(room(port, n, args.timeout_s, args.stagger_s))
-            s = report(visitors, time.perf_counter() - t0)
+            s = report(visitors, time.perf_counter() - t0, Path(runs_dir))
         finally:
             server.terminate()
             try:

@@ -79,7 +79,8 @@ with live_col:
 
 poll = None
 if active:
-    poll = training.POLL_IDLE_S if paused or job.state == "queued" else training.POLL_RUNNING_S
+    poll = (training.POLL_QUEUED_S if job.state == "queued" else training.POLL_IDLE_S if paused
+            else training.POLL_RUNNING_S)
 
 
 def _status(job, s: dict) -> None:
@@ -174,7 +175,12 @@ def live_view() -> None:
     if job.done and ss.get("train.done_seen") is not job:
         ss["train.done_seen"] = job
         st.rerun()  # the whole page: buttons change and polling stops
+    was, ss["train.polled_state"] = ss.get("train.polled_state"), s["state"]
+    if was == "queued" and s["state"] != "queued":
+        st.rerun()  # admitted: poll at the training pace from now on
     _status(job, s)
+    if job.trainer is None:
+        return  # still waiting for its first slot: nothing to chart yet, and 19 waiting tabs poll this
     _metrics(job, s["history"])
     right_col, left_col = st.columns([1.35, 1], gap="medium")
     with left_col:

@@ -23,6 +23,8 @@ from .registry import Slot
 # Seconds between polls of the live view.
 POLL_RUNNING_S = 0.7
 POLL_IDLE_S = 1.5
+# While waiting in the queue (a room of visitors polling must not slow the run they wait for).
+POLL_QUEUED_S = 3.0
 # The live projection shows at most this many nodes (a fixed random subset above it).
 LIVE_MAX_POINTS = 4000
 # Pair distances are recomputed at most this often.
