@@ -290,7 +290,7 @@ class RunStore:
             from .sweeps.record import load_sweep, sweeps_root_for
 
             try:
-                status = load_sweep(sweeps_root_for(self.root), sweep_id)[0].get("status")
+                status = load_sweep(sweeps_root_for(self.root) / self.workspace, sweep_id)[0].get("status")
             except (RunStoreError, OSError):
                 status = None
             cache[sweep_id] = status in ACTIVE_STATES

@@ -216,9 +216,9 @@ def test_tiny_sweep_saves_runs_sweep_json_and_results_csv(tiny_graph, tmp_path):
         assert run.meta["metrics"]["validation_probe_acc"] == pytest.approx(r.metric)
         assert 0 <= run.meta["metrics"]["linear_probe_acc"] <= 1  # the reported number, as for any run
 
-    # the sweep record, beside the runs folder
-    assert runner.record.path.parent == sweeps_root_for(store.root) == tmp_path / "sweeps"
-    meta, rows = load_sweep(tmp_path / "sweeps", runner.sweep_id)
+    # the sweep record, beside the runs folder, in the store's workspace
+    assert runner.record.path.parent == sweeps_root_for(store.root) / store.workspace == tmp_path / "sweeps" / "cli"
+    meta, rows = load_sweep(tmp_path / "sweeps" / store.workspace, runner.sweep_id)
     assert meta["status"] == "finished" and meta["metric"] == "linear_probe"
     assert SweepConfig.from_dict(meta["config"]) == _sweep()
     assert [t["run_id"] for t in meta["trials"]] == [r.run_id for r in results]
@@ -299,7 +299,7 @@ def test_successive_halving_prunes_the_worse_half(tiny_graph, tmp_path):
     for r in pruned:
         assert store.load(r.run_id).meta["status"] == "pruned"
         assert len(store.load(r.run_id).history) == 6
-    _, rows = load_sweep(tmp_path / "sweeps", runner.sweep_id)
+    _, rows = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)
     assert sorted(r["status"] for r in rows) == ["finished", "finished", "pruned", "pruned"]
 
 
@@ -343,7 +343,7 @@ def test_stop_from_another_thread_saves_a_stopped_trial(tiny_graph, tmp_path):
     assert [r["status"] for r in runner.trial_table()] == ["finished", "stopped", "pending"]
     assert runner.results[1].epochs < 30
     assert store.load(runner.results[1].run_id).meta["status"] == "stopped"
-    meta, rows = load_sweep(tmp_path / "sweeps", runner.sweep_id)
+    meta, rows = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)
     assert meta["status"] == "stopped" and [t["status"] for t in meta["trials"]] == ["finished", "stopped", "pending"]
     assert len(rows) == 2 and len(store.list()) == 2
 
@@ -420,7 +420,7 @@ def test_cli_sweep_json_and_table(tmp_path, capsys):
     assert last["trials"][0]["config"] == {"margin": 0.5, "lr": 0.001}
     assert out.splitlines()[0].split()[:4] == ["rank", "trial", "margin", "lr"]
     assert "[4/4]" in err
-    with (tmp_path / "sweeps" / last["sweep_id"] / "results.csv").open() as fh:
+    with (tmp_path / "sweeps" / "cli" / last["sweep_id"] / "results.csv").open() as fh:
         assert len(list(csv.DictReader(fh))) == 4
 
 

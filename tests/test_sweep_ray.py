@@ -146,7 +146,7 @@ def test_ray_sweep_saves_every_trial_as_the_sequential_backend_does(ray_local, b
         assert run.snapshot_epochs == ref.snapshot_epochs and run.weights_path.exists()
         assert run.meta["metrics"]["validation_probe_acc"] == pytest.approx(got.metric)
 
-    meta, rows = load_sweep(tmp_path / "ray" / "sweeps", runner.sweep_id)
+    meta, rows = load_sweep(tmp_path / "ray" / "sweeps" / "cli", runner.sweep_id)
     assert meta["status"] == "finished" and [t["run_id"] for t in meta["trials"]] == [r.run_id for r in results]
     assert sorted((float(r["margin"]), r["status"]) for r in rows) == [(0.5, "finished"), (1.0, "finished"),
                                                                        (2.5, "finished")]
@@ -189,7 +189,7 @@ def test_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
     assert sorted(r["status"] for r in runner.trial_table()) == ["pending", "stopped", "stopped"]
     assert all(r.status == "stopped" and 0 < r.epochs < 100_000 for r in runner.results)
     assert sorted(m["status"] for m in store.list()) == ["stopped", "stopped"]
-    meta, rows = load_sweep(tmp_path / "sweeps", runner.sweep_id)
+    meta, rows = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)
     assert meta["status"] == "stopped" and len(rows) == 2
 
 
@@ -240,7 +240,7 @@ def test_cli_backend_ray(backend, tmp_path, capsys):
     assert sorted(t["status"] for t in last["trials"]) == ["finished", "finished"]
     assert "Ray: trials run on Ray workers" in err and "[2/2]" in err
     assert len(RunStore(tmp_path / "runs").list()) == 2
-    assert (tmp_path / "sweeps" / last["sweep_id"] / "sweep.json").exists()
+    assert (tmp_path / "sweeps" / "cli" / last["sweep_id"] / "sweep.json").exists()
 
 
 def test_without_ray_the_message_says_how_to_install_it(monkeypatch, capsys):

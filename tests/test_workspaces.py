@@ -150,7 +150,7 @@ def test_trials_of_a_sweep_still_running_are_never_pruned(tiny_graph, tmp_path):
     import os
 
     store = RunStore(tmp_path / "runs", ALICE, max_runs=2)
-    record = tmp_path / "sweeps" / "sweep-1"
+    record = tmp_path / "sweeps" / ALICE / "sweep-1"
     record.mkdir(parents=True)
     (record / "sweep.json").write_text(json.dumps({"id": "sweep-1", "status": "running", "pid": os.getpid()}))
     (record / "results.csv").write_text("trial\n")

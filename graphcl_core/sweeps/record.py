@@ -8,6 +8,7 @@ Every trial is an ordinary run of the run store (``runs.py``), so Explore and Ru
             20261127-061500-karate-ab12/   trial 1, a run like any other
             ...
         sweeps/                      beside it (sweeps_root_for(runs root))
+          <workspace>/               one folder per workspace of the run store, as runs/ has
             <sweep_id>/
                 sweep.json    id, created, finished, status (running | paused | finished | stopped | failed;
                               read back as interrupted when the process that ran it is gone),

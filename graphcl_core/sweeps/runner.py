@@ -88,7 +88,9 @@ class SweepRunner:
         self.configs = sweep.trials()
         self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend_named(backend or "local", bundle) if self._owns_backend else backend
-        self.sweeps_root = Path(sweeps_root) if sweeps_root else (sweeps_root_for(store.root) if store else None)
+        # one folder of sweep records per workspace, like the runs: nobody lists another's sweeps
+        self.sweeps_root = Path(sweeps_root) if sweeps_root else (
+            sweeps_root_for(store.root) / store.workspace if store else None)
         self.on_event = on_event
         self.plan = TrialPlan(Scorer(bundle, self.metric, full=sweep.probe == "full"), sweep.early_stop,
                               progress_interval_s)
