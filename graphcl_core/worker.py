@@ -101,6 +101,7 @@ class TrainingJob:
     def resume(self) -> None:
         with self._lock:
             self._start_paused = False
+            self._pending_steps = 0  # Steps not yet run are moot once it runs (as Trainer.resume)
             self._apply_locked()
         self._sync_slot()
 

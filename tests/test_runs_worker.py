@@ -115,3 +115,24 @@ def test_run_of_a_dead_process_is_listed_as_interrupted(tiny_graph, tmp_path):
     meta = store.list()[0]
     assert meta["status"] == "interrupted" and "stopped before it ended" in meta["message"]
     assert store.load(w.run_id).meta["status"] == "interrupted"
+
+
+def test_steps_clicked_before_a_resume_do_not_run_after_the_next_pause(tiny_graph, runs_dir):
+    """Steps still queued when Resume is pressed are moot: they must not run later as extra epochs."""
+    job = TrainingJob(tiny_graph, TrainConfig(epochs=100_000, **SMALL), RunStore(), start_paused=True)
+    for _ in range(3):
+        job.step_once()  # before the trainer exists: kept as pending steps
+    job.resume()
+    job.pause()
+    job.start()
+    try:
+        assert _wait(lambda: job.state == "paused")
+        time.sleep(0.2)
+        assert job.status()["epoch"] == 0
+        job.step_once()
+        assert _wait(lambda: job.status()["epoch"] == 1)
+        time.sleep(0.2)
+        assert job.status()["epoch"] == 1
+    finally:
+        job.stop()
+        job.join(30)
