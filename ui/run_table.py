@@ -57,28 +57,28 @@ def default_comparison(runs: dict[str, SavedRun]) -> list[str]:
 
 def delete_run(slot: Slot, store: RunStore, run_id: str) -> str | None:
     """Delete a run's files and forget its cached frames; returns an error message, or ``None``."""
-    try:
-        store.delete(run_id)
-    except GraphCLError as e:
-        return str(e)
+    error = _message_of(store.delete, run_id)
+    if error:
+        return error
     for key in [k for k in slot.cache if isinstance(k, tuple) and run_id in k]:
         slot.cache.pop(key, None)
     return None
 
 
-def set_published(store: RunStore, run_id: str, published: bool) -> str | None:
-    """Publish (readable by every visitor, changed by nobody else) or unpublish; an error message or None."""
+def _message_of(action, run_id: str) -> str | None:
+    """Run a store action on one run; its error message for the page, or None."""
     try:
-        (store.publish if published else store.unpublish)(run_id)
+        action(run_id)
     except GraphCLError as e:
         return str(e)
     return None
+
+
+def set_published(store: RunStore, run_id: str, published: bool) -> str | None:
+    """Publish (readable by every visitor, changed by nobody else) or unpublish; an error message or None."""
+    return _message_of(store.publish if published else store.unpublish, run_id)
 
 
 def set_pinned(store: RunStore, run_id: str, pinned: bool) -> str | None:
     """Pin (kept when the workspace's oldest runs make room) or unpin; an error message or None."""
-    try:
-        (store.pin if pinned else store.unpin)(run_id)
-    except GraphCLError as e:
-        return str(e)
-    return None
+    return _message_of(store.pin if pinned else store.unpin, run_id)
