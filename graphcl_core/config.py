@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -116,9 +117,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
 
-    # live view / bookkeeping
-    snapshot_every: int = 5
-    max_snapshots: int = 60
+    # live view / bookkeeping (snapshots: every epoch when they fit, see ``snapshot_interval``)
+    snapshot_every: int = 1
+    max_snapshots: int = 1000
     eval_every: int = 10
     loss_sync_every: int = 1
 
@@ -178,3 +179,29 @@ class TrainConfig:
 
     def replace(self, **changes: Any) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
+
+
+# ---- how densely a run keeps snapshots --------------------------------------------------------------
+# Snapshots are float16 N×D embeddings, kept in memory and written to the run's folder, so a run's
+# playback is as smooth as its snapshots are dense. A run may spend up to PLAYBACK_BUDGET_BYTES on
+# them (every epoch of a small graph's run fits: karate's 800 epochs take 7 MB), never fewer than
+# MIN_SNAPSHOTS where the hard cap SNAPSHOT_BUDGET_BYTES allows (a large graph keeps a few frames).
+SNAPSHOT_BUDGET_BYTES = 256 * 2**20
+PLAYBACK_BUDGET_BYTES = 64 * 2**20
+MIN_SNAPSHOTS = 60
+
+
+def snapshot_capacity(num_nodes: int, embedding_dim: int, max_snapshots: int) -> int:
+    """How many snapshots of an ``num_nodes``×``embedding_dim`` embedding one run may keep (at least 2)."""
+    per = max(1, num_nodes * embedding_dim * 2)
+    wanted = max(MIN_SNAPSHOTS, PLAYBACK_BUDGET_BYTES // per)
+    return max(2, min(max_snapshots, wanted, SNAPSHOT_BUDGET_BYTES // per))
+
+
+def snapshot_interval(cfg: TrainConfig, num_nodes: int) -> int:
+    """Epochs between snapshots: ``cfg.snapshot_every`` (every epoch by default) unless the run's
+    ``cfg.epochs + 1`` snapshots would not fit ``snapshot_capacity``; then the wider even spacing that
+    fits, so the kept frames span the whole run instead of being thinned unevenly later."""
+    frames = snapshot_capacity(num_nodes, cfg.embedding_dim, cfg.max_snapshots)
+    return max(cfg.snapshot_every, math.ceil(cfg.epochs / (frames - 1)))
+

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from . import options as runtime_options
-from .config import TrainConfig
+from .config import TrainConfig, snapshot_capacity, snapshot_interval
 from .device import resolve_device
 from .engine import SEED_LOCK, RunInputs, StepEngine, select_engine
 from .errors import ConfigError, TrainingError
@@ -28,9 +28,6 @@ from .models import build_model
 from .options import RuntimeOptions
 
 log = logging.getLogger(__name__)
-
-# Snapshots of embeddings are kept in memory up to this many bytes per run.
-SNAPSHOT_BUDGET_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -93,8 +90,9 @@ class Trainer:
         self._running.set()
         self._stop = threading.Event()
         self._steps_allowed = 0
-        per_snapshot = max(1, bundle.num_nodes * cfg.embedding_dim * 2)
-        self.max_snapshots = max(2, min(cfg.max_snapshots, SNAPSHOT_BUDGET_BYTES // per_snapshot))
+        # Every epoch for small graphs, evenly sparser where that would pass the budget (config.py).
+        self.snapshot_every = snapshot_interval(self.cfg, bundle.num_nodes)
+        self.max_snapshots = snapshot_capacity(bundle.num_nodes, cfg.embedding_dim, cfg.max_snapshots)
 
     @property
     def model(self) -> torch.nn.Module:
@@ -108,7 +106,7 @@ class Trainer:
     def run(self, epochs: int | None = None, callback=None) -> None:
         """Train until ``cfg.epochs`` (or ``epochs`` more) or until ``stop()``.
 
-        Snapshots every ``snapshot_every`` epochs, quick evaluation every ``eval_every`` (when labels
+        Snapshots every ``self.snapshot_every`` epochs, quick evaluation every ``eval_every`` (when labels
         exist; in a helper thread) and ``callback(self)`` after each of those and at the end. The
         full evaluation of the final embeddings is the caller's (``evaluate(quick=False)``).
         """
@@ -120,7 +118,7 @@ class Trainer:
             if not self._may_step():
                 continue
             self.step()
-            boundary = self.epoch % cfg.snapshot_every == 0 or self.epoch == target or self.paused
+            boundary = self.epoch % self.snapshot_every == 0 or self.epoch == target or self.paused
             eval_due = bool(self.bundle.has_labels and cfg.eval_every and self.epoch % cfg.eval_every == 0)
             if boundary or eval_due:
                 snap = self.take_snapshot()
