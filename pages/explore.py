@@ -5,6 +5,7 @@ import streamlit as st
 from graphcl_core.errors import GraphCLError
 from ui import explore, figures, registry, shell, workspace
 from ui.playback import Playback
+from ui.live_chart import live_chart
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -150,7 +151,7 @@ def timeline() -> None:
     fig, table = _figure(epoch, node)
     plot_col, side_col = st.columns([3, 1.2], gap="medium")
     with plot_col:
-        st.plotly_chart(fig, key="explore.projection")
+        live_chart(fig, key="explore.projection")
         frame = frames[epoch]
         notes = [frame.note + "." if frame.note else "", f"{len(eps)} snapshots from epoch {eps[0]} to {eps[-1]}."]
         st.caption(" ".join(n for n in notes if n))
