@@ -37,11 +37,12 @@ def _mount():
     return st.components.v2.component(COMPONENT, js=js, isolate_styles=False)
 
 
-def live_chart(fig: go.Figure, *, key: str) -> None:
-    """Draw ``fig`` under ``key``; the next call with the same key updates that plot in place."""
+def live_chart(fig: go.Figure, *, key: str, config: dict | None = None) -> None:
+    """Draw ``fig`` under ``key``; the next call with the same key updates that plot in place.
+    ``config`` is plotly.js's (e.g. ``{"displayModeBar": False}``), over this module's ``CONFIG``."""
     chunk = plotly_chunk()
     if chunk is None:
-        st.plotly_chart(fig, key=key)
+        st.plotly_chart(fig, key=key, config=config)
         return
-    _mount()(key=key, data={"figure": fig.to_json(), "config": CONFIG, "plotlyChunk": chunk, "key": key},
-             width="stretch", height="content")
+    data = {"figure": fig.to_json(), "config": {**CONFIG, **(config or {})}, "plotlyChunk": chunk, "key": key}
+    _mount()(key=key, data=data, width="stretch", height="content")
