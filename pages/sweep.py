@@ -4,6 +4,7 @@ import streamlit as st
 
 from graphcl_core.errors import ConfigError
 from ui import graphs, registry, shell, state, sweep_jobs, sweep_replay, sweep_setup, sweep_views
+from ui.live_chart import live_chart
 from ui.sweep_setup import key as vkey
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -170,7 +171,7 @@ def grid() -> None:
         if len(epochs) > 1:
             c[1].select_slider("Epoch", epochs, key=sweep_replay.EPOCH, disabled=bool(ss.get(sweep_replay.PLAYING)))
         got = sweep_replay.frames_at(slot, srcs, ss[sweep_replay.EPOCH])
-    st.plotly_chart(sweep_views.grid_figure(table, got, labels), key="sweep.grid", config={"displayModeBar": False})
+    live_chart(sweep_views.grid_figure(table, got, labels), key="sweep.grid", config={"displayModeBar": False})
 
 
 @st.fragment(run_every=POLL_S if running else None)
@@ -237,18 +238,18 @@ def results() -> None:
         x = h[0].selectbox("Across", names, index=0, key="sweep.hx")
         y = h[1].selectbox("Down", [n for n in names if n != x], index=0, key="sweep.hy")
         facet = next((n for n in names if n not in (x, y)), None)
-        st.plotly_chart(sweep_views.heatmap_figure(sweep_views.heatmap_data(table, x, y, facet), x, y, facet,
-                                                   mlabel), key="sweep.heatmap")
+        live_chart(sweep_views.heatmap_figure(sweep_views.heatmap_data(table, x, y, facet), x, y, facet,
+                                              mlabel), key="sweep.heatmap")
         if len(names) > 3:
             st.caption("Settings not shown are averaged over.")
     elif len(names) == 1:
         st.subheader(f"{mlabel.capitalize()} by {names[0]}")
-        st.plotly_chart(sweep_views.line_figure(table, names[0], mlabel), key="sweep.line")
+        live_chart(sweep_views.line_figure(table, names[0], mlabel), key="sweep.line")
     pdata = sweep_views.parallel_data(table, names, {n for n, s in runner.sweep.vary.items()
                                                      if getattr(s, "scale", "") == "log"})
     if pdata["metric"] and names:
         st.subheader("All settings at once")
-        st.plotly_chart(sweep_views.parallel_figure(pdata, mlabel), key="sweep.parallel")
+        live_chart(sweep_views.parallel_figure(pdata, mlabel), key="sweep.parallel")
 
 
 live()
