@@ -1,5 +1,6 @@
-"""Command line: ``python -m graphcl_core graphs``, ``python -m graphcl_core train ...`` and
-``python -m graphcl_core sweep ...`` (the last handed whole to :func:`graphcl_core.sweep_cli.sweep_main`).
+"""Command line: ``python -m graphcl_core graphs``, ``python -m graphcl_core train ...``,
+``python -m graphcl_core export-animation RUN_DIR ...`` and ``python -m graphcl_core sweep ...`` (the last
+handed whole to :func:`graphcl_core.sweep_cli.sweep_main`).
 
 Bad arguments or files exit with code 2 and one line on stderr; ``--json`` ends with one JSON line
 of final metrics on stdout, with the trainer's ``fast_info`` (which engine ran, and the
@@ -65,7 +66,27 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workspace", default="cli", help="workspace inside the runs folder to save the run in "
                    "(lowercase letters, digits, - and _; default: cli)")
     t.add_argument("--json", action="store_true", help="end with one JSON line of final metrics")
+    _add_export_parser(sub)
     return p
+
+
+def _add_export_parser(sub) -> None:
+    from .animation_frames import DEFAULT_MAX_FRAMES, DEFAULT_MAX_POINTS
+    from .export_animation import DEFAULT_FPS, FORMATS, METHODS
+
+    a = sub.add_parser("export-animation", help="a saved run's embeddings over the epochs as HTML, GIF or MP4")
+    a.add_argument("run_dir", metavar="RUN_DIR", help="a saved run's folder (runs/<workspace>/<run id>)")
+    a.add_argument("--format", choices=FORMATS, required=True, dest="fmt",
+                   help="html: interactive, plays offline; gif / mp4: for slides")
+    a.add_argument("--out", required=True, help="the file to write")
+    a.add_argument("--method", choices=METHODS, default="umap", help="projection (default umap; pca is instant)")
+    a.add_argument("--fps", type=float, default=DEFAULT_FPS, help=f"frames per second (default {DEFAULT_FPS:g})")
+    a.add_argument("--max-frames", type=int, default=DEFAULT_MAX_FRAMES,
+                   help=f"at most this many snapshots, evenly spaced, first and last kept (default {DEFAULT_MAX_FRAMES})")
+    a.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
+                   help=f"nodes shown; a fixed random subset of larger graphs (default {DEFAULT_MAX_POINTS})")
+    a.add_argument("--size", default="800x600", help="GIF/MP4 picture size WIDTHxHEIGHT in pixels (default 800x600)")
+    a.add_argument("--json", action="store_true", help="end with one JSON line: path, frames, seconds")
 
 
 def _config(args) -> TrainConfig:
@@ -206,6 +227,46 @@ def _cmd_train(args) -> int:
     return 0
 
 
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ConfigError(f"--size expects WIDTHxHEIGHT in pixels, e.g. 800x600 (got '{text}').") from None
+    return w, h
+
+
+def _cmd_export_animation(args) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from .export_animation import export_animation
+
+    size = _size(args.size)
+    t0 = time.perf_counter()
+    bar = tqdm(desc=f"projecting ({args.method})", unit="frame", file=sys.stderr, disable=None)
+    projected = {"frames": 0}
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - projected["frames"])
+        projected["frames"] = done
+
+    try:
+        path = export_animation(Path(args.run_dir), args.fmt, Path(args.out), method=args.method, fps=args.fps,
+                                max_frames=args.max_frames, max_points=args.max_points, size=size,
+                                progress=progress)
+    finally:
+        bar.close()
+    frames, seconds = projected["frames"], round(time.perf_counter() - t0, 3)
+    if args.json:
+        print(json.dumps({"path": str(path), "format": args.fmt, "method": args.method, "frames": frames,
+                          "seconds": seconds}), flush=True)
+    else:
+        print(f"path={path}  frames={frames}  seconds={seconds}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["sweep"]:
@@ -216,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "graphs":
             return _cmd_graphs()
+        if args.command == "export-animation":
+            return _cmd_export_animation(args)
         return _cmd_train(args)
     except TrainingError as e:
         sys.stderr.write(f"training failed: {e}\n")
