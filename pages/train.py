@@ -1,4 +1,12 @@
-"""Train: hyperparameters, Start/Pause/Step/Stop/Reset, and the live view of the running job."""
+"""Train: hyperparameters, Start/Pause/Step/Stop/Reset, and the live view of the running job.
+
+With presentation mode on (``?present=1`` or its toggle, ``ui/present.py``) the same live view is laid
+out for a projector: no sidebar or settings, one big Start/Pause button, large high-contrast charts.
+A run that trains faster than the chosen playback speed is played back from its snapshots
+(``ui/pacing.py``).
+"""
+
+import time
 
 import streamlit as st
 
@@ -6,7 +14,9 @@ from graphcl_core import projection
 from graphcl_core.device import device_info
 from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import check_host_limits
-from ui import controls, figures, graphs, live, registry, shell, sources, state, training
+from ui import (controls, figures, graphs, live, live_frames, pacing, present, registry, shell, sources, state,
+                training)
+from ui.live_chart import live_chart
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -14,6 +24,13 @@ ss = st.session_state
 slot = registry.get_slot(ss["sid"])
 graph_key = ss[state.GRAPH_KEY]
 bundle, load_error = graphs.ensure_graph(slot, graph_key)
+presenting = present.is_on(ss)
+head = pacing.Playhead(ss)  # the epoch on screen of this tab's run
+
+
+def current_pace(job) -> float | None:
+    """Epochs shown per second for ``job`` at the chosen playback speed (``None``: live)."""
+    return pacing.pace(ss[present.SPEED_KEY], job.cfg.epochs)
 
 
 # ---- button callbacks (run before the page, so the page shows the new state) --------------------
@@ -25,20 +42,63 @@ def on_step() -> None:
     ss["train.error"] = training.launch(slot, bundle, state.current_config(), training.step)
 
 
-st.title("Train")
+def on_pause() -> None:
+    live.pause_or_resume(slot, head, time.time())
+
+
+def speed_control() -> None:
+    st.segmented_control("Playback speed", pacing.SPEEDS, format_func=pacing.SPEED_LABELS.get,
+                         key=present.SPEED_KEY, required=True,
+                         help="Epochs shown per second. A run that trains faster (a GPU trains Cora in under "
+                              "a second) is played back from its snapshots at this pace; Auto shows a run in "
+                              f"about {pacing.AIM_SECONDS:.0f} s, Live shows each epoch as soon as it is "
+                              "trained. A run slower than the pace is always shown live.")
+
+
+job = slot.job
+active = slot.active
+held = live.is_held(job, head)
+playing_back = job is not None and live.playback_pending(job, head, current_pace(job))
+graph_line = (f"**{graphs.title_of(slot.graph_key or graph_key)}** · {bundle.num_nodes:,} nodes · "
+              f"{bundle.num_edges:,} edges · " + (f"{bundle.num_classes} labels" if bundle.has_labels else "no labels")
+              ) if bundle is not None else ""
+
+if presenting:
+    st.html(f"<style>{present.PAGE_CSS}</style>")
+    bar = st.columns([1.3, 3.2, 2.6, 0.9], vertical_alignment="center", gap="medium")
+    with bar[0].container(key="present-go"):
+        if active or playing_back:
+            st.button("Resume" if held else "Pause", type="primary", on_click=on_pause, key="present.pause",
+                      icon=":material/play_arrow:" if held else ":material/pause:", width="stretch")
+        else:
+            st.button("Start", type="primary", icon=":material/play_arrow:", on_click=on_start,
+                      disabled=bundle is None, key="present.start", width="stretch")
+    bar[1].markdown(graph_line or "No graph is loaded.")
+    with bar[2]:
+        speed_control()
+    bar[3].button("Exit", icon=":material/close_fullscreen:", key="present.exit", width="stretch",
+                  on_click=present.set_on, args=(ss, False), help="Leave presentation mode (settings and sidebar "
+                  "come back).")
+    if err := ss.pop("train.error", None):
+        st.error(err, icon=":material/error:")
+
+if not presenting:
+    title_col, toggle_col = st.columns([4, 1], vertical_alignment="bottom")
+    title_col.title("Train")
+    toggle_col.toggle("Presentation mode", key=present.PRESENT_KEY,
+                      help="For a projector: hides the sidebar and the settings, draws the map and the loss "
+                           "large with high-contrast colours, one big Start/Pause button (link: ?present=1).")
 if bundle is None:
     st.error(load_error or "No graph is loaded.")
     st.page_link("pages/graph.py", label="Choose a graph", icon=":material/hub:")
     st.stop()
-
-st.markdown(f"Graph: **{graphs.title_of(slot.graph_key or graph_key)}** · {bundle.num_nodes:,} nodes · "
-            f"{bundle.num_edges:,} edges · "
-            + (f"{bundle.num_classes} labels" if bundle.has_labels else "no labels"))
+if not presenting:
+    st.markdown(f"Graph: {graph_line}")
 if load_error:
     st.error(load_error)
 
-settings_col, live_col = st.columns([1, 2.7], gap="large")
-with settings_col:
+
+def settings() -> None:
     st.subheader("Settings")
     controls.main_settings()
     with st.expander("Advanced", icon=":material/tune:"):
@@ -48,18 +108,16 @@ with settings_col:
     except GraphCLError as e:
         st.error(str(e))
 
-job = slot.job
-active = slot.active
-paused = training.is_paused(job)
 
-with live_col:
+def run_buttons() -> None:
+    """Start, Pause/Resume (the run and its playback), Step, Stop, Reset, and the playback speed."""
     b = st.columns(5)
     b[0].button("Start", type="primary", icon=":material/play_arrow:", on_click=on_start, disabled=active,
                 key="train.start", width="stretch",
                 help="Start a new run with the settings on the left.")
-    b[1].button("Resume" if paused else "Pause", icon=":material/play_circle:" if paused else ":material/pause:",
-                on_click=training.toggle_pause, args=(slot,), disabled=not active, key="train.pause",
-                width="stretch", help="Pause or continue the run in progress.")
+    b[1].button("Resume" if held else "Pause", icon=":material/play_circle:" if held else ":material/pause:",
+                on_click=on_pause, disabled=not (active or playing_back), key="train.pause",
+                width="stretch", help="Pause or continue the run in progress, or its playback.")
     b[2].button("Step", icon=":material/skip_next:", on_click=on_step, key="train.step", width="stretch",
                 help="Train exactly one epoch, then pause.")
     b[3].button("Stop", icon=":material/stop:", on_click=training.stop, args=(slot,), disabled=not active,
@@ -67,6 +125,7 @@ with live_col:
     b[4].button("Reset", icon=":material/restart_alt:", on_click=training.reset, args=(slot,),
                 disabled=job is None, key="train.reset", width="stretch",
                 help="Stop and clear the live view, ready for a fresh Start.")
+    speed_control()
     if err := ss.pop("train.error", None):
         st.error(err, icon=":material/error:")
     if job is not None and not job.done:
@@ -77,22 +136,35 @@ with live_col:
             st.info("Changes apply on the next Start. The run in progress keeps its own settings "
                     f"(changed: {', '.join(changed)}).", icon=":material/info:")
 
-poll = None
-if active:
-    poll = (training.POLL_QUEUED_S if job.state == "queued" else training.POLL_IDLE_S if paused
-            else training.POLL_RUNNING_S)
+
+if presenting:
+    live_col = st.container()
+else:
+    settings_col, live_col = st.columns([1, 2.7], gap="large")
+    with settings_col:
+        settings()
+    with live_col:
+        run_buttons()
+
+poll = live.poll_seconds(job, head, current_pace(job) if job is not None else None)
+ss["train.poll"] = poll
 
 
-def _status(job, s: dict) -> None:
-    """The run's state: failure or queue message, progress line, device, and where to go when finished."""
+def _status(job, s: dict, shown: int, rate: float | None) -> None:
+    """The run's state: failure or queue message, progress line (the epoch on screen), device, and where
+    to go when finished and shown to the end."""
     if s["state"] == "failed":
         st.error(f"{job.message}\n\nPress **Reset**, change the settings and Start again.", icon=":material/error:")
     elif s["state"] == "queued" and (waiting := training.queue_text(s) or job.message):
         st.info(waiting, icon=":material/hourglass_top:")
-    st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])), text=live.progress_text(s))
+    text = live.paced_progress_text(s, shown, rate, held=head.paused(live.run_key(job)))
+    with st.container(key="present-bar" if presenting else None):
+        st.progress(min(1.0, shown / max(1, s["epochs"])), text=text)
+    if presenting:
+        return
     info = device_info(job.device)
     st.caption(f"Device: {info['label']}" + (f" · run `{job.run_id}` (saved as it goes)" if job.run_id else ""))
-    if s["state"] == "finished":
+    if s["state"] == "finished" and shown >= s["epoch"]:
         st.success("Training finished and the run is saved. Explore the embeddings or compare it with other runs.",
                    icon=":material/check_circle:")
         c1, c2, _ = st.columns([1, 1, 3])
@@ -120,22 +192,33 @@ def _metrics(job, hist: list[dict]) -> None:
                 "share its label.")
 
 
-def _curves(job, hist: list[dict]) -> None:
-    """The loss curve and the histogram of similar vs dissimilar pair distances."""
-    st.plotly_chart(figures.loss_figure([(job.bundle.name, hist)], uirevision="live-loss"), key="train.loss")
+def _curves(job, hist: list[dict], behind: bool) -> None:
+    """The loss curve up to the epoch on screen and, when the picture is live, the histogram of similar
+    vs dissimilar pair distances (they are measured on the newest model, so not shown during playback)."""
+    fig = figures.loss_figure([(job.bundle.name, hist)], uirevision="live-loss")
+    if presenting:
+        live_chart(present.stage_loss(fig, total_epochs=job.cfg.epochs), key="train.loss")
+        return
+    live_chart(fig, key="train.loss")
+    if behind:
+        st.caption("Pair distances are measured on the newest model: they appear when the playback reaches it.")
+        return
     pd = training.live_pair_distances(slot, job)
     if pd is not None and (len(pd["positive"]) or len(pd["negative"])):
-        st.plotly_chart(figures.pair_distance_figure(pd, uirevision="live-pairs"), key="train.pairs")
+        live_chart(figures.pair_distance_figure(pd, uirevision="live-pairs"), key="train.pairs")
         st.caption("Similar pairs should end up left of the margin line and dissimilar pairs right of it.")
 
 
-def _projection(job) -> None:
-    """The live map of the newest snapshot (PCA until UMAP is warm), coloured as chosen."""
+def _projection(job, shown: int) -> None:
+    """The map of the snapshot at the epoch on screen (PCA until UMAP is warm), coloured as chosen."""
     nodes = sources.nodes_from_bundle(job.bundle)
     options = (["Label"] if nodes.has_labels else []) + ["Community", "Degree"]
-    colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
-                                     required=True) or options[0]
-    frame, frame_epoch, perr = training.live_projection(slot, job)
+    if presenting:
+        colour_by = options[0]
+    else:
+        colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
+                                         required=True) or options[0]
+    frame, frame_epoch, perr = live_frames.frame_at(slot, job, shown)
     if perr:
         st.warning(perr)
     if frame is None:
@@ -150,20 +233,24 @@ def _projection(job) -> None:
     fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=600,
                                     uirevision="live-projection",
                                     title=f"{name} of the embeddings at epoch {frame_epoch}")
-    st.plotly_chart(fig, key="train.projection")
+    live_chart(present.stage_projection(fig) if presenting else fig, key="train.projection")
     notes = []
     if frame.method == "pca" and not projection.is_warm():
         notes.append("PCA for now: UMAP is still warming up (it compiles once per server start) and "
                      "takes over automatically.")
     if frame.note:
         notes.append(frame.note + ".")
-    notes.append(f"Redrawn every {job.cfg.snapshot_every} epochs. Hover a point for its name, label and degree.")
-    st.caption(" ".join(notes))
+    if not presenting:
+        every = job.trainer.snapshot_every if job.trainer is not None else job.cfg.snapshot_every
+        notes.append(f"A snapshot every {every} epoch{'s' if every > 1 else ''}. Hover a point for its name, "
+                     "label and degree.")
+    if notes:
+        st.caption(" ".join(notes))
 
 
 @st.fragment(run_every=poll)
 def live_view() -> None:
-    """The tab's run, redrawn every poll while it trains."""
+    """The tab's run, redrawn every poll while it trains or its playback is behind."""
     job = slot.job
     if job is None:
         st.info(f"Press **Start** to train on {graphs.title_of(slot.graph_key or graph_key)}. The loss curve, a live "
@@ -174,19 +261,25 @@ def live_view() -> None:
     s = job.status()
     if job.done and ss.get("train.done_seen") is not job:
         ss["train.done_seen"] = job
-        st.rerun()  # the whole page: buttons change and polling stops
-    was, ss["train.polled_state"] = ss.get("train.polled_state"), s["state"]
-    if was == "queued" and s["state"] != "queued":
-        st.rerun()  # admitted: poll at the training pace from now on
-    _status(job, s)
+        st.rerun()  # the whole page: buttons change and polling changes
+    rate = current_pace(job)
+    shown = head.update(live.run_key(job), time.time(), s["epoch"], rate)
+    if live.poll_seconds(job, head, rate) != ss.get("train.poll"):
+        st.rerun()  # admitted from the queue, or the playback reached the end: the page polls anew
+    _status(job, s, shown, rate)
     if job.trainer is None:
         return  # still waiting for its first slot: nothing to chart yet, and 19 waiting tabs poll this
-    _metrics(job, s["history"])
-    right_col, left_col = st.columns([1.35, 1], gap="medium")
-    with left_col:
-        _curves(job, s["history"])
-    with right_col:
-        _projection(job)
+    hist = pacing.history_until(s["history"], shown)
+    behind = shown < s["epoch"]
+    if presenting:
+        map_col, loss_col = st.columns([1.2, 1], gap="medium")
+    else:
+        _metrics(job, hist)
+        map_col, loss_col = st.columns([1.35, 1], gap="medium")
+    with loss_col:
+        _curves(job, hist, behind)
+    with map_col:
+        _projection(job, shown)
 
 
 with live_col:

@@ -1,11 +1,14 @@
-"""What the Train page's live view says about a run: progress line, metric values and deltas.
+"""What the Train page's live view says about a run (progress line, metric values and deltas), and
+what its Pause/Resume does to the run and to its playback (``ui.pacing``).
 
 Plain functions of a job's ``status()`` and history, so the wording is tested without a browser.
 """
 
 from __future__ import annotations
 
-from . import training
+from typing import Any
+
+from . import pacing, training
 
 # A metric's shown value and its delta since the previous evaluation (``None``: no delta).
 Shown = tuple[str, "str | None"]
@@ -50,3 +53,75 @@ def probe_fraction(history: list[dict]) -> float:
     """Share of labelled nodes the newest probe trained on (10 % unless the run said otherwise)."""
     cur, _ = training.latest_quality(history)
     return cur.get("linear_probe_train_frac", 0.1)
+
+
+# ---- the playback of a run (ui/pacing.py) --------------------------------------------------------
+
+def run_key(job: Any) -> str:
+    """Names one run for its ``pacing.Playhead`` (a new job, even at a reused address, starts at 0)."""
+    return f"{id(job)}:{job.created}"
+
+
+def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: bool = False) -> str:
+    """``progress_text`` while the picture is live; while it plays behind training,
+    ``Showing epoch 40 of 200 (trained: 200) · played at 10 epochs/s · 16 s to go``."""
+    trained = status["epoch"]
+    if shown >= trained:
+        return progress_text(status)
+    text = f"Showing epoch {shown} of {status['epochs']} (trained: {trained})"
+    if rate:
+        text += f" · played at {rate:g} epochs/s"
+    if held:
+        return text + " · paused"
+    left = pacing.seconds_left(shown, trained if status["state"] != "running" else status["epochs"], rate)
+    if left is not None:
+        text += f" · {training.fmt_seconds(left)} to go"
+    if status["state"] == "finished":
+        text += f" · trained in {training.fmt_seconds(status['seconds'])}"
+    return text
+
+
+def is_held(job: Any, head: pacing.Playhead) -> bool:
+    """The run or its playback is paused (the page offers Resume)."""
+    return job is not None and (training.is_paused(job) or head.paused(run_key(job)))
+
+
+def pause_or_resume(slot: Any, head: pacing.Playhead, now: float) -> None:
+    """Pause/Resume acts on the run (while it trains) and on its playback together."""
+    job = slot.job
+    if job is None:
+        return
+    key = run_key(job)
+    if is_held(job, head):
+        if training.is_paused(job):
+            training.toggle_pause(slot)
+        head.set_paused(key, False, now)
+    else:
+        if slot.active:
+            training.toggle_pause(slot)
+        head.set_paused(key, True, now)
+
+
+def playback_pending(job: Any, head: pacing.Playhead, rate: float | None) -> bool:
+    """The run has ended but its playback has not yet shown its last epoch (it may be paused)."""
+    trained = job.trainer.epoch if job.trainer is not None else 0
+    return bool(job.done and rate and head.behind(run_key(job), trained))
+
+
+def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float | None:
+    """Seconds between redraws of the live view (``None``: no redraws).
+
+    While the run trains: the training pace (and at least the playback's, so a paced picture moves
+    smoothly); after it ended: the playback's until the picture reaches the last trained epoch.
+    """
+    if job is None:
+        return None
+    if not job.done:
+        if job.state == "queued":
+            return training.POLL_QUEUED_S
+        if training.is_paused(job):
+            return training.POLL_IDLE_S
+        return min(training.POLL_RUNNING_S, pacing.poll_seconds(rate)) if rate else training.POLL_RUNNING_S
+    if playback_pending(job, head, rate) and not head.paused(run_key(job)):
+        return pacing.poll_seconds(rate)
+    return None

@@ -4,7 +4,8 @@ Every ``TrainConfig`` field keeps its value under ``cfg.<field>`` (the widgets o
 in the app are bound to those keys; the others, such as a recipe's activation, are kept the same way),
 and the graph under ``graph.key``. The URL (``st.query_params``) mirrors them, so a link restores the
 same settings: ``graph``, ``margin``, ``hidden``, ``lr`` always, the other fields only when they differ
-from the defaults. ``sid`` is this tab's private token (see ``ui.registry``); the share link leaves it out.
+from the defaults, and the view's ``present``/``speed`` (``ui.present``) when set. ``sid`` is this tab's
+private token (see ``ui.registry``); the share link leaves it out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from graphcl_core.config import ENCODERS, FIELD_LIMITS, LOSSES, PAIR_STRATEGIES, TrainConfig
 from graphcl_core.errors import ConfigError
 
-from . import registry
+from . import present, registry
 
 DEFAULT_GRAPH = "karate"
 # The app's defaults: the library's, with a shorter run so a first demo finishes in seconds on a CPU.
@@ -155,6 +156,7 @@ def init_session() -> registry.Slot:
             ss[k] = ss[k]  # keep widget values alive while their page is not shown
     if GRAPH_KEY not in ss:
         ss[GRAPH_KEY] = slot.graph_key or DEFAULT_GRAPH
+    present.init(ss)  # presentation mode and playback speed (ui/present.py)
     return slot
 
 
@@ -199,7 +201,7 @@ def _restore_from_url(slot: registry.Slot) -> list[str]:
             ss[GRAPH_KEY] = DEFAULT_GRAPH
     elif slot.graph_key:
         ss[GRAPH_KEY] = slot.graph_key
-    return warnings
+    return warnings + present.restore(ss, qp)
 
 
 def current_config() -> TrainConfig:
@@ -239,7 +241,7 @@ def settings_params() -> dict[str, str]:
         v = ss.get(key(name), getattr(DEFAULTS, name))
         if name in main or v != getattr(DEFAULTS, name):
             out[name] = _fmt(v)
-    return out
+    return {**out, **present.query_params(ss)}
 
 
 def sync_query_params() -> None:

@@ -1,0 +1,100 @@
+"""Demo pacing (ui/pacing.py): which epoch is on screen while a fast run is played to an audience."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui import pacing
+
+
+def test_parse_speed_accepts_the_choices_and_nothing_else():
+    assert pacing.parse_speed("10") == "10"
+    assert pacing.parse_speed(20) == "20"
+    assert pacing.parse_speed("50/s") == "50"
+    assert pacing.parse_speed(" Live ") == "live"
+    assert pacing.parse_speed("auto") == "auto"
+    assert pacing.parse_speed("7") is None
+    assert pacing.parse_speed("fast") is None
+
+
+def test_auto_pace_shows_a_run_in_about_twenty_seconds():
+    assert pacing.auto_pace(200) == pytest.approx(10.0)
+    assert 15 <= 800 / pacing.auto_pace(800) <= 25
+    assert pacing.auto_pace(10) == pacing.AUTO_MIN  # a tiny run is not crawled through
+    assert pacing.pace("live", 200) is None
+    assert pacing.pace("auto", 200) == pytest.approx(10.0)
+    assert pacing.pace("5", 200) == 5.0
+
+
+def test_a_run_faster_than_the_pace_is_played_over_its_duration():
+    """A 200-epoch GPU run finished in 0.4 s, played at 10 epochs/s and redrawn every 0.4 s."""
+    pos, t, shown = 0.0, 0.0, []
+    while pos < 200:
+        pos = pacing.advance(pos, 0.4, 10.0, trained=200)
+        t += 0.4
+        shown.append(int(pos))
+    assert t == pytest.approx(20.0, abs=0.5)
+    assert shown == sorted(shown) and shown[0] == 4 and shown[-1] == 200
+
+
+def test_a_run_slower_than_the_pace_is_shown_live():
+    """A CPU run at 3 epochs/s under a 10 epochs/s pace: the picture is always the newest epoch."""
+    pos = 0.0
+    for second in range(1, 11):
+        pos = pacing.advance(pos, 1.0, 10.0, trained=3 * second)
+        assert pos == 3 * second
+    assert pacing.advance(5.0, 1.0, None, trained=120) == 120  # live jumps to the newest
+
+
+def test_frame_epoch_is_the_newest_snapshot_at_or_before_the_epoch_shown():
+    snaps = [0, 3, 6, 9, 12]
+    assert pacing.frame_epoch(7, snaps) == 6
+    assert pacing.frame_epoch(9, snaps) == 9
+    assert pacing.frame_epoch(100, snaps) == 12
+    assert pacing.frame_epoch(0, [2, 4]) == 2
+    assert pacing.frame_epoch(5, []) is None
+
+
+def test_history_is_cut_at_the_epoch_on_screen():
+    hist = [{"epoch": e, "loss": 1.0 / e} for e in range(1, 11)]
+    assert [r["epoch"] for r in pacing.history_until(hist, 4)] == [1, 2, 3, 4]
+    assert pacing.history_until(hist, 0) == []
+    assert pacing.history_until(hist, 50) == hist
+
+
+def test_poll_and_time_left():
+    assert pacing.poll_seconds(10.0) == pacing.POLL_S
+    assert pacing.poll_seconds(1.5) == pytest.approx(1 / 1.5)
+    assert pacing.poll_seconds(None) == pacing.POLL_S
+    assert pacing.seconds_left(100, 200, 10.0) == pytest.approx(10.0)
+    assert pacing.seconds_left(100, 200, None) is None
+
+
+def test_playhead_pause_holds_the_picture_and_does_not_make_up_time():
+    state: dict = {}
+    head = pacing.Playhead(state)
+    assert head.update("run1", 100.0, trained=200, rate=10.0) == 0
+    assert head.update("run1", 101.0, trained=200, rate=10.0) == 10
+    head.set_paused("run1", True, 101.5)
+    assert head.update("run1", 105.0, trained=200, rate=10.0) == 10
+    head.set_paused("run1", False, 106.0)
+    assert head.update("run1", 106.0, trained=200, rate=10.0) == 10  # the paused seconds are not made up
+    assert head.update("run1", 107.0, trained=200, rate=10.0) == 20
+    assert head.behind("run1", 200) and not head.behind("run1", 20)
+
+
+def test_playhead_changing_speed_continues_from_the_epoch_on_screen():
+    head = pacing.Playhead({})
+    head.update("r", 0.0, 200, 5.0)
+    assert head.update("r", 2.0, 200, 5.0) == 10
+    assert head.update("r", 3.0, 200, 50.0) == 60
+    assert head.update("r", 4.0, 200, None) == 200
+
+
+def test_a_new_run_starts_the_playhead_at_zero():
+    state: dict = {}
+    head = pacing.Playhead(state)
+    head.update("old", 0.0, 50, None)
+    assert head.shown("old") == 50
+    assert head.update("new", 1.0, 50, 10.0) == 0
+    assert not head.paused("new")

@@ -1,0 +1,145 @@
+"""Presentation mode: the Train page made for a projector (``?present=1``, or its toggle).
+
+What changes: the sidebar and the settings are hidden, the projection and the loss curve fill a
+1920×1080 screen, fonts are larger and the colours are a high-contrast, colour-blind-safe set
+(Okabe and Ito), and one big Start/Pause button drives the run. The switch and the playback speed
+(``ui.pacing``) live in session state and the URL (``present=1``, ``speed=10``), so a reload or a
+link opens the same view. The figures come from ``ui.figures``; this module only restyles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import plotly.graph_objects as go
+
+from . import figures, pacing
+
+PRESENT_KEY = "view.present"
+SPEED_KEY = "view.speed"
+# Okabe & Ito (2008): distinguishable for colour-blind viewers and on a washed-out projector; the
+# yellow, weakest on white, comes last.
+HIGH_CONTRAST = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+INK = "#111111"
+# Pixel heights of the two charts on a 1920×1080 screen (below the one-line control bar).
+PROJECTION_HEIGHT = 800
+LOSS_HEIGHT = 800
+FONT_SIZE, TITLE_SIZE = 20, 28
+
+_ON = {"1", "true", "yes", "on"}
+_OFF = {"0", "false", "no", "off", ""}
+
+
+def parse_flag(value: Any) -> bool | None:
+    """``present=`` from a URL: on (1, true, yes, on), off (0, false, no, off), else ``None``."""
+    text = str(value).strip().lower()
+    return True if text in _ON else False if text in _OFF else None
+
+
+def init(state: MutableMapping[str, Any]) -> None:
+    """Defaults for a new session, and keep both values alive while their widgets are not on screen."""
+    state[PRESENT_KEY] = bool(state.get(PRESENT_KEY, False))
+    state[SPEED_KEY] = pacing.parse_speed(state.get(SPEED_KEY, pacing.AUTO)) or pacing.AUTO
+
+
+def restore(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[str]:
+    """``present`` and ``speed`` from the URL into session state; warnings for values that mean nothing."""
+    warnings = []
+    if (raw := query.get("present")) is not None:
+        flag = parse_flag(raw)
+        if flag is None:
+            warnings.append(f"The link's present={raw!r} was ignored: use present=1 for presentation mode.")
+        else:
+            state[PRESENT_KEY] = flag
+    if (raw := query.get("speed")) is not None:
+        speed = pacing.parse_speed(raw)
+        if speed is None:
+            choices = ", ".join(pacing.SPEEDS)
+            warnings.append(f"The link's speed={raw!r} was ignored: choose one of {choices}.")
+        else:
+            state[SPEED_KEY] = speed
+    return warnings
+
+
+def query_params(state: Mapping[str, Any]) -> dict[str, str]:
+    """The URL parameters of this view: ``present=1`` when on, ``speed`` when not automatic."""
+    out = {}
+    if state.get(PRESENT_KEY):
+        out["present"] = "1"
+    speed = state.get(SPEED_KEY, pacing.AUTO)
+    if speed != pacing.AUTO:
+        out["speed"] = str(speed)
+    return out
+
+
+def is_on(state: Mapping[str, Any]) -> bool:
+    return bool(state.get(PRESENT_KEY))
+
+
+def set_on(state: MutableMapping[str, Any], on: bool) -> None:
+    state[PRESENT_KEY] = on
+
+
+# Hides the sidebar (and the button that reopens it) and Streamlit's toolbar, uses the whole width,
+# and makes the page's own text and the one big button readable from the back of a room.
+PAGE_CSS = f"""
+section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
+[data-testid="stExpandSidebarButton"], [data-testid="stSidebarNav"], [data-testid="stToolbar"],
+[data-testid="stDecoration"] {{ display: none !important; }}
+header[data-testid="stHeader"] {{ background: transparent; height: 0; }}
+[data-testid="stMainBlockContainer"] {{ padding: 0.6rem 1.5rem 0 1.5rem; max-width: 100%; }}
+[data-testid="stMain"] {{ margin-left: 0 !important; }}
+[data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"],
+[data-testid="stWidgetLabel"] p {{ font-size: 1.25rem; color: {INK}; }}
+.st-key-present-bar [data-testid="stProgress"] p {{ font-size: 1.5rem; font-weight: 600; color: {INK}; }}
+.st-key-present-go button {{ min-height: 4.2rem; font-size: 1.8rem; font-weight: 700; }}
+.st-key-present-go button p {{ font-size: 1.8rem; }}
+.st-key-present-go button [data-testid="stIconMaterial"] {{ font-size: 2.2rem; }}
+"""
+
+
+def _colour_map() -> dict[str, str]:
+    """``figures.PALETTE`` colours onto the high-contrast set, in the same order."""
+    return {c: HIGH_CONTRAST[i % len(HIGH_CONTRAST)] for i, c in reversed(list(enumerate(figures.PALETTE)))}
+
+
+def _stage_layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(height=height, font=dict(size=FONT_SIZE, color=INK), paper_bgcolor="white",
+                      plot_bgcolor="white", title_font=dict(size=TITLE_SIZE, color=INK),
+                      legend=dict(font=dict(size=FONT_SIZE), bgcolor="rgba(255,255,255,0.85)"),
+                      margin=dict(l=20, r=20, t=60, b=20), hoverlabel=dict(font_size=FONT_SIZE))
+    return fig
+
+
+def stage_projection(fig: go.Figure, height: int = PROJECTION_HEIGHT) -> go.Figure:
+    """The projection for a projector: high-contrast colours, points 1.8× larger with a dark rim."""
+    to_hc = _colour_map()
+    for t in fig.data:
+        m = t.marker
+        if m is None or m.size is None:
+            continue
+        if isinstance(m.color, str):
+            m.color = to_hc.get(m.color, m.color)
+        elif m.color is not None and m.colorscale is None:
+            m.color = [to_hc.get(c, c) for c in m.color]
+        m.size = [s * 1.8 for s in m.size] if not isinstance(m.size, (int, float)) else m.size * 1.8
+        if m.line is not None and m.line.color is not None and "255,255,255" in str(m.line.color):
+            m.line = dict(width=1.0, color="rgba(20,20,20,0.7)")
+        m.opacity = 1.0 if m.opacity is not None and m.opacity > 0.5 else m.opacity
+    return _stage_layout(fig, height)
+
+
+def stage_loss(fig: go.Figure, height: int = LOSS_HEIGHT, *, total_epochs: int | None = None) -> go.Figure:
+    """The loss curve for a projector: thick lines in the high-contrast colours; with ``total_epochs``
+    the epoch axis spans the whole run, so the curve grows across a fixed axis while it is played."""
+    to_hc = _colour_map()
+    for t in fig.data:
+        if t.line is not None and t.line.color is not None:
+            t.line.color = to_hc.get(t.line.color, t.line.color)
+            t.line.width = (t.line.width or 2) * 2
+    if total_epochs:
+        fig.update_xaxes(range=[0, total_epochs], autorange=False)
+    fig.update_xaxes(title_font=dict(size=FONT_SIZE), tickfont=dict(size=FONT_SIZE), gridcolor="#DDDDDD")
+    fig.update_yaxes(title_font=dict(size=FONT_SIZE), tickfont=dict(size=FONT_SIZE), gridcolor="#DDDDDD")
+    return _stage_layout(fig, height)
