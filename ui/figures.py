@@ -12,11 +12,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from .projection_frame import axis_ranges, marker_outline, marker_size
 from .sources import NodeInfo
 
 PALETTE = list(qualitative.Plotly) + list(qualitative.Dark24) + list(qualitative.Light24)
 NO_LABEL = "#BDBDBD"
-AXIS_RANGE = [-1.15, 1.15]
 MAX_LEGEND_GROUPS = 24
 TRANSITION = {"duration": 450, "easing": "cubic-in-out"}
 FONT = dict(family="Inter, Source Sans Pro, sans-serif")
@@ -62,7 +62,8 @@ def _base_layout(fig: go.Figure, *, height: int, uirevision: str | None, title: 
                  legend_title: str | None = None) -> go.Figure:
     fig.update_layout(
         height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), uirevision=uirevision,
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
+        template="plotly_white",  # st.plotly_chart themes over it; ui.live_chart draws it as it is
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=16)) if title else None,
         legend=dict(title=dict(text=legend_title) if legend_title else None, itemsizing="constant",
                     bgcolor="rgba(255,255,255,0.6)"),
         font=FONT, hoverlabel=dict(namelength=-1),
@@ -104,7 +105,7 @@ def _marker_traces(xy: np.ndarray, idx: np.ndarray, nodes: NodeInfo, colour: Col
             mask = vals == g
             if not mask.any():
                 continue
-            name = colour.categories[g] if g >= 0 else "no label"
+            name = str(colour.categories[g]).replace("_", " ") if g >= 0 else "no label"
             c = PALETTE[g % len(PALETTE)] if g >= 0 else NO_LABEL
             traces.append(scatter(mode="markers", name=str(name), **coords(mask), customdata=custom[mask],
                                   hovertemplate=tpl, marker=dict(color=c, size=size_arr[mask], line=line,
@@ -255,60 +256,76 @@ def projection_figure(coords: np.ndarray, index: np.ndarray, nodes: NodeInfo, co
                       height: int = 520, uirevision: str = "projection", title: str | None = None,
                       highlight: Highlight | None = None, extra_hover: list[str] | None = None,
                       animate: bool = True) -> go.Figure:
-    """Scatter of a 2-D or 3-D projection; ``coords[i]`` is node ``index[i]``. Fixed axes, stable traces."""
+    """Scatter of a 2-D or 3-D projection; ``coords[i]`` is node ``index[i]``.
+
+    The hero of the live view: equal aspect, axes hugging the cloud (``projection_frame``), markers
+    sized by node count, the legend in one compact row under the plot so the cloud gets the width."""
     three_d = coords.shape[1] == 3
-    n_shown = len(index)
-    base = 8.0 if n_shown <= 200 else 6.0 if n_shown <= 2000 else 4.0
-    if three_d:
-        base *= 0.6
-    dim = highlight is not None
+    base = marker_size(len(index), three_d=three_d)
     fig = go.Figure()
-    traces = _marker_traces(coords, index, nodes, colour, size=base, three_d=three_d, extra=extra_hover)
-    if dim:
-        for t in traces:
-            t.marker.opacity = 0.35
+    traces = _marker_traces(coords, index, nodes, colour, size=base, three_d=three_d, extra=extra_hover,
+                            line_width=marker_outline(len(index)))
     for t in traces:
+        if highlight is not None:
+            t.marker.opacity = 0.35
         fig.add_trace(t)
     if highlight is not None:
-        where = {int(u): i for i, u in enumerate(index.tolist())}
-        scatter = go.Scatter3d if three_d else go.Scatter
-
-        def add(ids, name, symbol, size, color, width):
-            rows = [where[int(u)] for u in ids if int(u) in where]
-            if not rows:
-                return
-            rows = np.asarray(rows)
-            custom, tpl = _hover(nodes, index[rows])
-            d = dict(x=coords[rows, 0], y=coords[rows, 1])
-            if three_d:
-                d["z"] = coords[rows, 2]
-            fig.add_trace(scatter(mode="markers", name=name, **d, customdata=custom, hovertemplate=tpl,
-                                  marker=dict(size=size, symbol=symbol, color="rgba(0,0,0,0)",
-                                              line=dict(color=color, width=width))))
-
-        add(highlight.graph_neighbours, "graph neighbours", "circle", base + 6, "#FF7F0E", 2.5)
-        add(highlight.embedding_neighbours, "nearest in embedding", "diamond", base + 8, "#2CA02C", 2.5)
-        rows = [where[highlight.node]] if highlight.node in where else []
-        if rows:
-            custom, tpl = _hover(nodes, index[rows])
-            d = dict(x=coords[rows, 0], y=coords[rows, 1])
-            if three_d:
-                d["z"] = coords[rows, 2]
-            fig.add_trace(scatter(mode="markers+text", name=nodes.names[highlight.node], **d, customdata=custom,
-                                  hovertemplate=tpl, text=[nodes.names[highlight.node]], textposition="top center",
-                                  marker=dict(size=base + 12, symbol="star" if not three_d else "diamond",
-                                              color="#D62728", line=dict(color="white", width=1.5))))
+        _add_highlight(fig, coords, index, nodes, highlight, base, three_d)
+    ranges = axis_ranges(coords)
     if three_d:
-        ax = dict(range=AXIS_RANGE, showticklabels=False, title="", showbackground=False)
-        fig.update_layout(scene=dict(xaxis=ax, yaxis=ax, zaxis=ax, aspectmode="cube"))
+        spans = [hi - lo for lo, hi in ranges]
+        axes = [dict(range=r, showticklabels=False, title="", showbackground=False) for r in ranges]
+        fig.update_layout(scene=dict(xaxis=axes[0], yaxis=axes[1], zaxis=axes[2], aspectmode="manual",
+                                     aspectratio={k: v / max(spans) for k, v in zip("xyz", spans)}))
     else:
-        fig.update_xaxes(range=AXIS_RANGE, showticklabels=False, zeroline=False, showgrid=False, title=None)
-        fig.update_yaxes(range=AXIS_RANGE, showticklabels=False, zeroline=False, showgrid=False, title=None)
+        plain = dict(showticklabels=False, zeroline=False, showgrid=False, title=None)
+        fig.update_xaxes(range=ranges[0], **plain)
+        fig.update_yaxes(range=ranges[1], scaleanchor="x", scaleratio=1, **plain)
         if animate:
             fig.update_layout(transition=TRANSITION)
-    _base_layout(fig, height=height, uirevision=uirevision, title=title,
-                 legend_title=colour.title if colour.categorical else None)
+    _base_layout(fig, height=height, uirevision=uirevision, title=title)
+    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top",
+                                  font=dict(size=13), itemsizing="constant", bgcolor="rgba(0,0,0,0)",
+                                  title=None),
+                      margin=dict(l=4, r=4, b=4))
+    if not colour.categorical:  # the colour bar as a short strip under the plot, not a column beside it
+        fig.update_traces(marker_colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top",
+                                               len=0.45, thickness=10, title=dict(side="top")),
+                          selector=dict(name=colour.title))
     return fig
+
+
+def _add_highlight(fig: go.Figure, coords: np.ndarray, index: np.ndarray, nodes: NodeInfo, highlight: Highlight,
+                   base: float, three_d: bool) -> None:
+    """Rings on the searched node's graph neighbours, diamonds on its nearest in the embedding, a star on it."""
+    where = {int(u): i for i, u in enumerate(index.tolist())}
+    scatter = go.Scatter3d if three_d else go.Scatter
+
+    def coords_of(rows):
+        d = dict(x=coords[rows, 0], y=coords[rows, 1])
+        if three_d:
+            d["z"] = coords[rows, 2]
+        return d
+
+    def add(ids, name, symbol, size, color, width):
+        rows = np.asarray([where[int(u)] for u in ids if int(u) in where])
+        if not rows.size:
+            return
+        custom, tpl = _hover(nodes, index[rows])
+        fig.add_trace(scatter(mode="markers", name=name, **coords_of(rows), customdata=custom, hovertemplate=tpl,
+                              marker=dict(size=size, symbol=symbol, color="rgba(0,0,0,0)",
+                                          line=dict(color=color, width=width))))
+
+    add(highlight.graph_neighbours, "graph neighbours", "circle", base + 6, "#FF7F0E", 2.5)
+    add(highlight.embedding_neighbours, "nearest in embedding", "diamond", base + 8, "#2CA02C", 2.5)
+    if highlight.node in where:
+        rows = np.asarray([where[highlight.node]])
+        custom, tpl = _hover(nodes, index[rows])
+        fig.add_trace(scatter(mode="markers+text", name=nodes.names[highlight.node], **coords_of(rows),
+                              customdata=custom, hovertemplate=tpl, text=[nodes.names[highlight.node]],
+                              textposition="top center",
+                              marker=dict(size=base + 12, symbol="star" if not three_d else "diamond",
+                                          color="#D62728", line=dict(color="white", width=1.5))))
 
 
 def figure_html(fig: go.Figure, title: str) -> bytes:

@@ -17,6 +17,33 @@ function loadPlotly(chunk) {
   return window.__graphclPlotlyLoading;
 }
 
+// Axes the viewer zoomed or panned (by drag, scroll or the mode bar) keep the viewer's range even when
+// a new figure brings different ranges (a projection's ranges follow its cloud); a double-click
+// hands the axes back to the figure.
+function watchViewer(el) {
+  if (el.__viewerAxes) return;
+  el.__viewerAxes = new Set();
+  el.on("plotly_doubleclick", () => { el.__viewerAxes.clear(); el.__resetting = true; });
+  el.on("plotly_relayout", (ev) => {
+    if (el.__resetting) { el.__resetting = false; el.__viewerAxes.clear(); return; }
+    for (const k of Object.keys(ev || {})) {
+      const m = k.match(/^([xy]axis[0-9]*)\.(range|autorange)/);
+      if (!m) continue;
+      if (m[2] === "autorange" && ev[k] === true) el.__viewerAxes.delete(m[1]);
+      else if (m[2] === "range") el.__viewerAxes.add(m[1]);
+    }
+  });
+}
+
+function keepViewerAxes(el, layout) {
+  if (!el.__viewerAxes || !el._fullLayout) return layout;
+  for (const ax of el.__viewerAxes) {
+    const now = el._fullLayout[ax];
+    if (now && now.range) layout[ax] = { ...(layout[ax] || {}), range: now.range.slice(), autorange: false };
+  }
+  return layout;
+}
+
 export default function ({ data, parentElement }) {
   let el = parentElement.querySelector(":scope > .graphcl-live-chart");
   if (!el) {
@@ -34,7 +61,7 @@ export default function ({ data, parentElement }) {
     .then(() => loadPlotly(data.plotlyChunk))
     .then((Plotly) => {
       if (el.__latest !== fig) return; // a newer frame is queued: draw that one instead
-      return Plotly.react(el, fig.data, fig.layout, data.config);
+      return Plotly.react(el, fig.data, keepViewerAxes(el, fig.layout), data.config).then(() => watchViewer(el));
     })
     .catch((err) => {
       el.textContent = "The chart could not be drawn: " + err;
