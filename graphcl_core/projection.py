@@ -368,12 +368,27 @@ def project_once(emb, method: str = "umap", dim: int = 2, **kw) -> Projection:
     return Projector(method, dim, **kw).project(emb)
 
 
+def warm_here() -> None:
+    """Run UMAP's cold and warm-start paths once on a small input, so their kernels are compiled (or,
+    with numba's cache, loaded) and TorchDR's CUDA work is set up. Raises on failure."""
+    x = np.random.default_rng(0).standard_normal((60, 16)).astype(np.float32)
+    p = Projector("umap", 2, first_epochs=20, update_epochs=11)
+    p.project(x)
+    p.project(x + 0.01)  # warm-start path too (init array, fewer epochs)
+
+
 def _warmup() -> None:
+    """On a GPU with TorchDR: one small layout. Otherwise the numba compile in a low-priority child process
+    (``umap_warmup``), then the cached kernels loaded here once no run trains on the CPU (or after 20 s)."""
+    from . import umap_warmup
+    from .options import current
+
     try:
-        x = np.random.default_rng(0).standard_normal((60, 16)).astype(np.float32)
-        p = Projector("umap", 2, first_epochs=20, update_epochs=11)
-        p.project(x)
-        p.project(x + 0.01)  # warm-start path too (init array, fewer epochs)
+        if not Projector("umap", 2).on_gpu:
+            if current().numba_cache:
+                umap_warmup.compile_in_child()
+            umap_warmup.wait_while_cpu_trains()
+        warm_here()
     except Exception as e:  # warm-up is an optimisation only
         log.warning("UMAP warm-up failed: %s", e)
     finally:
@@ -381,7 +396,7 @@ def _warmup() -> None:
 
 
 def warmup_in_background() -> threading.Thread:
-    """Compile UMAP's numba code once in a daemon thread (~15 s) so the user's first frame doesn't pay for it.
+    """Get UMAP ready in a daemon thread so the user's first frame doesn't pay for it (``_warmup``).
 
     Idempotent: later calls return the same thread.
     """
