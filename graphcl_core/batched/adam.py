@@ -1,0 +1,58 @@
+"""``StackedAdam``: Adam (or AdamW) over stacked parameters with a learning rate and weight decay per trial.
+
+Every parameter has the trials on its first dimension; ``lr`` and ``weight_decay`` are (T,) tensors
+broadcast over the rest. The update is ``torch.optim.Adam``'s (capturable form: the step count
+lives on the device, so a CUDA graph can replay it):
+
+.. math:: m \\leftarrow \\beta_1 m + (1-\\beta_1) g,\\quad v \\leftarrow \\beta_2 v + (1-\\beta_2) g^2,\\quad
+   p \\leftarrow p - \\frac{lr}{1-\\beta_1^t}\\,\\frac{m}{\\sqrt{v}/\\sqrt{1-\\beta_2^t} + \\epsilon}
+
+with ``g + wd·p`` for Adam's L2 penalty, or ``p·(1 - lr·wd)`` first for AdamW's decoupled decay.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class StackedAdam:
+    def __init__(self, params: list[torch.Tensor], lr: torch.Tensor, weight_decay: torch.Tensor, *,
+                 decoupled: bool = False, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.params = params
+        self.lr, self.weight_decay = lr, weight_decay
+        self.decoupled = decoupled
+        self.b1, self.b2 = betas
+        self.eps = eps
+        self.step_count = torch.zeros((), device=lr.device)
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.params:
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.zero_()
+
+    @staticmethod
+    def _per_trial(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return x.view(-1, *([1] * (like.dim() - 1)))
+
+    @torch.no_grad()
+    def step(self) -> None:
+        self.step_count += 1
+        step_size = self.lr / (1 - self.b1 ** self.step_count)  # (T,)
+        bc2_sqrt = (1 - self.b2 ** self.step_count).sqrt()
+        for p, m, v in zip(self.params, self.m, self.v):
+            if p.grad is None:
+                continue
+            g = p.grad
+            lr, wd = self._per_trial(self.lr, p), self._per_trial(self.weight_decay, p)
+            if self.decoupled:
+                p.mul_(1 - lr * wd)
+            else:
+                g = g + wd * p
+            m.lerp_(g, 1 - self.b1)
+            v.mul_(self.b2).addcmul_(g, g, value=1 - self.b2)
+            denom = (v.sqrt() / bc2_sqrt).add_(self.eps)
+            p.sub_(self._per_trial(step_size, p) * m / denom)

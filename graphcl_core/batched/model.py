@@ -1,0 +1,80 @@
+"""``StackedModel``: T copies of one ``ContrastiveModel`` architecture with their parameters stacked.
+
+Each trial's model is built exactly as the ``Trainer`` builds it (its seed, ``build_model``), then
+``torch.func.stack_module_state`` stacks the parameters (trials first). The forward pass is the fast
+engine's (``fast.propagation``: GraphConv ``lin_rel(Â x) + lin_root(x)``, GCN ``Â x W + b``), written
+once for all trials: per-trial weights as batched matrix products, propagation over the union graph
+of ``StackedInputs``. ``state_dict(t)`` gives trial ``t``'s weights under the single model's names.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..config import TrainConfig
+from ..engine.inputs import SEED_LOCK
+from ..fast.propagation import AdjView
+from ..losses.safe_normalize import safe_normalize
+from ..models import build_model
+from .inputs import StackedInputs
+
+
+def _activation(name: str, x: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    if name == "prelu":
+        return torch.where(x >= 0, x, weight[:, None, None, :] * x)
+    return {"relu": F.relu, "elu": F.elu, "tanh": torch.tanh, "leaky_relu": F.leaky_relu}[name](x)
+
+
+class StackedModel:
+    def __init__(self, configs: list[TrainConfig], in_dim: int, device: torch.device):
+        cfg = configs[0]
+        models = []
+        for c in configs:
+            with SEED_LOCK:  # as the Trainer: the seed's initial weights, built on the CPU, then moved
+                torch.manual_seed(c.seed)
+                models.append(build_model(c, in_dim).to(device))
+        params, buffers = torch.func.stack_module_state(models)
+        if buffers:
+            raise ValueError(f"the batched model has no place for buffers ({', '.join(buffers)})")
+        self.params = params
+        self.names = [n for n, _ in models[0].named_parameters()]
+        self.cfg, self.trials = cfg, len(configs)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [self.params[n] for n in self.names]
+
+    def state_dict(self, t: int) -> dict[str, torch.Tensor]:
+        return {n: self.params[n][t].detach().cpu().clone() for n in self.names}
+
+    # ---- forward ---------------------------------------------------------------------------------
+    def embed(self, inputs: StackedInputs, adj: AdjView, keep: torch.Tensor | None, views: int) -> torch.Tensor:
+        """Encoder output (T, V, N, D) of every trial on its ``views`` views."""
+        cfg, p = self.cfg, self.params
+        h = None
+        for i in range(cfg.layers):
+            pre = f"encoder.convs.{i}."
+            if cfg.encoder == "graphconv":
+                w = torch.cat([p[pre + "lin_rel.weight"], p[pre + "lin_root.weight"]], 1)  # (T, 2O, I)
+                bias = p[pre + "lin_rel.bias"]
+            else:
+                w, bias = p[pre + "lin.weight"], p[pre + "bias"]
+            hw = inputs.first_product(w, keep, views) if h is None else h @ w.transpose(1, 2).unsqueeze(1)
+            T, V, N, _ = hw.shape
+            out = bias.size(-1)
+            rel = hw[..., :out]
+            h = adj.propagate(rel.reshape(T * V * N, out)).view(T, V, N, out)
+            if cfg.encoder == "graphconv":
+                h = h + hw[..., out:]
+            h = _activation(cfg.activation, h + bias[:, None, None, :], p.get(f"encoder.acts.{i}.weight"))
+        return h
+
+    def project(self, h: torch.Tensor) -> torch.Tensor:
+        """What the loss compares: the projection head (when there is one), then L2-normalised rows."""
+        p = self.params
+        if self.cfg.projection_head:
+            def lin(x, name):
+                return x @ p[name + ".weight"].transpose(1, 2).unsqueeze(1) + p[name + ".bias"][:, None, None, :]
+
+            h = lin(F.elu(lin(h, "head.fc1")), "head.fc2")
+        return safe_normalize(h) if self.cfg.normalize else h

@@ -1,0 +1,246 @@
+"""``BatchedTrainer``: many trials of one graph trained at once on one device, one step for all of them.
+
+The learning problem of each trial is the ``Trainer``'s: its seed's initial weights (``StackedModel``),
+its own generator drawing its views and negatives in the single-run order (``StackedInputs.draw``,
+``augment.generate_pairs``), the same loss, Adam with its own learning rate and weight decay
+(``StackedAdam``). Only the arithmetic is shared: one encoder pass for all trials and views, one
+backward (the trials' losses are summed; no parameter is shared, so each gets its own gradient).
+
+On CUDA the whole step (draws included: every trial's generator is registered with the graph) is
+captured as one CUDA graph after ``WARMUP_STEPS`` eager steps, as ``engine.graphed`` does for one run;
+each epoch is then one replay writing the T losses into a device ring, read back every ``RING`` epochs
+or when asked (``flush``). Snapshots stay on the device (float16) until then.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import numpy as np
+import torch
+
+from .. import options as runtime_options
+from ..augment import generate_pairs
+from ..config import TrainConfig, snapshot_capacity, snapshot_interval
+from ..device import resolve_device
+from ..engine.base import MAX_POSITIVES
+from ..engine.inputs import RunInputs
+from ..errors import ConfigError
+from ..fast.graphed_step import WARMUP_STEPS, tf32
+from ..graph import GraphBundle
+from ..options import RuntimeOptions
+from ..trainer import Snapshot
+from .adam import StackedAdam
+from .groups import batch_key, unsupported
+from .inputs import StackedInputs
+from .model import StackedModel
+
+log = logging.getLogger(__name__)
+
+RING = 64  # epochs of losses a CUDA graph keeps on the device between two reads
+
+
+class BatchedTrainer:
+    """``configs`` must share a ``groups.batch_key``. Thread-safety: ``stop()`` from any thread."""
+
+    def __init__(self, bundle: GraphBundle, configs: list[TrainConfig], *, options: RuntimeOptions | None = None):
+        if not configs:
+            raise ConfigError("A batch needs at least one trial.")
+        cfg = configs[0].validate()
+        for c in configs:
+            why = unsupported(c.validate())
+            if why or batch_key(c) != batch_key(cfg):
+                raise ConfigError(f"These trials cannot train in one batch: {why or 'their shapes differ'}.")
+        if cfg.pairs == "edges" and bundle.num_edges == 0:
+            raise ConfigError("The 'edges' pair strategy needs a graph with edges; this graph has none.")
+        self.bundle, self.configs, self.cfg, self.trials = bundle, configs, cfg, len(configs)
+        self.options = options if options is not None else runtime_options.current()
+        self.device = resolve_device(cfg.device)
+        inputs = RunInputs.from_bundle(bundle, cfg, self.device)
+        self.run_inputs, self.num_nodes = inputs, bundle.num_nodes
+        self.gens = [torch.Generator(device=self.device).manual_seed(c.seed) for c in configs]
+        self.model = StackedModel(configs, inputs.x.size(1), self.device)
+        self.two_views = cfg.pairs == "views"
+        first_out = cfg.hidden if cfg.layers > 1 else cfg.embedding_dim
+        self.inputs = StackedInputs(inputs, cfg.encoder, self.trials, first_out, views=2 if self.two_views else 1,
+                                    propagation=self.options.propagation,
+                                    sparse_features=self.options.sparse_features)
+        per_trial = lambda name: torch.tensor([float(getattr(c, name)) for c in configs], device=self.device)  # noqa: E731
+        self.optimizer = StackedAdam(self.model.parameters(), per_trial("lr"), per_trial("weight_decay"),
+                                     decoupled=cfg.optimizer == "adamw")
+        self.margin = per_trial("margin").unsqueeze(1)
+        self.p_edge = [c.drop_edge_p for c in configs]
+        self.p_feature = [c.mask_feature_p for c in configs]
+        cuda = self.device.type == "cuda"
+        self.tf32 = cuda and self.options.tf32
+        self.graph_state = "pending" if cuda and self.options.cuda_graph else "off"
+        self._graph = self._ring = None
+        self._slot = 0
+        self._side_stream = None
+        self.epoch = 0
+        self.train_seconds = 0.0
+        self.history: list[list[dict]] = [[] for _ in configs]
+        self.snapshots: list[list[Snapshot]] = [[] for _ in configs]
+        self.failed: dict[int, str] = {}
+        self._pending: list[tuple[int, torch.Tensor, float]] = []
+        self._pending_snaps: list[tuple[int, torch.Tensor]] = []
+        self._stop = threading.Event()
+        # as the Trainer: every cfg.snapshot_every epochs unless the run's snapshots would pass the budget
+        self.snapshot_every = snapshot_interval(cfg, bundle.num_nodes)
+        self.max_snapshots = snapshot_capacity(bundle.num_nodes, cfg.embedding_dim, cfg.max_snapshots)
+
+    # ---- the step -----------------------------------------------------------------------------------
+    def losses(self) -> torch.Tensor:
+        """Every trial's loss (T,) on freshly drawn views and pairs."""
+        cfg, model, T, n = self.cfg, self.model, self.trials, self.num_nodes
+        if self.two_views:
+            adj, keep = self.inputs.train_view(self.inputs.draw(self.p_edge, self.p_feature, self.gens))
+            z = model.project(model.embed(self.inputs, adj, keep, 2))
+            za, zb = z[:, 0], z[:, 1]
+        else:
+            za = zb = model.project(model.embed(self.inputs, self.inputs.clean_view, None, 1))[:, 0]
+        src, dst, y = self._pairs()
+        offset = (torch.arange(T, device=self.device) * n).unsqueeze(1)
+        d_ = za.size(-1)
+        a = za.reshape(T * n, d_).index_select(0, (src + offset).flatten()).view(T, -1, d_)
+        b = zb.reshape(T * n, d_).index_select(0, (dst + offset).flatten()).view(T, -1, d_)
+        d2 = (a - b).pow(2).sum(-1)
+        if cfg.loss == "margin":  # losses.margin_contrastive_loss, one margin per trial
+            per_pair = y * d2 + (1 - y) * torch.clamp(self.margin - d2, min=0)
+        else:  # losses.hadsell_contrastive_loss
+            per_pair = y * d2 + (1 - y) * torch.clamp(self.margin - torch.sqrt(d2 + 1e-12), min=0).pow(2)
+        return per_pair.mean(1)
+
+    def _pairs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them: (T, P) each."""
+        cfg, inp = self.cfg, self.run_inputs
+        sets = [generate_pairs(cfg.pairs, inp.num_nodes, edge_index=inp.edge_index, y=inp.y,
+                               negatives=cfg.negatives, sampling=cfg.negative_sampling,
+                               exclude_true_edges=cfg.exclude_true_edges, max_positives=MAX_POSITIVES,
+                               generator=g, edge_keys=inp.edge_keys, device=inp.device) for g in self.gens]
+        return (torch.stack([s.src for s in sets]), torch.stack([s.dst for s in sets]), sets[0].y.unsqueeze(0))
+
+    def _step_body(self) -> torch.Tensor:
+        per = self.losses()
+        per.sum().backward()
+        self.optimizer.step()
+        return per.detach()
+
+    def step(self) -> None:
+        """One epoch of every trial."""
+        t0 = time.perf_counter()
+        if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS:
+            self._capture()
+        if self._graph is not None:
+            self._graph.replay()
+            loss = self._ring[self._slot]
+            self._slot = (self._slot + 1) % RING
+        elif self.graph_state == "pending":
+            loss = self._eager_on_side_stream()
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+            with tf32(self.tf32):
+                loss = self._step_body()
+        self.epoch += 1
+        self.train_seconds += time.perf_counter() - t0
+        self._pending.append((self.epoch, loss, self.train_seconds))
+        if len(self._pending) >= RING:
+            self.flush()
+
+    def _eager_on_side_stream(self) -> torch.Tensor:
+        """Warm-up steps before the capture (PyTorch's recipe: lazy set-up happens outside the graph)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if self._side_stream is None:
+            self._side_stream = torch.cuda.Stream(self.device)
+        cur = torch.cuda.current_stream(self.device)
+        self._side_stream.wait_stream(cur)
+        with torch.cuda.stream(self._side_stream), tf32(self.tf32):
+            loss = self._step_body()
+        cur.wait_stream(self._side_stream)
+        return loss
+
+    def _capture(self) -> None:
+        graph = torch.cuda.CUDAGraph()
+        try:
+            for g in self.gens:
+                graph.register_generator_state(g)
+            ring = torch.zeros(RING, self.trials, device=self.device)
+            pos = torch.zeros(1, dtype=torch.long, device=self.device)
+            self.optimizer.zero_grad(set_to_none=True)
+            torch.cuda.synchronize(self.device)
+            with tf32(self.tf32), torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                per = self._step_body()
+                ring.index_copy_(0, pos, per.unsqueeze(0))
+                pos.add_(1).remainder_(RING)
+            self._graph, self._ring, self._slot, self.graph_state = graph, ring, 0, "on"
+        except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
+            self.graph_state = f"off: capture failed ({type(e).__name__})"
+            log.warning("batched CUDA graph %s; training without it", self.graph_state)
+            self.optimizer.zero_grad(set_to_none=True)
+            torch.cuda.synchronize(self.device)
+
+    # ---- bookkeeping -----------------------------------------------------------------------------
+    @torch.no_grad()
+    def embeddings(self) -> torch.Tensor:
+        """Every trial's encoder output on the clean graph (T, N, D)."""
+        with tf32(self.tf32):
+            return self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0]
+
+    def take_snapshot(self) -> None:
+        """Keep the embeddings of this epoch on the device (float16) until the next ``flush``."""
+        self._pending_snaps.append((self.epoch, self.embeddings().to(torch.float16)))
+
+    def flush(self) -> None:
+        """Read pending losses and snapshots back (one sync); a trial whose loss stopped being finite fails."""
+        if self._pending:
+            values = torch.stack([v.reshape(-1).float() for _, v, _ in self._pending]).cpu().numpy()
+            share = 1.0 / self.trials  # the device time each trial had: the batch's, shared
+            for t in range(self.trials):
+                if t in self.failed:
+                    continue
+                for (e, _, s), v in zip(self._pending, values[:, t]):
+                    self.history[t].append({"epoch": e, "loss": float(v), "seconds": s * share})
+                    if not np.isfinite(v):
+                        self.failed[t] = (f"The loss became {float(v)} at epoch {e}, so training stopped. Try a "
+                                          f"smaller learning rate (now {self.configs[t].lr:g}) or a smaller margin.")
+                        break
+            self._pending.clear()
+        if self._pending_snaps:
+            embs = torch.stack([e for _, e in self._pending_snaps]).cpu().numpy()
+            for (epoch, _), emb in zip(self._pending_snaps, embs):
+                for t in range(self.trials):
+                    if t not in self.failed:
+                        self._keep_snapshot(t, epoch, emb[t])
+            self._pending_snaps.clear()
+
+    def _keep_snapshot(self, t: int, epoch: int, emb: np.ndarray) -> None:
+        hist = self.history[t]
+        loss = next((r["loss"] for r in reversed(hist) if r["epoch"] <= epoch), float("nan"))
+        snaps = self.snapshots[t]
+        snaps.append(Snapshot(epoch, loss, emb))
+        if len(snaps) > self.max_snapshots:  # thin out evenly, keep the first and the last (as Trainer)
+            self.snapshots[t] = snaps[:-1:2] + [snaps[-1]]
+
+    # ---- the loop ------------------------------------------------------------------------------------
+    def run(self, to_epoch: int, callback=None) -> None:
+        """Train to epoch ``to_epoch`` (or until ``stop()``); snapshot every ``snapshot_every`` epochs and at
+        the end, calling ``callback(self)`` after each snapshot."""
+        every = self.snapshot_every
+        if self.epoch == 0 and not self._pending_snaps and not any(self.snapshots):
+            self.take_snapshot()
+        while self.epoch < to_epoch and not self._stop.is_set():
+            self.step()
+            if self.epoch % every == 0 or self.epoch == to_epoch:
+                self.take_snapshot()
+                if callback is not None:
+                    callback(self)
+        self.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
