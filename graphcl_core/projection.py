@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -109,6 +109,8 @@ class Projection:
     subsampled: bool
     seconds: float
     note: str = ""
+    # The same frame centred but unscaled, in the layout's own units: where a warm start continues from.
+    raw: np.ndarray | None = field(default=None, repr=False)
 
 
 def _pca(x: torch.Tensor, dim: int) -> np.ndarray:
@@ -255,6 +257,15 @@ class Projector:
         self._index: np.ndarray | None = None
         self._prev: np.ndarray | None = None  # previous frame, centred, in the method's own units
 
+    def continue_from(self, frame: Projection, n_total: int) -> None:
+        """Make ``frame`` (of an ``n_total``-node graph, e.g. one saved during training) the previous frame:
+        the next one warm-starts from it, shows the same nodes and is aligned onto it."""
+        if frame.dim != self.dim:
+            raise ConfigError(f"A {frame.dim}-D frame cannot continue a {self.dim}-D projection.")
+        self._n_total, self._index = int(n_total), np.asarray(frame.index, dtype=np.int64).copy()
+        prev = frame.raw if frame.raw is not None else frame.coords
+        self._prev = np.asarray(prev, dtype=np.float32) if frame.method == self.method else None
+
     def _choose_index(self, n: int) -> np.ndarray:
         """All nodes, or one fixed random subset per graph size, so successive frames show the same nodes."""
         if self._n_total != n or self._index is None:
@@ -360,7 +371,7 @@ class Projector:
         if subsampled:
             notes.insert(0, f"{name} of a random {m:,}-node subsample of {n:,} nodes")
         return Projection(coords=_scale(raw), index=index.copy(), method=method, dim=self.dim,
-                          subsampled=subsampled, seconds=time.perf_counter() - t0, note="; ".join(notes))
+                          subsampled=subsampled, seconds=time.perf_counter() - t0, note="; ".join(notes), raw=raw)
 
 
 def project_once(emb, method: str = "umap", dim: int = 2, **kw) -> Projection:
