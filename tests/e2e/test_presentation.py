@@ -1,0 +1,148 @@
+"""Presentation mode in a real browser on a 1920×1080 screen: ``/train?present=1&graph=karate`` hides the
+sidebar and the settings, Start trains, the projection and the loss fill most of the screen, and at a slow
+playback speed the epoch on screen keeps advancing after training has finished; Pause holds it, a reload
+keeps the mode, Exit leaves it. Skips like ``test_browser.py`` where Chromium or Playwright is missing (fails
+in CI). Screenshots in ``test-artifacts/e2e/``: ``present_start.png``, ``present_playback.png``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, sync_api  # noqa: E402
+
+pytestmark = pytest.mark.timeout(300)
+
+W, H = 1920, 1080
+SHOWING = re.compile(r"Showing epoch (\d+) of (\d+) \(trained: (\d+)\)")
+
+# Each Plotly chart on the page: its title and its box on the screen.
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => {
+  const r = el.getBoundingClientRect();
+  const t = ((el.layout && el.layout.title && el.layout.title.text) || '').replace(/<[^>]*>/g, '');
+  const loss = (el.data || []).find(d => (d.name || '').startsWith('loss'));
+  return {title: t, x: r.left, y: r.top, w: r.width, h: r.height,
+          loss_n: loss && Array.isArray(loss.x) ? loss.x.length : null};
+})"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    # One torch thread: on a shared 2-core test machine two threads contend so badly that karate trains
+    # slower than the slowest playback pace, and the playback would have nothing to play behind.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OMP_NUM_THREADS", "1")
+    try:
+        with _streamlit_server(tmp_path_factory.mktemp("present-runs"),
+                               tmp_path_factory.mktemp("present-log") / "streamlit.log") as url:
+            yield url
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = browser.new_context(viewport={"width": W, "height": H}, device_scale_factor=1)
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        yield pg
+        ctx.close()
+        browser.close()
+
+
+def _showing(pg) -> tuple[int, int, int] | None:
+    """(epoch on screen, epochs, trained) from the progress line while the playback is behind."""
+    for text in pg.locator('[data-testid="stProgress"]').all_inner_texts():
+        if m := SHOWING.search(text):
+            return int(m[1]), int(m[2]), int(m[3])
+    return None
+
+
+def _sidebar_hidden(pg) -> bool:
+    bar = pg.locator('section[data-testid="stSidebar"]')
+    return bar.count() == 0 or not bar.first.is_visible()
+
+
+def test_presentation_mode(page, server):
+    pg = page
+    pg.goto(f"{server}/train?present=1&graph=karate")
+    start = pg.get_by_role("button", name="Start")
+    start.wait_for()
+    assert _sidebar_hidden(pg), "the sidebar is visible in presentation mode"
+    assert pg.get_by_role("heading", name="Settings").count() == 0
+    assert pg.locator('[data-testid="stNumberInput"]').count() == 0, "settings are shown"
+    box = start.bounding_box()
+    assert box["height"] >= 60, f"the Start button is not big: {box}"
+    assert "present=1" in pg.url
+
+    # a slow pace, chosen on the page: 5 epochs a second
+    pg.locator('[data-testid="stButtonGroup"] button', has_text=re.compile(r"^5/s$")).click()
+    pg.wait_for_function("() => location.href.includes('speed=5')")
+    start.click()
+    pg.get_by_role("button", name="Pause").wait_for()
+    pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    pg.wait_for_timeout(2500)
+    pg.screenshot(path=str(ARTIFACTS / "present_start.png"))
+
+    # the projection and the loss fill most of the screen
+    charts = pg.evaluate(CHARTS_JS)
+    proj = next(c for c in charts if "embeddings at epoch" in c["title"])
+    loss = next(c for c in charts if c["title"] == "Loss")
+    on_screen = sum(max(0, min(c["y"] + c["h"], H) - max(c["y"], 0)) * c["w"] for c in (proj, loss))
+    assert on_screen / (W * H) >= 0.55, f"charts cover {on_screen / (W * H):.0%} of the screen: {charts}"
+    assert proj["h"] >= 600 and loss["h"] >= 600, charts
+    assert proj["y"] + proj["h"] <= H + 5 and loss["y"] + loss["h"] <= H + 5, f"charts run off the screen: {charts}"
+
+    # training finishes (200 epochs) long before the playback at 5/s, which goes on epoch by epoch
+    deadline = time.time() + 120
+    while (s := _showing(pg)) is None or s[2] < s[1]:
+        assert time.time() < deadline, f"training did not finish behind the playback: {s}"
+        pg.wait_for_timeout(300)
+    seen = []
+    for _ in range(6):
+        shown, total, trained = _showing(pg)
+        assert trained == total and shown < total
+        seen.append(shown)
+        pg.wait_for_timeout(700)
+    assert seen == sorted(seen) and len(set(seen)) >= 4, f"the epoch on screen did not advance gradually: {seen}"
+    assert seen[-1] - seen[0] <= 5 * 6 * 0.7 + 6, f"the playback ran faster than 5 epochs/s: {seen}"
+    # the loss curve is drawn up to the epoch on screen, the map is the snapshot of that epoch
+    charts = pg.evaluate(CHARTS_JS)
+    shown = _showing(pg)[0]
+    loss_n = next(c["loss_n"] for c in charts if c["title"] == "Loss")
+    map_epoch = int(re.search(r"at epoch (\d+)", next(c["title"] for c in charts if "at epoch" in c["title"]))[1])
+    assert loss_n is not None and loss_n <= shown + 1 and loss_n < 200, (loss_n, shown)
+    assert map_epoch <= shown + 1 and map_epoch < 200, (map_epoch, shown)
+    pg.screenshot(path=str(ARTIFACTS / "present_playback.png"))
+
+    # Pause holds the picture; Resume plays on
+    pg.get_by_role("button", name="Pause").click()
+    pg.get_by_role("button", name="Resume").wait_for()
+    held = _showing(pg)[0]
+    pg.wait_for_timeout(1500)
+    progress = " ".join(pg.locator('[data-testid="stProgress"]').all_inner_texts())
+    assert _showing(pg)[0] == held and "paused" in progress, progress
+    pg.get_by_role("button", name="Resume").click()
+    pg.wait_for_function(f"() => /Showing epoch (\\d+)/.test(document.body.innerText) && "
+                         f"+document.body.innerText.match(/Showing epoch (\\d+)/)[1] > {held}", timeout=15_000)
+
+    # a reload keeps presentation mode and the speed (the URL)
+    pg.reload()
+    pg.get_by_role("button", name="Exit").wait_for()
+    assert _sidebar_hidden(pg) and "present=1" in pg.url and "speed=5" in pg.url
+
+    # Exit brings the sidebar and the settings back
+    pg.get_by_role("button", name="Exit").click()
+    pg.get_by_role("heading", name="Settings").wait_for()
+    # the presentation style goes when the run that left it ends (Streamlit drops stale elements then)
+    pg.locator('section[data-testid="stSidebar"]').first.wait_for(state="visible", timeout=30_000)
+    assert "present=1" not in pg.url
