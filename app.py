@@ -25,9 +25,15 @@ slot = state.init_session()
 page = shell.navigation()
 
 
-@st.fragment(run_every=(5.0 if slot.job.state == "queued" else 2.0) if slot.active else None)
+# The Train page polls the run itself (its live view) and reruns the whole page on every change of
+# state; there the sidebar neither polls a second time nor shows a second, older epoch counter.
+_on_train_page = page.url_path == "train"
+
+
+@st.fragment(run_every=None if _on_train_page or not slot.active else
+             (5.0 if slot.job.state == "queued" else 2.0))
 def _run_status() -> None:
-    """The tab's run, kept current while it trains (whatever page is open)."""
+    """The tab's run, kept current while it trains (on pages other than Train)."""
     job = slot.job
     if job is None:
         return
@@ -38,6 +44,9 @@ def _run_status() -> None:
     label = {"queued": "waiting", "running": "training", "paused": "paused", "finished": "finished",
              "stopped": "stopped", "failed": "failed"}.get(s["state"], s["state"])
     st.caption("THIS TAB'S RUN")
+    if _on_train_page and not job.done:
+        st.markdown(f"**{job.bundle.name}**: {label}, live on this page")
+        return
     st.markdown(f"**{job.bundle.name}**: {label}, epoch {s['epoch']} of {s['epochs']}")
     st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])))
     if s.get("queue_position"):

@@ -42,6 +42,17 @@ def check_host_limits(cfg: TrainConfig, opts: options.RuntimeOptions | None = No
     return cfg
 
 
+def share_cpu_cores(queue: admission.AdmissionQueue) -> int:
+    """Narrow PyTorch's intra-op thread pool to one CPU run's share of the cores, so the queue's CPU
+    slots and the pages fit on the machine (``admission.threads_per_cpu_run``). Called by the run's
+    own thread: PyTorch keeps the count per OpenMP thread, so it holds for this thread and for
+    threads started after it, never for ones already running. Only ever narrows; returns the count."""
+    want = admission.threads_per_cpu_run(queue.slots.get("cpu", 1))
+    if torch.get_num_threads() > want:
+        torch.set_num_threads(want)
+    return torch.get_num_threads()
+
+
 # How often (seconds) progress is written to disk at most, besides snapshot boundaries.
 SAVE_EVERY_S = 2.0
 
@@ -256,6 +267,8 @@ class TrainingJob:
                 self._set_state("stopped")
                 return
             self.queued_seconds = time.time() - self.created
+            if self.pool == "cpu":
+                share_cpu_cores(self.queue)
             trainer = Trainer(self.bundle, self.cfg)
             with self._lock:  # publish the trainer together with what was asked of it so far
                 for _ in range(self._pending_steps):

@@ -311,3 +311,42 @@ def test_uploads_over_the_host_limit_are_refused_with_a_message():
     assert sources.upload_size_error("g.csv", 5 * 2**20, max_mb=5) is None
     msg = sources.upload_size_error("g.csv", 5 * 2**20 + 1, max_mb=5)
     assert "g.csv is 5.0 MB" in msg and "at most 5 MB" in msg
+
+
+def test_each_cpu_run_gets_its_share_of_the_cores_but_one():
+    assert admission.threads_per_cpu_run(1, cores=2) == 1  # the other core draws the pages
+    assert admission.threads_per_cpu_run(1, cores=8) == 7
+    assert admission.threads_per_cpu_run(3, cores=8) == 2
+    assert admission.threads_per_cpu_run(7, cores=8) == 1
+    assert admission.threads_per_cpu_run(4, cores=2) == 1  # never below one
+
+
+def test_a_cpu_job_trains_with_its_share_of_the_cores(tiny_graph, monkeypatch):
+    import torch
+
+    from graphcl_core import worker
+
+    monkeypatch.setattr(admission.os, "cpu_count", lambda: 4)
+    before = torch.get_num_threads()
+    seen = []
+
+    def share(queue):  # what the job's own thread trains with
+        seen.append((threading.current_thread().name, worker_share(queue), torch.get_num_threads()))
+        return seen[-1][1]
+
+    worker_share = worker.share_cpu_cores
+    monkeypatch.setattr(worker, "share_cpu_cores", share)
+    job = TrainingJob(tiny_graph, TrainConfig(epochs=2, **SMALL), owner="me", queue=_queue(cpu=3)).start()
+    job.join(60)
+    assert job.state == "finished"
+    assert seen == [(job._thread.name, 1, 1)]  # (4 cores - 1) // 3 slots, in the training thread
+
+    def widen_then_share():
+        torch.set_num_threads(3)
+        seen.append(worker_share(_queue(cpu=1)))  # 1 slot on 4 cores: 3 threads, never widened
+
+    t = threading.Thread(target=widen_then_share)
+    t.start()
+    t.join(10)
+    torch.set_num_threads(before)  # threads started by later tests get the usual count again
+    assert seen[-1] == 3
