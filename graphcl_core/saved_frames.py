@@ -50,7 +50,10 @@ def save_frame(run_dir: str | Path, epoch: int, frame: Projection) -> Path | Non
         os.replace(tmp, path)
     except OSError as e:
         log.debug("frame of epoch %s not saved: %s", epoch, e)
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
         return None
     return path
 
