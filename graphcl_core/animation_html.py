@@ -63,7 +63,7 @@ def animation_figure(frames: AnimationFrames, fps: float = 10.0) -> go.Figure:
     line, dot = _loss_so_far(frames, 0)
     line.update(mode="lines", line=dict(color=LOSS_COLOUR, width=2.5), showlegend=False,
                 hovertemplate="epoch %{x}<br>loss %{y:.4f}<extra></extra>")
-    dot.update(mode="markers", marker=dict(color=MARKER_COLOUR, size=10), showlegend=False,
+    dot.update(mode="markers", marker=dict(color=MARKER_COLOUR, size=10), showlegend=False, cliponaxis=False,
                hovertemplate="epoch %{x}<br>loss %{y:.4f}<extra></extra>")
     fig.add_trace(line, row=2, col=1)
     fig.add_trace(dot, row=2, col=1)

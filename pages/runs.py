@@ -4,6 +4,7 @@ pinned or deleted (the last three only for one's own runs)."""
 import streamlit as st
 
 from graphcl_core import projection
+from graphcl_core.errors import GraphCLError
 from ui import downloads, explore, figures, registry, run_table, shell, sources, state, workspace
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -164,6 +165,35 @@ def _model_downloads(r, src, last: int) -> None:
         st.caption("model.pt is a plain state_dict: `torch.load(path, weights_only=True)`.")
 
 
+def _animation_downloads(r) -> None:
+    """The embeddings over the epochs as an interactive HTML page, a GIF or an MP4, each made on request."""
+    st.markdown(f"**Animation** of the embeddings over the epochs ({len(r.snapshot_epochs)} snapshots)")
+    c = st.columns([1.2, 1, 1, 1])
+    choice = c[0].segmented_control("Projection", ["UMAP", "PCA"], default="UMAP", key="runs.anim.method",
+                                    label_visibility="collapsed", help="UMAP shows neighbourhoods; PCA is instant.")
+    made = downloads.animation_files(ss.get("runs.anim"), r, (choice or "UMAP").lower())
+    for col, (fmt, (name, mime)) in zip(c[1:], downloads.ANIMATION_TYPES.items()):
+        if fmt in made.files:
+            col.download_button(f"{name} ({len(made.files[fmt]) / 1e6:.1f} MB)", made.files[fmt],
+                                downloads.animation_name(made, fmt), mime, key=f"dl.anim.{fmt}", on_click="ignore",
+                                icon=":material/download:", width="stretch")
+        elif col.button(f"Make {name}", key=f"runs.anim.{fmt}", icon=":material/movie:", width="stretch"):
+            bar = st.progress(0.0, text="Projecting the snapshots…")
+            try:
+                with st.spinner(f"Making the {name} animation…"):
+                    downloads.make_animation(made, r, fmt, progress=lambda done, total: bar.progress(
+                        done / total, text=f"Projecting snapshot {done} of {total}…"))
+            except GraphCLError as e:
+                bar.empty()
+                st.error(str(e), icon=":material/error:")
+            else:
+                ss["runs.anim"] = made
+                st.rerun()
+    st.caption("HTML plays in any browser, offline, with an epoch slider; GIF and MP4 (800×600) are for slides. "
+               "The command line does the same: `python -m graphcl_core export-animation RUN_DIR --format gif "
+               "--out run.gif`.")
+
+
 def _sharing_controls(r) -> None:
     """Publish / Unpublish and Pin / Unpin one of this workspace's runs."""
     rid, meta = r.run_id, r.meta
@@ -230,6 +260,7 @@ if run.snapshot_epochs:
     source = sources.SavedSource(run)
     _embedding_downloads(run, source, run.snapshot_epochs[-1])
     _model_downloads(run, source, run.snapshot_epochs[-1])
+    _animation_downloads(run)
 if run.read_only:
     st.caption("Shared by another visitor: read-only.")
 else:

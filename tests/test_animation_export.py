@@ -28,13 +28,13 @@ def _losses() -> list[float]:
     return [1.0 / (1 + 0.3 * e) for e in range(1, EPOCHS + 1)]
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    """A saved run of a 60-node, 3-class graph: 13 snapshots, loss falling, embeddings clustering."""
+def write_drifting_run(root, workspace: str = "cli"):
+    """A saved run of a 60-node, 3-class graph: 13 snapshots, loss falling, embeddings clustering.
+    Returns its folder. (Also used by the browser test.)"""
     from graphcl_core.config import TrainConfig
 
     bundle = planted_partition()
-    writer = RunStore(tmp_path_factory.mktemp("runs")).create(bundle, TrainConfig(epochs=EPOCHS), "cpu")
+    writer = RunStore(root, workspace).create(bundle, TrainConfig(epochs=EPOCHS), "cpu")
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(3, 8)) * 3
     noise = rng.normal(size=(bundle.num_nodes, 8))
@@ -45,6 +45,11 @@ def run_dir(tmp_path_factory):
     writer.save_progress(history, snaps, EPOCHS, 0.1)
     writer.finish("finished")
     return writer.path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return write_drifting_run(tmp_path_factory.mktemp("runs"))
 
 
 def _html_figure(path) -> tuple[list[dict], dict, list[dict]]:
@@ -190,3 +195,48 @@ def test_module_entry_point_runs_the_export(run_dir, tmp_path):
                        capture_output=True, text=True, timeout=180)
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout.strip().splitlines()[-1])["frames"] == 3 and len(_html_frames(out)) == 3
+
+
+def test_runs_page_offers_the_animation_and_makes_nothing_while_loading(run_dir, tmp_path, monkeypatch):
+    """The Runs page shows a Make button per format for the selected run and projects nothing until one is
+    pressed (AppTest does not deliver clicks on this page: the clicks' work is tested just below)."""
+    import shutil
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from graphcl_core import workspaces
+
+    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
+    ws = workspaces.browser_workspace(workspaces.new_token())
+    shutil.copytree(run_dir, tmp_path / "runs" / ws / run_dir.name)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=90)
+    at.session_state["workspace"] = ws
+    at.run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert {"runs.anim.html", "runs.anim.gif", "runs.anim.mp4"} <= {b.key for b in at.button}
+    assert "runs.anim" not in at.session_state
+
+
+def test_made_animation_files_share_their_frames_until_the_run_changes(run_dir, tmp_path):
+    """What the page's buttons call: the GIF made first, the HTML next from the same projected frames;
+    a new snapshot (a run still training) starts over."""
+    import shutil
+
+    from graphcl_core.runs import RunStore
+    from ui import downloads
+
+    shutil.copytree(run_dir, tmp_path / "cli" / run_dir.name)
+    run = RunStore(tmp_path).load(run_dir.name)
+    made = downloads.animation_files(None, run, "pca")
+    calls = []
+    gif = downloads.make_animation(made, run, "gif", progress=lambda done, total: calls.append((done, total)))
+    assert iio.imread(gif, index=None).shape[0] == EPOCHS + 1 and calls[-1] == (EPOCHS + 1, EPOCHS + 1)
+    frames = made.frames
+    html = downloads.make_animation(downloads.animation_files(made, run, "pca"), run, "html")
+    assert made.frames is frames and set(made.files) == {"gif", "html"} and b"Plotly.addFrames" in html
+    assert downloads.animation_name(made, "gif") == f"{run.run_id}_pca_to_epoch{EPOCHS}.gif"
+    assert downloads.animation_files(made, run, "umap") is not made  # another projection
+    np.save(run.path / "snapshots" / f"epoch_{EPOCHS + 1:06d}.npy", np.zeros((60, 8), np.float16))
+    assert downloads.animation_files(made, RunStore(tmp_path).load(run_dir.name), "pca") is not made

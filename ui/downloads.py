@@ -1,14 +1,26 @@
-"""File contents for the download buttons: embeddings (CSV, .npy, TensorFlow Projector TSV), config, weights."""
+"""File contents for the download buttons: embeddings (CSV, .npy, TensorFlow Projector TSV), config, weights,
+and the animation of a run's embeddings (HTML, GIF, MP4), made on request and kept for the session."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from graphcl_core.animation_frames import AnimationFrames, build_frames
+from graphcl_core.export_animation import write_animation
+from graphcl_core.runs import SavedRun
+
 from .sources import NodeInfo
+
+# format -> (button label, MIME type)
+ANIMATION_TYPES = {"html": ("HTML", "text/html"), "gif": ("GIF", "image/gif"), "mp4": ("MP4", "video/mp4")}
 
 
 def _clean(s: str) -> str:
@@ -50,3 +62,37 @@ def config_json(cfg_dict: dict, extra: dict | None = None) -> bytes:
     if extra:
         d = {"config": d, **extra}
     return json.dumps(d, indent=2, sort_keys=True, default=str).encode("utf-8")
+
+
+@dataclass
+class AnimationFiles:
+    """The animation files of one run made so far, and the projected frames they share (projecting is the
+    slow part: making the GIF after the HTML reuses the frames)."""
+
+    key: tuple
+    frames: AnimationFrames | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def animation_files(cached: AnimationFiles | None, run: SavedRun, method: str) -> AnimationFiles:
+    """``cached`` if it was made from this run's current snapshots with ``method``, else a fresh, empty one
+    (a run still training has new snapshots, so its old animation is dropped)."""
+    epochs = run.snapshot_epochs
+    key = (run.run_id, str(run.path), method, len(epochs), epochs[-1] if epochs else None)
+    return cached if cached is not None and cached.key == key else AnimationFiles(key)
+
+
+def make_animation(made: AnimationFiles, run: SavedRun, fmt: str,
+                   progress: Callable[[int, int], None] | None = None) -> bytes:
+    """The ``fmt`` file of ``made``'s run, projected and written once; raises ``GraphCLError`` in words."""
+    if made.frames is None:
+        made.frames = build_frames(run.path, made.key[2], progress=progress)
+    if fmt not in made.files:
+        with tempfile.TemporaryDirectory(prefix="graphcl-animation-") as d:
+            made.files[fmt] = write_animation(made.frames, fmt, Path(d) / f"animation.{fmt}").read_bytes()
+    return made.files[fmt]
+
+
+def animation_name(made: AnimationFiles, fmt: str) -> str:
+    run_id, _, method, _, last = made.key
+    return f"{run_id}_{method}_to_epoch{last}.{fmt}"
