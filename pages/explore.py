@@ -1,9 +1,11 @@
 """Explore: the embeddings of any run and any snapshot, coloured, searched and replayed over the epochs."""
 
+from functools import partial
+
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
-from ui import explore, figures, registry, shell, workspace
+from ui import explore, figures, linked, linked_events, registry, shell, workspace
 from ui.playback import Playback
 from ui.live_chart import live_chart
 
@@ -18,11 +20,11 @@ st.caption("Look inside the learned embeddings: each point is a node, placed so 
            "embeddings are close together.")
 
 ids, titles = explore.run_choices(slot)
-if (linked := workspace.take_deep_link()) is not None:
-    if linked in ids:
-        ss["explore.run"] = linked
+if (deep_link := workspace.take_deep_link()) is not None:
+    if deep_link in ids:
+        ss["explore.run"] = deep_link
     else:  # another workspace's unpublished run reads exactly like one that does not exist
-        st.warning(workspace.not_found(linked), icon=":material/search_off:")
+        st.warning(workspace.not_found(deep_link), icon=":material/search_off:")
 if not ids:
     st.info("There are no runs to explore yet. Train one first: it is saved as it goes and shows up here.",
             icon=":material/info:")
@@ -31,7 +33,7 @@ if not ids:
 if ss.get("explore.run") not in ids:
     ss["explore.run"] = ids[0]
 
-top = st.columns([3, 2, 2, 1])
+top = st.columns([3, 2, 1])
 run = top[0].selectbox("Run", ids, key="explore.run", format_func=lambda r: titles.get(r, r),
                        help="This tab's live run, your saved runs, or runs others published (shared, read-only).")
 try:
@@ -44,26 +46,28 @@ if not epochs:
     st.info("This run has no saved embeddings yet; they appear after its first snapshot.", icon=":material/info:")
     st.stop()
 nodes = src.nodes
-view = top[1].segmented_control("Projection", list(explore.VIEWS), default="UMAP 2-D", key="explore.view",
-                                required=True) or "UMAP 2-D"
 colour_opts = (["Label"] if nodes.has_labels else []) + ["Degree", "Cluster"] + (
     ["Probe prediction"] if nodes.has_labels else [])
 if ss.get("explore.colour") not in colour_opts:
     ss["explore.colour"] = colour_opts[0]
-colour_kind = top[2].selectbox("Colour by", colour_opts, key="explore.colour",
+colour_kind = top[1].selectbox("Colour by", colour_opts, key="explore.colour",
                                help="Label: the known class. Cluster: k-means groups of the embeddings. "
                                     "Probe prediction: what a linear classifier trained on 10% of the labels "
                                     "predicts for every node.")
 k = 4
 if colour_kind == "Cluster":
-    k = top[3].number_input("Clusters", min_value=2, max_value=min(50, max(2, nodes.n - 1)),
+    k = top[2].number_input("Clusters", min_value=2, max_value=min(50, max(2, nodes.n - 1)),
                             value=min(max(2, len(nodes.label_names) or 4), max(2, nodes.n - 1)), step=1,
                             key="explore.k", help="Number of k-means clusters.")
 
-search = st.selectbox("Find a node", list(range(nodes.n)), index=None, key=f"explore.node.{src.id}",
-                      format_func=lambda i: explore.node_label(nodes, i), placeholder="Type a node name",
-                      help="Highlights the node, its neighbours in the graph, and its nearest neighbours in the "
-                           "embedding.")
+row = st.columns([1, 1], vertical_alignment="bottom")  # the chooser gets half the width: no label is cut
+view = row[0].segmented_control("Projection", list(explore.VIEWS), default="UMAP 2-D", key="explore.view",
+                                required=True, help="UMAP keeps neighbourhoods (who is close to whom); PCA keeps "
+                                "the largest directions of spread. Select nodes in a 2-D view.") or "UMAP 2-D"
+search = row[1].selectbox("Find a node", list(range(nodes.n)), index=None, key=f"explore.node.{src.id}",
+                          format_func=lambda i: explore.node_label(nodes, i), placeholder="Type a node name",
+                          help="Highlights the node, its neighbours in the graph, and its nearest neighbours in "
+                               "the embedding.")
 
 with st.spinner("Projecting the snapshots…"):
     bar = st.empty()
@@ -95,8 +99,9 @@ def _play_button(eps: list[int]) -> None:
         st.rerun()
 
 
-def _figure(epoch: int, node: int | None):
-    """The projection at ``epoch``, coloured, with the searched node and its neighbours marked."""
+def _figure(epoch: int, node: int | None, sel: linked.Selection):
+    """The projection at ``epoch``, coloured, with the searched node and its neighbours marked, the
+    selection ringed and its paths through the epochs drawn."""
     frame = frames[epoch]
     try:
         colour = explore.colouring(slot, src, colour_kind, epoch, int(k))
@@ -111,7 +116,17 @@ def _figure(epoch: int, node: int | None):
     fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=620,
                                     uirevision=f"explore-{src.id}-{view}", highlight=highlight,
                                     title=f"{method} {frame.dim}-D of the embeddings at epoch {epoch}")
-    return fig, table
+    path_note = ""
+    if ss.get("explore.paths", True) and sel:
+        drawn = linked.paths(frames, list(frames), sel.nodes, epoch)
+        window = linked.draw_paths(fig, drawn, nodes)
+        if drawn:
+            path_note = (f"Lines: the paths of {', '.join(nodes.names[u] for u in drawn)} through the snapshots up "
+                         "to this epoch" + (f", each point the mean of {window} snapshots" if window > 1 else "") + ".")
+    linked.mark_selected(fig, frame.coords, frame.index, nodes, sel.nodes)
+    linked.keep_plotly_selection(fig, sel)
+    ss["explore.projection.traces"] = linked.trace_nodes(fig, frame.coords, frame.index)
+    return fig, table, path_note
 
 
 def _side_panel(epoch: int, node: int | None, table) -> None:
@@ -130,13 +145,24 @@ def _side_panel(epoch: int, node: int | None, table) -> None:
     gn = nodes.neighbours(node)
     st.caption(f"Graph neighbours ({len(gn)}), orange rings: "
                + ", ".join(nodes.names[j] for j in gn[:30]) + (" …" if len(gn) > 30 else ""))
-    st.caption("Nearest in the embedding, green diamonds:")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("Nearest in the embedding (cosine distance), green diamonds; ✓: also linked in the graph.")
+    st.table(table, hide_index=True, border="horizontal")
+
+
+def _picked_in(chart: str, state: dict) -> None:
+    """A box, lasso or click in the projection or the drawing: those nodes become the selection."""
+    picked = linked.nodes_of_event(state, ss.get(f"{chart}.traces") or [])
+    pick = linked.pick_in_projection if chart == "explore.projection" else linked.pick_in_drawing
+    before = linked.current(ss, src.id)
+    if pick(ss, src.id, picked) != before:
+        ss["explore.selection_changed"] = True
 
 
 @st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1 else None)
 def timeline() -> None:
     """Play/Pause, the epoch slider and the picture; the timer steps the replay while playing."""
+    if ss.pop("explore.selection_changed", False):
+        st.rerun(scope="app")  # a pick in the projection: the drawing and the list below follow
     eps = [e for e in src.epochs() if e in frames] or epochs
     if playback.tick(eps, pause_clicked=bool(ss.get("explore.pause"))):
         st.rerun()  # the replay has ended: stop the timer
@@ -148,15 +174,66 @@ def timeline() -> None:
                                  help="Each saved snapshot of the embeddings; drag to travel in time.")
     node = ss.get(f"explore.node.{src.id}")
     node = None if node is None else int(node)
-    fig, table = _figure(epoch, node)
+    sel = linked.current(ss, src.id)
+    fig, table, path_note = _figure(epoch, node, sel)
     plot_col, side_col = st.columns([3, 1.2], gap="medium")
     with plot_col:
         live_chart(fig, key="explore.projection")
+        linked_events.selection_events("explore.projection", partial(_picked_in, "explore.projection"),
+                                       revision=f"{view}-{epoch}")
         frame = frames[epoch]
-        notes = [frame.note + "." if frame.note else "", f"{len(eps)} snapshots from epoch {eps[0]} to {eps[-1]}."]
+        notes = [frame.note + "." if frame.note else "", f"{len(eps)} snapshots from epoch {eps[0]} to {eps[-1]}.",
+                 path_note]
         st.caption(" ".join(n for n in notes if n))
     with side_col:
         _side_panel(epoch, node, table)
 
 
+def _drawing_colour() -> figures.Colouring:
+    """The projection's colours where they do not change with the epoch, else labels (or degree)."""
+    if colour_kind in ("Label", "Degree"):
+        return explore.colouring(slot, src, colour_kind, epochs[-1], int(k))
+    return figures.default_colouring(nodes)
+
+
+def linked_views() -> None:
+    """The graph drawing with the selection ringed (click a node to select it) and the selection's list."""
+    sel = linked.current(ss, src.id)
+    st.subheader("Selected nodes")
+    draw_col, list_col = st.columns([3, 1.2], gap="medium")
+    with list_col:
+        if sel:
+            st.markdown(f"**{len(sel.nodes):,} selected**")
+            rows = linked.selected_rows(nodes, sel.nodes)
+            st.dataframe(rows, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(rows)),
+                         column_config={"node": st.column_config.TextColumn("node", width="small"),
+                                        "label": st.column_config.TextColumn("label"),
+                                        "degree": st.column_config.NumberColumn("degree", width="small")})
+            st.button("Clear selection", icon=":material/deselect:", key="explore.clear",
+                      on_click=linked.clear, args=(ss, src.id), width="stretch")
+            st.toggle("Paths through the epochs", value=True, key="explore.paths",
+                      help=f"Draw where each selected node sat in every snapshot up to this epoch (the first "
+                           f"{linked.MAX_PATHS} selected). The frames are aligned, so a path is what training did.")
+        else:
+            st.caption("Nothing selected yet. In the projection, pick **Box Select** or **Lasso Select** in the "
+                       "chart's toolbar (top right) and drag over points, or click a point; or click a node in "
+                       "the drawing.")
+    with draw_col:
+        scope, note = linked.drawing_scope(nodes, sel)
+        if scope is not None and not len(scope):
+            st.info(note, icon=":material/touch_app:")
+            return
+        with st.spinner("Laying out the graph…"):
+            d = linked.drawing(slot.cache, src.id, nodes, scope)
+        title = "The graph" + (", around the selection" if scope is not None else "")
+        fig = linked.drawing_figure(d, nodes, _drawing_colour(), sel, title=title)
+        ss["explore.drawing.traces"] = linked.trace_nodes(fig, d.pos, d.nodes)
+        live_chart(fig, key="explore.drawing")
+        linked_events.selection_events("explore.drawing", partial(_picked_in, "explore.drawing"),
+                                       revision=str(len(d.nodes)))
+        st.caption(" ".join(x for x in [note, "Selected nodes are ringed here and in the projection; click a "
+                                        "node (or box-select) to select it."] if x))
+
+
 timeline()
+linked_views()

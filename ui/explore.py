@@ -95,14 +95,17 @@ def node_label(nodes: sources.NodeInfo, i: int) -> str:
 
 
 def nearest_table(emb: np.ndarray, nodes: sources.NodeInfo, node: int, k: int = 10) -> tuple[list[dict], np.ndarray]:
+    """The ``k`` nodes nearest to ``node`` in the embedding, nearest first, as short rows that fit a side
+    panel without scrolling sideways: name, label, cosine distance (3 decimals), ✓ when also a graph
+    neighbour. Returns the rows and their node ids."""
     from graphcl_core.knn import nearest_neighbours
 
     nb = set(nodes.neighbours(node).tolist())
     rows, ids = [], []
-    for rank, (j, dist) in enumerate(nearest_neighbours(emb, node, k=k), start=1):
+    for j, dist in nearest_neighbours(emb, node, k=k):
         ids.append(j)
-        rows.append({"#": rank, "node": nodes.names[j], "label": nodes.labels[j] or "—",
-                     "cosine distance": round(dist, 4), "graph neighbour": "yes" if j in nb else ""})
+        rows.append({"node": nodes.names[j], "label": (nodes.labels[j] or "—").replace("_", " "),
+                     "distance": f"{dist:.3f}", "edge": "✓" if j in nb else ""})
     return rows, np.asarray(ids, dtype=np.int64)
 
 

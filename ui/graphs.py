@@ -225,25 +225,30 @@ def stats(bundle: GraphBundle) -> GraphStats:
 
 def nx_graph(bundle: GraphBundle, nodes: np.ndarray | None = None) -> nx.Graph:
     """An undirected networkx graph of ``bundle`` (or of the subgraph induced by ``nodes``)."""
-    ei = bundle.data.edge_index.cpu().numpy()
+    return graph_from_edges(bundle.num_nodes, bundle.data.edge_index.cpu().numpy(), nodes)
+
+
+def graph_from_edges(n: int, edge_index: np.ndarray, nodes: np.ndarray | None = None) -> nx.Graph:
+    """An undirected networkx graph of ``n`` nodes and a 2×E ``edge_index`` (or the subgraph induced by
+    ``nodes``): the form a saved run keeps its graph in, where there is no bundle."""
+    ei = np.asarray(edge_index).reshape(2, -1)
     g = nx.Graph()
     if nodes is None:
-        g.add_nodes_from(range(bundle.num_nodes))
+        g.add_nodes_from(range(n))
         g.add_edges_from(zip(ei[0].tolist(), ei[1].tolist()))
         return g
-    keep = np.zeros(bundle.num_nodes, bool)
+    keep = np.zeros(n, bool)
     keep[nodes] = True
     m = keep[ei[0]] & keep[ei[1]]
-    g.add_nodes_from(nodes.tolist())
+    g.add_nodes_from(np.asarray(nodes).tolist())
     g.add_edges_from(zip(ei[0, m].tolist(), ei[1, m].tolist()))
     return g
 
 
-def _sample_nodes(bundle: GraphBundle, k: int, seed: int = 0) -> np.ndarray:
+def _sample_nodes(n: int, edge_index: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
     """About ``k`` nodes made of whole neighbourhoods (breadth-first from random seeds), so edges show."""
-    n = bundle.num_nodes
     rng = np.random.default_rng(seed)
-    ei = bundle.data.edge_index.cpu().numpy()
+    ei = np.asarray(edge_index).reshape(2, -1)
     order = np.argsort(ei[0], kind="stable")
     src, dst = ei[0, order], ei[1, order]
     starts = np.searchsorted(src, np.arange(n + 1))
@@ -285,15 +290,25 @@ def drawing(slot: registry.Slot, key: str, bundle: GraphBundle) -> Drawing:
 
 def _layout(bundle: GraphBundle) -> Drawing:
     n = bundle.num_nodes
-    sampled = n > DRAW_MAX_NODES
-    nodes = _sample_nodes(bundle, DRAW_SAMPLE_NODES) if sampled else np.arange(n, dtype=np.int64)
-    g = nx_graph(bundle, nodes if sampled else None)
-    pos = nx.spring_layout(g, seed=0, iterations=60 if len(nodes) <= 500 else 35)
-    xy = np.array([pos[int(u)] for u in nodes], dtype=np.float32) if len(nodes) else np.zeros((0, 2), np.float32)
+    ei = bundle.data.edge_index.cpu().numpy()
+    if n <= DRAW_MAX_NODES:
+        return layout_edges(n, ei)
+    nodes = _sample_nodes(n, ei, DRAW_SAMPLE_NODES)
+    return layout_edges(n, ei, nodes, note=f"The graph has {n:,} nodes, so the drawing shows a sample of "
+                        f"{len(nodes):,} nodes (the neighbourhoods of randomly chosen nodes) and the edges among them.")
+
+
+def layout_edges(n: int, edge_index: np.ndarray, nodes: np.ndarray | None = None, *, note: str = "",
+                 seed: int = 0) -> Drawing:
+    """Spring layout (seeded) of the graph given by an edge list, or of the subgraph induced by ``nodes``
+    (then ``sampled`` is true): Explore draws a saved run's graph from its edges this way."""
+    part = nodes is not None
+    ids = np.asarray(nodes, dtype=np.int64) if part else np.arange(n, dtype=np.int64)
+    g = graph_from_edges(n, edge_index, ids if part else None)
+    pos = nx.spring_layout(g, seed=seed, iterations=60 if len(ids) <= 500 else 35)
+    xy = np.array([pos[int(u)] for u in ids], dtype=np.float32) if len(ids) else np.zeros((0, 2), np.float32)
     edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2).T
-    note = (f"The graph has {n:,} nodes, so the drawing shows a sample of {len(nodes):,} nodes "
-            "(the neighbourhoods of randomly chosen nodes) and the edges among them." if sampled else "")
-    return Drawing(nodes, xy, edges, sampled, note)
+    return Drawing(ids, xy, edges, part, note)
 
 
 def communities(slot: registry.Slot, key: str, bundle: GraphBundle) -> np.ndarray:
