@@ -8,8 +8,10 @@
 setting for every trial (a list or range there varies it). Progress goes to stderr, then a table of
 the trials, best first, to stdout; with ``--json`` the last line is one JSON object
 ``{"trials": [...], "best": {...}, "seconds": ...}``. Bad settings exit 2 with one line on stderr;
-a sweep in which every trial failed exits 1. ``--backend ray`` trains the trials on Ray actors
-(``sweeps.ray_backend``: the cluster at ``RAY_ADDRESS``, else a local Ray on this machine).
+a sweep in which every trial failed exits 1. ``--backend batched`` trains trials that share shapes
+together on this device (``sweeps.batched_backend``), ``--backend auto`` does so on a GPU when it
+helps; ``--backend ray`` trains the trials on Ray actors (``sweeps.ray_backend``: the cluster at
+``RAY_ADDRESS``, else a local Ray on this machine).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from .sweeps.config import METHODS, SweepConfig, base_from_dict
 from .sweeps.metrics import normalise_metric
 from .sweeps.results import TrialResult, rank
 
-BACKENDS = ("local", "ray")
+BACKENDS = ("auto", "local", "batched", "ray")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -60,8 +62,10 @@ def build_parser(prog: str = "python -m graphcl_core sweep") -> argparse.Argumen
     p.add_argument("--keep", default="0.5", help="share of trials kept at each rung (with --early-stop)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None)
     p.add_argument("--backend", choices=BACKENDS, default="local",
-                   help="local: one trial after another here; ray: Ray actors on this machine's GPUs or on the "
-                        "cluster at RAY_ADDRESS (pip install -r requirements-ray.txt)")
+                   help="local: one trial after another here; batched: many trials at once on this device (one "
+                        "model over stacked parameters, the probe in torch); auto: batched on a GPU when trials "
+                        "share shapes, else local; ray: Ray actors on this machine's GPUs or on the cluster at "
+                        "RAY_ADDRESS (pip install -r requirements-ray.txt)")
     p.add_argument("--out", help="runs folder to save the trials in (the sweep record goes in sweeps/ beside it)")
     p.add_argument("--no-estimate", action="store_true", help="skip the timed probe before the start")
     p.add_argument("--json", action="store_true", help="end with one JSON line of results")
@@ -163,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         _say("Ray: trials run on Ray workers (RAY_ADDRESS, else a local Ray on this machine); the estimate "
              "measures this process, so it is skipped.")
     elif not args.no_estimate:
-        _say(estimate_seconds(sweep, bundle=runner.bundle).describe())
+        _say(estimate_seconds(sweep, bundle=runner.bundle, backend=runner.backend.name).describe())
     finished = None
     try:
         for ev in runner.events():

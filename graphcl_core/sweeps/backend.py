@@ -106,17 +106,39 @@ class Backend(ABC):
         """Give back what the backend holds between sweeps (Ray workers, a Ray it started); nothing here."""
 
 
-def backend_named(name: str, bundle: GraphBundle) -> Backend:
-    """``local`` (one after another in this process) or ``ray`` (actors on this machine's GPUs or on a
-    cluster: ``ray_backend.RayBackend``, which says how to install Ray when it is missing)."""
+BACKENDS = ("auto", "local", "batched", "ray")
+
+
+def backend_named(name: str, bundle: GraphBundle, configs: Sequence[TrainConfig] = ()) -> Backend:
+    """``local`` (one after another in this process), ``batched`` (many trials at once on this process's
+    device: ``batched_backend.BatchedBackend``), ``ray`` (actors on this machine's GPUs or on a cluster:
+    ``ray_backend.RayBackend``, which says how to install Ray when it is missing), or ``auto``: batched
+    when the trials run on a GPU and at least two of them can share a batch, else local."""
     key = str(name or "local").strip().lower()
+    if key == "auto":
+        key = auto_backend(configs)
     if key in ("local", "sequential"):
         return SequentialBackend(bundle)
+    if key == "batched":
+        from .batched_backend import BatchedBackend
+
+        return BatchedBackend(bundle)
     if key == "ray":
         from .ray_backend import RayBackend
 
         return RayBackend(bundle)
-    raise ConfigError(f"backend: '{name}' is not a backend. Choose local or ray.")
+    raise ConfigError(f"backend: '{name}' is not a backend. Choose {', '.join(BACKENDS)}.")
+
+
+def auto_backend(configs: Sequence[TrainConfig]) -> str:
+    """``batched`` on a GPU when some batch would hold at least two trials, else ``local``."""
+    from ..batched import group_trials
+    from ..device import resolve_device
+
+    if not configs or resolve_device(configs[0].device).type != "cuda":
+        return "local"
+    groups, _ = group_trials(list(configs))
+    return "batched" if any(len(g) > 1 for g in groups) else "local"
 
 
 class SequentialBackend(Backend):

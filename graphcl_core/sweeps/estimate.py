@@ -37,12 +37,21 @@ class Estimate:
     device: str
     probe_epochs: int
     warmup_epochs: int
+    backend: str = "local"
+    batches: int = 0
 
     def __float__(self) -> float:
         return self.seconds
 
     def describe(self) -> str:
         """One sentence a person can read before pressing Start."""
+        if self.backend == "batched":
+            return (f"About {_duration(self.seconds)} for {self.trials} trials ({self.epochs:,} epochs) on "
+                    f"{self.device}, trained together in {self.batches} batch{'es' if self.batches != 1 else ''}: "
+                    f"measured {self.seconds_per_epoch * 1000:.1f} ms per epoch of all batches over "
+                    f"{self.probe_epochs} epochs (after {self.warmup_epochs} warm-up), plus "
+                    f"{_duration(self.setup_seconds + self.score_seconds)} to set up and score them all. Trials that "
+                    "cannot share a batch run one after another and are not counted.")
         per_trial = _duration(self.setup_seconds + self.score_seconds)
         return (f"About {_duration(self.seconds)} for {self.trials} trials ({self.epochs:,} epochs) on "
                 f"{self.device}: measured {self.seconds_per_epoch * 1000:.1f} ms per epoch over {self.probe_epochs} "
@@ -65,8 +74,11 @@ def _cost(cfg: TrainConfig) -> float:
 
 
 def estimate_seconds(sweep: SweepConfig, device: str | None = None, *, bundle: GraphBundle | None = None,
-                     probe_epochs: int = 3) -> Estimate:
-    """Measure a few epochs, then project to the whole sweep (see the module docstring)."""
+                     probe_epochs: int = 3, backend: str = "local") -> Estimate:
+    """Measure a few epochs, then project to the whole sweep (see the module docstring).
+
+    ``backend``: ``batched`` measures the batched trainer instead (``estimate_batched``); others
+    measure one trial at a time in this process."""
     from ..trainer import Trainer
 
     if bundle is None:
@@ -76,6 +88,10 @@ def estimate_seconds(sweep: SweepConfig, device: str | None = None, *, bundle: G
     configs = sweep.trials()
     if device is not None:
         configs = [c.replace(device=device) for c in configs]
+    if backend == "batched":
+        from .estimate_batched import estimate_batched
+
+        return estimate_batched(sweep, configs, bundle, probe_epochs)
     probes = [configs[0]]
     heaviest = max(configs, key=_cost)
     if _cost(heaviest) > _cost(configs[0]):
