@@ -16,6 +16,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ CHILD_NICE = 15
 LOAD_WAIT_S = 20.0
 CHILD_TIMEOUT_S = 600.0
 _PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+_EXITING = threading.Event()  # the server is ending: the child was ended on purpose
 
 
 def compile_in_child(timeout: float = CHILD_TIMEOUT_S) -> bool:
@@ -46,16 +48,18 @@ def compile_in_child(timeout: float = CHILD_TIMEOUT_S) -> bool:
     try:
         _, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _end(proc)
+        proc.kill()
+        proc.wait()
         log.warning("UMAP compile process took over %.0f s; compiling in the server", timeout)
         return False
-    if proc.returncode != 0:
+    if proc.returncode != 0 and not _EXITING.is_set():
         log.warning("UMAP compile process failed (%s); compiling in the server",
                     (err or b"").decode(errors="replace").strip().splitlines()[-1:] or proc.returncode)
     return proc.returncode == 0
 
 
 def _end(proc: subprocess.Popen) -> None:
+    _EXITING.set()
     if proc.poll() is None:
         proc.kill()
         proc.wait()
