@@ -123,6 +123,21 @@ class FrameFiller:
         with self._lock:
             return dict(self._frames)
 
+    def frames_or_nearest(self) -> dict[int, Projection]:
+        """Every wanted epoch mapped to its frame, or while that is still being made, to the frame of the
+        nearest epoch that has one (the earlier on a tie): a page can index it by any epoch at once.
+        Empty until the first frame exists."""
+        have = self.frames()
+        if not have:
+            return {}
+        keys = np.array(sorted(have))
+        out = {}
+        for e in self.epochs:
+            i = int(np.searchsorted(keys, e))
+            near = [k for k in (keys[i - 1] if i > 0 else None, keys[i] if i < len(keys) else None) if k is not None]
+            out[e] = have[int(min(near, key=lambda k: (abs(int(k) - e), k)))]
+        return out
+
     def progress(self) -> tuple[int, int]:
         """``(frames ready, frames wanted)``."""
         with self._lock:

@@ -82,6 +82,19 @@ def test_filler_projects_only_the_missing_epochs_and_saves_them(tmp_path):
     assert again.done and again._thread is None
 
 
+def test_frames_or_nearest_covers_every_epoch_while_filling(tmp_path):
+    live = Projector("pca", 2)
+    for e in (10, 40):
+        saved_frames.save_frame(tmp_path, e, live.project(_emb(seed=e)))
+    filler = saved_frames.FrameFiller(tmp_path, [10, 20, 30, 40, 50], lambda e: _emb(seed=e), "pca", 2, n_total=40)
+    have = filler.frames()
+    near = filler.frames_or_nearest()  # nothing projected yet: the saved ones stand in
+    assert sorted(near) == [10, 20, 30, 40, 50]
+    assert near[20] is have[10] and near[30] is have[40] and near[50] is have[40] and near[10] is have[10]
+    empty = saved_frames.FrameFiller(tmp_path / "none", [1, 2], lambda e: _emb(), "pca", 2, n_total=40)
+    assert empty.frames_or_nearest() == {}
+
+
 def test_filler_reports_bad_embeddings(tmp_path):
     bad = np.full((40, 8), np.nan, np.float32)
     filler = saved_frames.FrameFiller(tmp_path, [5], lambda e: bad, "pca", 2, n_total=40, save=False).start()
