@@ -49,6 +49,11 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_ID = re.compile(rb"\d{8}-\d{6}-karate-[0-9a-f]{4}")
 IN_LINE = re.compile(r"(next in line|number (\d+) in line)(?:, about ([^.]+?) to wait)?")
 FINISHED = "Training finished"
+# The progress line once the run has trained an epoch: "Epoch 37 of 200 ..." while the picture is live,
+# "Showing epoch 5 of 200 (trained: 37) ..." while the page plays a faster run back (ui/pacing.py).
+TRAINED = re.compile(r"(?:^Epoch |\(trained: )[1-9]", re.M)
+# The progress line once training has ended (the page may still be playing it back).
+TRAINED_ALL = re.compile(r"finished in |trained in ")
 # A rerun that has not finished after this long counts as an error (the visitor gives up).
 RECV_TIMEOUT_S = 60.0
 EARLY = ForwardMsg.ScriptFinishedStatus.Value("FINISHED_EARLY_FOR_RERUN")
@@ -63,7 +68,7 @@ class Visitor:
     ws: object = None
     query: str = "graph=karate"
     fragments: dict = field(default_factory=dict)  # fragment_id -> (interval s, next due)
-    latencies: list = field(default_factory=list)  # (kind, seconds)
+    latencies: list = field(default_factory=list)  # (kind, phase, seconds)
     errors: list = field(default_factory=list)
     texts: list = field(default_factory=list)
     raw: bytes = b""
@@ -71,6 +76,7 @@ class Visitor:
     run_id: str | None = None
     started_at: float | None = None
     trained_at: float | None = None
+    trained_all_at: float | None = None  # training ended (the page may still play it back)
     finished_at: float | None = None
     max_place: int = 0
     first_estimate: str | None = None
@@ -88,6 +94,7 @@ class Visitor:
         for wid in triggers:
             cs.widget_states.widgets.append(WidgetState(id=wid, trigger_value=True))
         self.texts, self.raw = [], b""
+        phase = self.phase
         t0 = time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         while True:
@@ -109,7 +116,7 @@ class Visitor:
                 if fm.script_finished != EARLY:
                     break
                 self.fragments.clear()  # the app called st.rerun(): a full run follows
-        self.latencies.append(("fragment" if fragment else "page", time.perf_counter() - t0))
+        self.latencies.append(("fragment" if fragment else "page", phase, time.perf_counter() - t0))
 
     def _read_delta(self, fm: ForwardMsg, data: bytes) -> None:
         self.raw += data
@@ -128,6 +135,15 @@ class Visitor:
         elif what == "progress":
             self.texts.append(el.progress.text)
 
+    @property
+    def phase(self) -> str:
+        """What the visitor's page is doing: waiting (in line), training, playback, or done."""
+        if self.finished_at is not None:
+            return "done"
+        if self.trained_all_at is not None:
+            return "playback"
+        return "training" if self.trained_at is not None else "waiting"
+
     def read_train_page(self, now: float) -> None:
         text = "\n".join(self.texts)
         if m := IN_LINE.search(text):
@@ -135,8 +151,11 @@ class Visitor:
             self.max_place = max(self.max_place, place)
             if self.first_estimate is None:
                 self.first_estimate = m.group(3) or ""
-        elif self.trained_at is None and self.started_at is not None and re.search(r"Epoch [1-9]", text):
+        elif self.trained_at is None and self.started_at is not None and TRAINED.search(text):
             self.trained_at = now
+        if self.trained_all_at is None and self.started_at is not None and TRAINED_ALL.search(text):
+            self.trained_all_at = now
+            self.trained_at = self.trained_at or now
         if ids := RUN_ID.findall(self.raw):
             self.run_id = ids[0].decode()
         if FINISHED in text:
@@ -223,12 +242,18 @@ async def room(port: int, n: int, timeout_s: float, stagger_s: float) -> list[Vi
     return await asyncio.gather(*(later(i) for i in range(n)))
 
 
-def report(visitors: list[Visitor], wall_s: float, runs_dir: Path) -> dict:
+def report(visitors: list[Visitor], wall_s: float, runs_dir: Path, load_at_start: list | None = None) -> dict:
     """``runs_dir``: whose run is whose, read from the store's folders (``<workspace>/<run_id>``)."""
     owned = {p.name: p.parent.name for p in runs_dir.glob("*/*") if p.is_dir()}
-    lat = [s for v in visitors for _, s in v.latencies]
-    page = [s for v in visitors for k, s in v.latencies if k == "page"]
-    frag = [s for v in visitors for k, s in v.latencies if k == "fragment"]
+    lat = [s for v in visitors for _, _, s in v.latencies]
+    page = [s for v in visitors for k, _, s in v.latencies if k == "page"]
+    frag = [s for v in visitors for k, _, s in v.latencies if k == "fragment"]
+    phases = {}  # fragment reruns by what the page was doing: waiting in line, training, playing back
+    for v in visitors:
+        for k, ph, s in v.latencies:
+            if k == "fragment":
+                phases.setdefault(ph, []).append(s)
+    trained = [v.trained_all_at - v.trained_at for v in visitors if v.trained_all_at and v.trained_at]
     waits = [v.trained_at - v.started_at for v in visitors if v.trained_at and v.started_at]
     for v in visitors:
         mine = {rid for rid, ws in owned.items() if ws == f"b-{v.token}"}
@@ -238,9 +263,11 @@ def report(visitors: list[Visitor], wall_s: float, runs_dir: Path) -> dict:
             v.errors.append(f"the Runs page listed runs that are not this visitor's: {sorted(others)}")
         print(json.dumps({"visitor": v.index, "run_id": v.run_id, "finished": v.finished_at is not None,
                           "own_run_listed": v.run_id in v.listed_ids, "others_listed": sorted(others),
-                          "reruns": len(v.latencies), "p95_rerun_s": round(pct([s for _, s in v.latencies], .95) or 0, 3),
+                          "reruns": len(v.latencies), "p95_rerun_s": round(pct([s for _, _, s in v.latencies], .95) or 0, 3),
                           "max_place_in_line": v.max_place, "first_estimate": v.first_estimate,
                           "queue_wait_s": round(v.trained_at - v.started_at, 2) if v.trained_at else None,
+                          "training_s": (round(v.trained_all_at - v.trained_at, 2)
+                                         if v.trained_all_at and v.trained_at else None),
                           "run_s": round(v.finished_at - v.started_at, 2) if v.finished_at else None,
                           "errors": v.errors}))
     r2 = lambda x: None if x is None else round(x, 3)  # noqa: E731
@@ -255,9 +282,12 @@ def report(visitors: list[Visitor], wall_s: float, runs_dir: Path) -> dict:
         "rerun_max_s": r2(max(lat) if lat else None),
         "page_rerun_p50_s": r2(pct(page, .5)), "page_rerun_p95_s": r2(pct(page, .95)),
         "fragment_rerun_p50_s": r2(pct(frag, .5)), "fragment_rerun_p95_s": r2(pct(frag, .95)),
+        **{f"fragment_{ph}_p50_s": r2(pct(xs, .5)) for ph, xs in sorted(phases.items())},
+        **{f"fragment_{ph}_p95_s": r2(pct(xs, .95)) for ph, xs in sorted(phases.items())},
         "queue_wait_p50_s": r2(pct(waits, .5)), "queue_wait_max_s": r2(max(waits) if waits else None),
+        "training_p50_s": r2(pct(trained, .5)), "training_max_s": r2(max(trained) if trained else None),
         "max_place_in_line": max((v.max_place for v in visitors), default=0),
-        "cpu_count": os.cpu_count(),
+        "cpu_count": os.cpu_count(), "load_average_at_start": load_at_start, "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(summary))
     return summary
@@ -280,9 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             asyncio.run(_warm_up(port, args.timeout_s))
             time.sleep(max(0.0, args.warmup_s))
+            load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine
             t0 = time.perf_counter()
             visitors = asyncio.run(room(port, n, args.timeout_s, args.stagger_s))
-            s = report(visitors, time.perf_counter() - t0, Path(runs_dir))
+            s = report(visitors, time.perf_counter() - t0, Path(runs_dir), load_at_start)
         finally:
             server.terminate()
             try:
@@ -297,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
           f"isolation {'held' if s['isolated'] else 'BROKEN'}; page reruns p50 {s['rerun_p50_s']} s, "
           f"p95 {s['rerun_p95_s']} s (max {s['rerun_max_s']} s) over {s['reruns']} reruns; "
           f"queue wait p50 {s['queue_wait_p50_s']} s, max {s['queue_wait_max_s']} s "
-          f"(longest line {s['max_place_in_line']}). Target {'met' if ok else 'NOT met'}.")
+          f"(longest line {s['max_place_in_line']}); training took p50 {s['training_p50_s']} s a run; "
+          f"load average {s['load_average_at_start']} at the start, {s['load_average_at_end']} at the end. "
+          f"Target {'met' if ok else 'NOT met'}.")
     return 0 if ok else 1
 
 
