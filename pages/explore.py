@@ -145,7 +145,7 @@ def _side_panel(epoch: int, node: int | None, table) -> None:
     gn = nodes.neighbours(node)
     st.caption(f"Graph neighbours ({len(gn)}), orange rings: "
                + ", ".join(nodes.names[j] for j in gn[:30]) + (" …" if len(gn) > 30 else ""))
-    st.caption("Nearest in the embedding (cosine distance), green diamonds; ✓: also linked in the graph.")
+    st.caption("Nearest in the embedding (cosine distance), green diamonds; ✓: also a graph neighbour.")
     st.table(table, hide_index=True, border="horizontal")
 
 

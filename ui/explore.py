@@ -96,16 +96,16 @@ def node_label(nodes: sources.NodeInfo, i: int) -> str:
 
 def nearest_table(emb: np.ndarray, nodes: sources.NodeInfo, node: int, k: int = 10) -> tuple[list[dict], np.ndarray]:
     """The ``k`` nodes nearest to ``node`` in the embedding, nearest first, as short rows that fit a side
-    panel without scrolling sideways: name, label, cosine distance (3 decimals), ✓ when also a graph
-    neighbour. Returns the rows and their node ids."""
+    panel without scrolling sideways: name (with ✓ when also a graph neighbour), label (underscores as
+    spaces, so it wraps), cosine distance with 3 decimals. Returns the rows and their node ids."""
     from graphcl_core.knn import nearest_neighbours
 
     nb = set(nodes.neighbours(node).tolist())
     rows, ids = [], []
     for j, dist in nearest_neighbours(emb, node, k=k):
         ids.append(j)
-        rows.append({"node": nodes.names[j], "label": (nodes.labels[j] or "—").replace("_", " "),
-                     "distance": f"{dist:.3f}", "edge": "✓" if j in nb else ""})
+        rows.append({"node": nodes.names[j] + (" ✓" if j in nb else ""),
+                     "label": (nodes.labels[j] or "—").replace("_", " "), "distance": f"{dist:.3f}"})
     return rows, np.asarray(ids, dtype=np.int64)
 
 
