@@ -43,7 +43,7 @@ def _point_axes(fig, frames: AnimationFrames, size: tuple[int, int]):
     """The projection panel: a square of fixed axes, one scatter per label, the legend (or colour bar) beside."""
     w, h = size
     side = 0.66 * h  # the square's side in pixels
-    ax = fig.add_axes((0.04, 0.27, side / w, 0.66))
+    ax = fig.add_axes((0.5 - 0.62 * side / w, 0.27, side / w, 0.66))  # a little left of centre: legend beside
     ax.set_xlim(*AXIS_RANGE)
     ax.set_ylim(*AXIS_RANGE)
     ax.set_aspect("equal")

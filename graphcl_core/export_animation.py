@@ -11,7 +11,7 @@ complete, so a failed export never leaves half a file behind.
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -66,9 +66,9 @@ def write_animation(frames: AnimationFrames, fmt: str, out: str | Path, *, fps: 
     fmt, _, size = check_options(fmt, frames.method, fps, size)
     out = Path(out)
     check_writable(out)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".{fmt}", dir=out.parent if str(out.parent) else ".")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # A hidden name beside ``out`` (same folder, so the rename is atomic), created by the writer itself so
+    # the file gets the usual permissions; the suffix tells the writers the format.
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.{fmt}")
     try:
         if fmt == "html":
             write_html(frames, tmp, fps)
