@@ -25,7 +25,7 @@ slot = registry.get_slot(ss["sid"])
 graph_key = ss[state.GRAPH_KEY]
 bundle, load_error = graphs.ensure_graph(slot, graph_key)
 presenting = present.is_on(ss)
-head = pacing.Playhead(ss)  # the epoch on screen of this tab's run
+head = pacing.Playhead(slot.cache)  # the epoch on screen of this tab's run (kept across reloads)
 
 
 def current_pace(job) -> float | None:
@@ -230,7 +230,7 @@ def _projection(job, shown: int) -> None:
     else:
         colour = figures.colour_by_degree(nodes)
     name = "UMAP" if frame.method == "umap" else "PCA"
-    fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=600,
+    fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=460,
                                     uirevision="live-projection",
                                     title=f"{name} of the embeddings at epoch {frame_epoch}")
     live_chart(present.stage_projection(fig) if presenting else fig, key="train.projection")
