@@ -17,15 +17,22 @@ function loadPlotly(chunk) {
   return window.__graphclPlotlyLoading;
 }
 
-// Axes the viewer zoomed or panned (by drag, scroll or the mode bar) keep the viewer's range even when
-// a new figure brings different ranges (a projection's ranges follow its cloud); a double-click
-// hands the axes back to the figure.
+// Axes the viewer zoomed or panned (drag, scroll, the mode bar) keep the viewer's range even when a
+// new figure brings different ranges (a projection's ranges follow its cloud); a double-click hands
+// the axes back to the figure. Only relayouts right after a gesture count: Plotly also relayouts by
+// itself (at the end of a transition, on resize), and those must not pin the axes.
+const GESTURE_MS = 1500;
+
 function watchViewer(el) {
   if (el.__viewerAxes) return;
   el.__viewerAxes = new Set();
+  el.__gestureAt = -Infinity;
+  const gesture = () => { el.__gestureAt = performance.now(); };
+  for (const type of ["pointerdown", "pointerup", "wheel"]) el.addEventListener(type, gesture, { capture: true, passive: true });
   el.on("plotly_doubleclick", () => { el.__viewerAxes.clear(); el.__resetting = true; });
   el.on("plotly_relayout", (ev) => {
     if (el.__resetting) { el.__resetting = false; el.__viewerAxes.clear(); return; }
+    if (performance.now() - el.__gestureAt > GESTURE_MS) return;
     for (const k of Object.keys(ev || {})) {
       const m = k.match(/^([xy]axis[0-9]*)\.(range|autorange)/);
       if (!m) continue;

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-PAD = 0.03  # share of the cloud's extent left free on each side
+PAD = 0.02  # share of the cloud's extent left free on each side
 STEP = 0.05  # ranges are rounded outwards to multiples of this (normalised units)
 TAIL = 0.0025  # quantile cut on each side when a few far outliers would squash everything else
 OUTLIER_SLACK = 1.5  # outliers are cut only when keeping them would grow the extent by more than this
