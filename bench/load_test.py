@@ -4,21 +4,24 @@ Starts ``streamlit run app.py`` on the loopback address (127.0.0.1 only, a free 
 folder) and connects N visitors as real websocket clients speaking Streamlit's own protocol, as a
 browser tab does: each has its own cookie (so its own browser workspace), opens the Train page with
 ``?graph=karate``, clicks Start, then reruns the fragments the server asks it to poll (``auto_rerun``,
-exactly what the browser does: the live view every 0.7 s while training, the sidebar's run status
-every 2 s) until its run has finished, and finally opens the Runs page. Nothing runs JavaScript, so
+exactly what the browser does: the live view every 3 s while waiting in line, every 0.4-0.7 s while
+the run trains or the page plays it back at the default pace; on the Train page the sidebar does not
+poll) until the page says the run has finished, and finally opens the Runs page. Nothing runs JavaScript, so
 page reruns are timed from sending the request to Streamlit's ``script_finished``: the server's side
 of what a visitor waits for.
 
 Reported (one JSON line per visitor, then one summary line and a few sentences):
-- page-rerun latency p50 / p95 / max, over full-page reruns and fragment reruns;
+- page-rerun latency p50 / p95 / max, over full-page reruns and fragment reruns, and of fragment
+  reruns by what the page was doing (waiting in line, training, playing back);
 - queue: the longest place in line each visitor was shown, the first wait estimate, and the actual
-  wait from Start to the first epoch;
+  wait from Start to the first epoch, and how long each run trained (its first to its last epoch);
 - runs completed, errors (exceptions on a page, lost connections, runs that never finished);
-- isolation: every run id any visitor's Runs page showed belongs to that visitor.
+- isolation: every run id any visitor's Runs page showed belongs to that visitor;
+- the machine's load average at the start and the end (other work on the cores skews every number).
 
 Bounded: at most ``--visitors`` clients, each stops at ``--timeout-s``; the server is stopped at the end.
 
-    python bench/load_test.py                 # 20 visitors, karate, the app's default 200 epochs
+    python bench/load_test.py                 # 20 visitors, karate, the app's default 200 epochs (2-4 min)
     python bench/load_test.py --visitors 5 --timeout-s 120
 """
 
@@ -296,7 +299,7 @@ def report(visitors: list[Visitor], wall_s: float, runs_dir: Path, load_at_start
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--visitors", type=int, default=20, help="simulated visitors (1-50)")
-    ap.add_argument("--timeout-s", type=float, default=300.0, help="each visitor gives up after this long")
+    ap.add_argument("--timeout-s", type=float, default=420.0, help="each visitor gives up after this long")
     ap.add_argument("--stagger-s", type=float, default=0.25, help="seconds between two visitors arriving")
     ap.add_argument("--warmup-s", type=float, default=2.0,
                     help="pause between the host's own first run (the warm-up) and the room arriving")
