@@ -168,7 +168,8 @@ def test_train_page_in_presentation_mode(_runs_dir):
     job.join(60)
     assert job.state == "finished"
     # as on a GPU, where the run ends before the playback has begun: the picture is still at epoch 0
-    at.session_state["train.playhead"] = {"run": live.run_key(job), "position": 0.0, "at": None, "paused": False}
+    slot = registry.get_slot(at.session_state["sid"])
+    slot.cache["train.playhead"] = {"run": live.run_key(job), "position": 0.0, "at": None, "paused": False}
     at.run()
     # trained to the end, shown at 5 epochs/s: the big button pauses the playback
     progress = [p.proto.text for p in at.get("progress")]
@@ -176,10 +177,10 @@ def test_train_page_in_presentation_mode(_runs_dir):
     assert at.button(key="present.pause").label == "Pause"
     at.button(key="present.pause").click().run()
     assert at.button(key="present.pause").label == "Resume"
-    shown = at.session_state["train.playhead"]["position"]
+    shown = slot.cache["train.playhead"]["position"]
     time.sleep(1.0)
     at.run()
-    assert at.session_state["train.playhead"]["position"] == shown  # held still while paused
+    assert slot.cache["train.playhead"]["position"] == shown  # held still while paused
 
     at.button(key="present.exit").click().run()
     assert not at.exception

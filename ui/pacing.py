@@ -6,7 +6,7 @@ two redraws and never past the epoch already trained, so a run slower than the p
 simply shown live, and a pause of the run or of the playback never makes the picture jump. "Live"
 shows the newest epoch at once, as before.
 
-Plain functions of numbers (and a ``Playhead`` over any mapping, as ``ui.playback`` does), so every
+Plain functions of numbers (and a ``Playhead`` over any mapping), so every
 rule is tested without a browser or a clock.
 """
 
@@ -92,7 +92,8 @@ def seconds_left(shown: float, total_epochs: int, rate: float | None) -> float |
 
 @dataclass
 class Playhead:
-    """The epoch on screen for one run, kept in ``state`` (session state) under ``key``.
+    """The epoch on screen for one run, kept in ``state`` under ``key`` (the app keeps it in the tab's
+    slot, so a reload goes on where the picture was instead of replaying the run from its start).
 
     ``state[key]`` is ``{"run": id, "position": float, "at": seconds, "paused": bool}``; a new run
     (another id) starts at epoch 0.

@@ -1,7 +1,7 @@
 """Presentation mode in a real browser on a 1920×1080 screen: ``/train?present=1&graph=karate`` hides the
 sidebar and the settings, Start trains, the projection and the loss fill most of the screen, and at a slow
 playback speed the epoch on screen keeps advancing after training has finished; Pause holds it, a reload
-keeps the mode, Exit leaves it. Skips like ``test_browser.py`` where Chromium or Playwright is missing (fails
+keeps the mode and the epoch on screen, Exit leaves it. Skips like ``test_browser.py`` where Chromium or Playwright is missing (fails
 in CI). Screenshots in ``test-artifacts/e2e/``: ``present_start.png``, ``present_playback.png``.
 """
 
@@ -34,16 +34,9 @@ CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).ma
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    # One torch thread: on a shared 2-core test machine two threads contend so badly that karate trains
-    # slower than the slowest playback pace, and the playback would have nothing to play behind.
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OMP_NUM_THREADS", "1")
-    try:
-        with _streamlit_server(tmp_path_factory.mktemp("present-runs"),
-                               tmp_path_factory.mktemp("present-log") / "streamlit.log") as url:
-            yield url
-    finally:
-        mp.undo()
+    with _streamlit_server(tmp_path_factory.mktemp("present-runs"),
+                           tmp_path_factory.mktemp("present-log") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +132,10 @@ def test_presentation_mode(page, server):
     pg.reload()
     pg.get_by_role("button", name="Exit").wait_for()
     assert _sidebar_hidden(pg) and "present=1" in pg.url and "speed=5" in pg.url
+    # ... and the playback goes on where it was instead of replaying the run from epoch 0
+    pg.locator('[data-testid="stProgress"]').filter(has_text=re.compile("[Ee]poch")).first.wait_for()
+    after = _showing(pg)
+    assert after is None or after[0] >= held, f"the reload restarted the playback: {after}, was {held}"
 
     # Exit brings the sidebar and the settings back
     pg.get_by_role("button", name="Exit").click()
