@@ -242,8 +242,8 @@ def _projection(job, shown: int) -> None:
         notes.append(frame.note + ".")
     if not presenting:
         every = job.trainer.snapshot_every if job.trainer is not None else job.cfg.snapshot_every
-        notes.append(f"A snapshot every {every} epoch{'s' if every > 1 else ''}. Hover a point for its name, "
-                     "label and degree.")
+        notes.append(f"A snapshot every {'epoch' if every == 1 else f'{every} epochs'}. Hover a point for its "
+                     "name, label and degree.")
     if notes:
         st.caption(" ".join(notes))
 

@@ -49,3 +49,16 @@ def test_the_run_of_a_pause_click_does_not_step_and_pause_stops():
 def test_a_live_run_adding_snapshots_extends_the_replay():
     pb = _replay({"explore.epoch.run": 15, PLAYING: True})
     assert pb.tick(EPOCHS + [20]) is False and pb.current(EPOCHS + [20]) == 20
+
+
+def test_a_replay_of_many_snapshots_steps_over_several_and_ends_on_the_last():
+    from ui.playback import MAX_REPLAY_STEPS
+
+    eps = list(range(201))  # a snapshot every epoch
+    pb = _replay()
+    pb.play(eps)
+    ticks, seen = 0, []
+    while pb.tick(eps) is False:
+        ticks += 1
+        seen.append(pb.current(eps))
+    assert ticks <= MAX_REPLAY_STEPS + 2 and seen[-1] == 200 and seen == sorted(seen)
