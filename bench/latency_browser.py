@@ -134,7 +134,18 @@ def _finished_at(runs: Path, after: float) -> float | None:
     return max(done) if done else None
 
 
+def cli_karate_seconds(out: Path) -> float:
+    """The same karate run from the CLI, no server or browser (training and final evaluation, process
+    start included), one torch thread: the yardstick for the app's overhead under the load of the moment."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "graphcl_core", "train", "--graph", "karate", "--preset", "small-graph",
+                    "--out", str(out), "--json"], cwd=REPO, capture_output=True, timeout=600, check=False,
+                   env={**os.environ, "OMP_NUM_THREADS": "1"})  # one thread, as the app's CPU run (worker.share_cpu_cores)
+    return time.perf_counter() - t0
+
+
 def scenario_try(browser, url: str, runs: Path, label: str, speed: str | None) -> None:
+    cli = cli_karate_seconds(runs.parent / "cli-runs")
     pg = _page(browser)
     pg.goto(url + (f"/?speed={speed}" if speed else ""))
     pg.get_by_role("button", name="Try it: train on the karate club").wait_for()
@@ -145,7 +156,7 @@ def scenario_try(browser, url: str, runs: Path, label: str, speed: str | None) -
     shown = time.perf_counter() - t0
     fin = _finished_at(runs, wall0)
     emit(what="browser_try_it", run=label, speed=speed or "default", finished_shown_s=shown,
-         run_finished_s=(fin - wall0) if fin else None)
+         run_finished_s=(fin - wall0) if fin else None, same_run_cli_just_before_s=cli)
     pg.context.close()
 
 
