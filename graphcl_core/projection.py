@@ -257,14 +257,14 @@ class Projector:
         self._index: np.ndarray | None = None
         self._prev: np.ndarray | None = None  # previous frame, centred, in the method's own units
 
-    def continue_from(self, frame: Projection, n_total: int) -> None:
+    def continue_from(self, frame: Projection, n_total: int, *, warm: bool = True) -> None:
         """Make ``frame`` (of an ``n_total``-node graph, e.g. one saved during training) the previous frame:
-        the next one warm-starts from it, shows the same nodes and is aligned onto it."""
+        the next one shows the same nodes and (``warm``) warm-starts from it and is aligned onto it."""
         if frame.dim != self.dim:
             raise ConfigError(f"A {frame.dim}-D frame cannot continue a {self.dim}-D projection.")
         self._n_total, self._index = int(n_total), np.asarray(frame.index, dtype=np.int64).copy()
         prev = frame.raw if frame.raw is not None else frame.coords
-        self._prev = np.asarray(prev, dtype=np.float32) if frame.method == self.method else None
+        self._prev = np.asarray(prev, dtype=np.float32) if warm and frame.method == self.method else None
 
     def _choose_index(self, n: int) -> np.ndarray:
         """All nodes, or one fixed random subset per graph size, so successive frames show the same nodes."""

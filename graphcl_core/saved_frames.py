@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -151,6 +152,24 @@ class FrameFiller:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def wait_for_any(self, timeout: float) -> bool:
+        """Block until at least one frame exists (or the filling ended), at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.frames() and not self.done and time.monotonic() < deadline:
+            if self._thread is None or not self._thread.is_alive():
+                break
+            time.sleep(0.02)
+        return bool(self.frames())
+
+    def _cold_start(self, projector: Projector) -> None:
+        """Forget the previous frame; show the nodes the saved frames show, if any (one subset for the whole
+        timeline, whatever ``max_points`` the live view had)."""
+        projector.reset()
+        with self._lock:
+            any_saved = next(iter(self._frames.values()), None)
+        if any_saved is not None:
+            projector.continue_from(any_saved, self.n_total, warm=False)
+
     def _fill(self) -> None:
         projector = Projector(self.method, self.dim, **self._kw)
         last_epoch = None  # the epoch of the projector's previous frame
@@ -163,8 +182,8 @@ class FrameFiller:
                     base = self._frames[max(earlier)] if earlier else None
                 if base is not None and last_epoch != max(earlier):
                     projector.continue_from(base, self.n_total)
-                elif base is None and last_epoch is not None and last_epoch > e:
-                    projector.reset()
+                elif base is None and (last_epoch is None or last_epoch > e):
+                    self._cold_start(projector)
                 frame = projector.project(self._embeddings(e))
                 with self._lock:
                     self._frames[e] = frame

@@ -95,6 +95,21 @@ def test_frames_or_nearest_covers_every_epoch_while_filling(tmp_path):
     assert empty.frames_or_nearest() == {}
 
 
+def test_filler_keeps_the_saved_frames_nodes_for_cold_frames(tmp_path):
+    """Live frames of a 60-node graph showed a 20-node subset: frames projected later show the same 20."""
+    embs = {e: _emb(60, seed=e) for e in (1, 2, 3)}
+    live = Projector("pca", 2, max_points=20, seed=5)
+    saved_frames.save_frame(tmp_path, 2, live.project(embs[2]))
+    filler = saved_frames.FrameFiller(tmp_path, [1, 2, 3], embs.__getitem__, "pca", 2, n_total=60,
+                                      max_points=50).start()
+    assert filler.wait_for_any(5)
+    filler.join(30)
+    got = filler.frames()
+    assert sorted(got) == [1, 2, 3]
+    for e in (1, 3):
+        np.testing.assert_array_equal(got[e].index, got[2].index)
+
+
 def test_filler_reports_bad_embeddings(tmp_path):
     bad = np.full((40, 8), np.nan, np.float32)
     filler = saved_frames.FrameFiller(tmp_path, [5], lambda e: bad, "pca", 2, n_total=40, save=False).start()
