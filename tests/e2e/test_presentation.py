@@ -1,8 +1,8 @@
 """Presentation mode in a real browser on a 1920×1080 screen: ``/train?present=1&graph=karate`` hides the
 sidebar and the settings, Start trains, the projection and the loss fill most of the screen, and at a slow
 playback speed the epoch on screen keeps advancing after training has finished; Pause holds it, a reload
-keeps the mode and the epoch on screen, Exit leaves it. Skips like ``test_browser.py`` where Chromium or Playwright is missing (fails
-in CI). Screenshots in ``test-artifacts/e2e/``: ``present_start.png``, ``present_playback.png``.
+keeps the mode and the epoch on screen, Exit leaves it. Skips like ``test_browser.py`` where Chromium or
+Playwright is missing (fails in CI). Screenshots in ``test-artifacts/e2e/``: ``present_start.png``, ``present_playback.png``.
 """
 
 from __future__ import annotations
