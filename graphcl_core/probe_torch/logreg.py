@@ -6,7 +6,8 @@ the intercepts ``b`` (K, not penalised) minimise
 .. math:: \\frac{1}{n}\\sum_i w_i \\bigl(\\log\\sum_k e^{z_{ik}} - z_{i y_i}\\bigr) + \\frac{1}{2Cn}\\lVert W\\rVert^2,
    \\qquad z_i = W^\\top x_i + b
 
-(scikit-learn's objective divided by ``C·n``: the same minimiser). The problem is strictly convex in
+(scikit-learn's objective divided by ``C·n``: the same minimiser; with two classes the penalty is
+doubled, as scikit-learn's binomial form is). The problem is strictly convex in
 ``W``, so any solver that converges gives the same probe; the batch only shares kernels, every problem
 keeps its own step sizes, curvature pairs and stopping test. Classes absent from a problem's training
 rows get no logit (scikit-learn never sees them either).
@@ -37,8 +38,11 @@ class Problems:
         self.onehot = torch.nn.functional.one_hot(y.clamp(min=0), K).to(x.dtype) * w.unsqueeze(-1)
         n = w.sum(1).clamp(min=1.0)  # (S,)
         self.inv_n = (1.0 / n)[:, None, None]  # (S, 1, 1)
-        self.lam = (1.0 / (C * n[:, None]))[..., None, None]  # (S, G, 1, 1)
         present = self.onehot.sum(1) > 0  # (S, K)
+        # Two classes: scikit-learn fits one binomial vector v = w₁ - w₂ with ½‖v‖², which is the softmax
+        # above with twice the penalty (its optimum splits v as w₁ = -w₂ = v/2: ½(‖w₁‖² + ‖w₂‖²) = ¼‖v‖²).
+        binary = (present.sum(1) == 2).to(x.dtype)[:, None]
+        self.lam = ((1.0 + binary) / (C * n[:, None]))[..., None, None]  # (S, G, 1, 1)
         self.absent = torch.where(present, 0.0, _ABSENT).to(x.dtype)[:, None, None, :]  # (S, 1, 1, K)
 
     def split(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

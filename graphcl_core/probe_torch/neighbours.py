@@ -58,7 +58,7 @@ def silhouette(x: torch.Tensor, y, *, max_points: int = 5000, seed: int = 0) -> 
     own = sizes[yc_t]
     sel = torch.from_numpy(ids).to(dev)
     out = []
-    for xt in x[:, sel]:
+    for xt in x[:, sel].float():  # float32, as evaluation.silhouette hands scikit-learn
         d = (1.0 - xt @ xt.T).clamp_(0.0, 2.0)
         d.fill_diagonal_(0.0)
         sums = d @ onehot  # (n, classes): summed distance to each class

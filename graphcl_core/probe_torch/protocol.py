@@ -39,10 +39,10 @@ class Task:
 
 
 def unit_rows(embs: torch.Tensor) -> torch.Tensor:
-    """Row-wise L2-normalised float32 (T, N, D), as ``evaluation._features`` prepares one matrix."""
+    """Row-wise L2-normalised float64 (T, N, D), as ``evaluation._features`` prepares one matrix."""
     if embs.dim() == 2:
         embs = embs.unsqueeze(0)
-    x = embs.detach().float()
+    x = embs.detach().double()  # float64 as scikit-learn: nearly tied classes are common on small graphs
     if not bool(torch.isfinite(x).all()):
         raise ConfigError("The embeddings contain NaN or infinite values (training diverged), so they cannot "
                           "be scored. Try a lower learning rate.")
@@ -77,6 +77,7 @@ def _accuracy(x: torch.Tensor, y: torch.Tensor, fits: list[tuple[np.ndarray, np.
     """Accuracy (T, F, G) of each fit ``(train ids, test ids)`` for each trial and each C of ``Cs`` (T, F, G)."""
     T, dev = x.size(0), x.device
     tr_ids, tr_mask = (t.to(dev) for t in _padded([f[0] for f in fits]))
+    tr_mask = tr_mask.to(x.dtype)
     te_ids, te_mask = (t.to(dev) for t in _padded([f[1] for f in fits]))
     chunk = max(1, _MAX_GATHERED // max(1, len(fits) * tr_ids.size(1) * x.size(-1)))
     out = []
@@ -109,14 +110,14 @@ def run_tasks(x: torch.Tensor, y: np.ndarray, tasks: Sequence[Task]) -> np.ndarr
             cv_fits += folds
             owner += [j] * len(folds)
     if cv_fits:
-        grid = torch.tensor(_C_GRID, device=dev).expand(T, len(cv_fits), -1)
+        grid = torch.tensor(_C_GRID, dtype=x.dtype, device=dev).expand(T, len(cv_fits), -1)
         acc = _accuracy(x, yt, cv_fits, grid, K).cpu().numpy()  # (T, F, G)
         scores = np.zeros((T, len(tasks), len(_C_GRID)))
         np.add.at(scores, (slice(None), np.array(owner)), acc)
         for j in sorted(set(owner)):
             chosen[:, j] = np.asarray(_C_GRID)[scores[:, j].argmax(-1)]
     finals = [(t.train, t.test) for t in tasks]
-    Cs = torch.tensor(chosen, dtype=torch.float32, device=dev).unsqueeze(-1)
+    Cs = torch.tensor(chosen, dtype=x.dtype, device=dev).unsqueeze(-1)
     return _accuracy(x, yt, finals, Cs, K)[..., 0].cpu().numpy()
 
 
