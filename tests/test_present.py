@@ -66,6 +66,18 @@ def test_stage_projection_uses_the_high_contrast_palette_and_bigger_points():
     assert staged.layout.height == present.PROJECTION_HEIGHT and staged.layout.font.size == present.FONT_SIZE
 
 
+def test_stage_projection_grows_crowded_points_less_and_widens_the_legend():
+    n = 600
+    nodes = _nodes(n)
+    colour = figures.Colouring("Label", np.arange(n) % 3, ["a", "b", "c"])
+    fig = figures.projection_figure(np.random.default_rng(0).normal(size=(n, 2)), np.arange(n), nodes, colour)
+    size, width = float(np.max(fig.data[0].marker.size)), fig.layout.legend.entrywidth
+    staged = present.stage_projection(fig)
+    assert float(np.max(staged.data[0].marker.size)) == pytest.approx(size * 1.35)
+    if width:
+        assert staged.layout.legend.entrywidth == pytest.approx(width * present.FONT_SIZE / 12)
+
+
 def test_stage_loss_thickens_lines_and_fixes_the_epoch_axis():
     hist = [{"epoch": e, "loss": 1 / e} for e in range(1, 40)]
     fig = present.stage_loss(figures.loss_figure([("g", hist)]), total_epochs=200)
