@@ -105,7 +105,7 @@ def sweep_from_args(args: argparse.Namespace) -> SweepConfig:
     return SweepConfig(args.graph, base=base_from_dict(base), vary=vary,
                        method="random" if args.random else args.method, seed=args.seed, budget=args.budget,
                        metric=normalise_metric(args.metric), early_stop=early, probe=args.probe, nodes=args.nodes,
-                       label_column=args.label_column)
+                       label_column=args.label_column, backend=args.backend)
 
 
 def _fmt(x) -> str:

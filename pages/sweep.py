@@ -3,7 +3,7 @@
 import streamlit as st
 
 from graphcl_core.errors import ConfigError
-from ui import graphs, registry, shell, state, sweep_jobs, sweep_replay, sweep_setup, sweep_views
+from ui import graphs, registry, shell, state, sweep_backends, sweep_jobs, sweep_replay, sweep_setup, sweep_views
 from ui.live_chart import live_chart
 from ui.sweep_setup import key as vkey
 
@@ -102,6 +102,12 @@ with run_col:
     st.checkbox("Stop clearly bad trials early", key=sweep_setup.EARLY_KEY, disabled=running,
                 help="At a quarter and at half of the epochs, the worse half of the trials stop (successive "
                      "halving); the time goes to the promising ones.")
+    st.radio("Train on", sweep_backends.offered(), key=sweep_setup.BACKEND_KEY, disabled=running,
+             format_func=sweep_backends.LABELS.get, help=sweep_backends.HELP)
+    if not sweep_backends.ray_available():
+        st.caption(sweep_backends.NO_RAY)
+    if backend_note := sweep_backends.note(ss[sweep_setup.BACKEND_KEY]):
+        st.caption(backend_note)
     try:
         sweep = sweep_setup.sweep_from_state(ss, slot.graph_key or graph_key, state.current_config())
         error = None

@@ -14,10 +14,10 @@ import queue
 from graphcl_core.errors import GraphCLError
 from graphcl_core.graph import GraphBundle
 from graphcl_core.sweep import SweepConfig, SweepRunner, estimate_seconds
-from graphcl_core.sweeps.backend import SequentialBackend
+from graphcl_core.sweeps.backend import auto_backend
 from graphcl_core.sweeps.metrics import METRICS
 
-from . import sources, training
+from . import sources, sweep_backends, training
 from .registry import Slot
 
 RUNNER = "sweep.runner"
@@ -43,7 +43,7 @@ def start(slot: Slot, bundle: GraphBundle | None, sweep: SweepConfig) -> str | N
         if active(slot):
             return "A sweep is already running in this tab: stop it first."
         try:
-            backend = SequentialBackend(bundle, owner=training.visitor_of(slot))
+            backend = sweep_backends.make(sweep.backend, bundle, training.visitor_of(slot), sweep)
             runner = SweepRunner(sweep, sources.store(), bundle=bundle, backend=backend)
         except GraphCLError as e:
             return str(e)
@@ -84,9 +84,14 @@ def stop(slot: Slot) -> None:
 
 
 def estimate(slot: Slot, bundle: GraphBundle, sweep: SweepConfig) -> str:
-    """Measure a few epochs and say how long the sweep should take (kept for this exact setup)."""
+    """Measure a few epochs and say how long the sweep should take on its backend (kept for this exact setup)."""
+    name = auto_backend(sweep.trials()) if sweep.backend == "auto" else sweep.backend
     try:
-        text = estimate_seconds(sweep, bundle=bundle).describe()
+        if name == "ray":
+            text = ("On Ray the time depends on the workers' GPUs, which this server cannot measure; the results "
+                    "stream back here as trials end.")
+        else:
+            text = estimate_seconds(sweep, bundle=bundle, backend=name).describe()
     except GraphCLError as e:
         text = f"Could not estimate the time: {e}"
     slot.cache[ESTIMATE] = (setup_key(sweep), text)

@@ -20,7 +20,7 @@ from graphcl_core.errors import ConfigError
 from graphcl_core.sweep import SweepConfig, ValueList, ValueRange
 from graphcl_core.sweeps.halving import EarlyStop
 
-from . import state
+from . import state, sweep_backends
 
 QUERY_PARAM = "sweep"  # the URL parameter holding the sweep's settings (JSON)
 LINK_KEY = "sweep.link"  # session_state: that parameter as the link brought it (ui/shell.py keeps it)
@@ -97,7 +97,7 @@ def default_row(name: str, base: TrainConfig) -> tuple:
 
 def build_sweep(graph: str, base: TrainConfig, rows: dict[str, RangeChoice], *, method: str = "grid",
                 trials: int | None = None, seed: int = 0, metric: str = "auto",
-                early_stop: bool = False) -> SweepConfig:
+                early_stop: bool = False, backend: str = "local") -> SweepConfig:
     """The checked ``SweepConfig`` the page's choices describe (``ConfigError`` with a plain message).
 
     ``trials`` is the number of random draws (random search) or, for a grid, at most that many of its
@@ -107,7 +107,8 @@ def build_sweep(graph: str, base: TrainConfig, rows: dict[str, RangeChoice], *, 
     if method == "random" and not trials:
         raise ConfigError("Random search: say how many trials to draw.")
     return SweepConfig(graph, base=base, vary=vary, method=method, seed=seed,
-                       budget=budget, metric=metric, early_stop=EarlyStop() if early_stop else None)
+                       budget=budget, metric=metric, early_stop=EarlyStop() if early_stop else None,
+                       backend=backend)
 
 
 def rows_from_sweep(sweep: SweepConfig) -> dict[str, RangeChoice]:
@@ -162,8 +163,8 @@ def key(name: str, part: str) -> str:
 
 
 EXTRA_KEY = "sweep.extra"  # the settings added with "add another setting", in the order added
-METHOD_KEY, TRIALS_KEY, SEED_KEY, METRIC_KEY, EARLY_KEY = (
-    "sweep.method", "sweep.trials", "sweep.seed", "sweep.metric", "sweep.early")
+METHOD_KEY, TRIALS_KEY, SEED_KEY, METRIC_KEY, EARLY_KEY, BACKEND_KEY = (
+    "sweep.method", "sweep.trials", "sweep.seed", "sweep.metric", "sweep.early", "sweep.backend")
 
 
 def ensure_defaults(ss, base: TrainConfig) -> None:
@@ -176,6 +177,7 @@ def ensure_defaults(ss, base: TrainConfig) -> None:
     ss.setdefault(SEED_KEY, 0)
     ss.setdefault(METRIC_KEY, "auto")
     ss.setdefault(EARLY_KEY, False)
+    ss.setdefault(BACKEND_KEY, sweep_backends.default())
 
 
 def _ensure_row(ss, name: str, base: TrainConfig) -> None:
@@ -221,14 +223,15 @@ def sweep_from_state(ss, graph: str, base: TrainConfig) -> SweepConfig:
     method = ss.get(METHOD_KEY, "grid")
     return build_sweep(graph, base, rows_from_state(ss), method=method,
                        trials=int(ss[TRIALS_KEY]) if method == "random" else None, seed=int(ss.get(SEED_KEY, 0)),
-                       metric=ss.get(METRIC_KEY, "auto"), early_stop=bool(ss.get(EARLY_KEY)))
+                       metric=ss.get(METRIC_KEY, "auto"), early_stop=bool(ss.get(EARLY_KEY)),
+                       backend=ss.get(BACKEND_KEY, "local"))
 
 
 def widget_state(sweep: SweepConfig) -> dict:
     """Session-state values that show ``sweep`` on the page (the link's way in)."""
     rows = rows_from_sweep(sweep)
     out = {EXTRA_KEY: [n for n in rows if n not in MAIN], METHOD_KEY: sweep.method, SEED_KEY: sweep.seed,
-           METRIC_KEY: sweep.metric, EARLY_KEY: sweep.early_stop is not None}
+           METRIC_KEY: sweep.metric, EARLY_KEY: sweep.early_stop is not None, BACKEND_KEY: sweep.backend}
     if sweep.budget:
         out[TRIALS_KEY] = sweep.budget
     for name in MAIN:
@@ -255,8 +258,11 @@ def apply_link(ss) -> str | None:
         return warning
     state.apply_config(sweep.base)
     shown = widget_state(sweep)
+    shown[BACKEND_KEY], backend_warning = sweep_backends.usable(sweep.backend)
     for k, v in shown.items():
         ss[k] = v
+    if backend_warning:
+        return backend_warning
     try:
         same = _trial_set(sweep_from_state(shown, sweep.graph, sweep.base)) == _trial_set(sweep)
     except ConfigError:

@@ -20,6 +20,7 @@ from .space import Spec, ValueRange, coerce, grid_points, grid_size, parse_spec,
 
 METHODS = ("grid", "random")
 PROBES = ("full", "quick")
+BACKENDS = ("local", "batched", "ray", "auto")  # who trains the trials (``backend.backend_named``)
 # More trials than this needs a budget: a typo in a range should not queue a week of training.
 MAX_TRIALS = 1000
 
@@ -32,7 +33,9 @@ class SweepConfig:
     ``budget`` caps the number of trials (a grid is thinned evenly, random search draws that many);
     ``metric`` is auto, linear_probe, silhouette or final_loss (``sweeps.metrics``); ``probe`` is the
     final evaluation's protocol (full: 5 splits with C chosen by CV, as the app reports; quick: 2
-    splits); ``early_stop`` turns on successive halving (``sweeps.halving``).
+    splits); ``early_stop`` turns on successive halving (``sweeps.halving``); ``backend`` says who
+    trains the trials (local: one after another; batched: many at once on one device; ray; auto), so a
+    link or a saved ``sweep.json`` brings it back with the ranges.
     """
 
     graph: str
@@ -46,6 +49,7 @@ class SweepConfig:
     probe: str = "full"
     nodes: str | None = None
     label_column: str | None = None
+    backend: str = "local"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -78,6 +82,11 @@ class SweepConfig:
         self.probe = str(self.probe).strip().lower()
         if self.probe not in PROBES:
             raise ConfigError(f"probe: '{self.probe}' is not full or quick.")
+        self.backend = str(self.backend or "local").strip().lower()
+        if self.backend == "sequential":
+            self.backend = "local"
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"backend: '{self.backend}' is not a backend. Choose {', '.join(BACKENDS)}.")
         return self
 
     # ---- trials ---------------------------------------------------------------------------------
@@ -110,7 +119,7 @@ class SweepConfig:
         out = {"graph": self.graph, "base": base, "vary": {k: s.to_json() for k, s in self.vary.items()},
                "method": self.method, "seed": self.seed, "budget": self.budget, "metric": self.metric,
                "early_stop": self.early_stop.to_dict() if self.early_stop else None, "probe": self.probe,
-               "nodes": self.nodes, "label_column": self.label_column}
+               "nodes": self.nodes, "label_column": self.label_column, "backend": self.backend}
         if compact:
             defaults = {f.name: f.default for f in fields(self) if f.default is not dataclasses.MISSING}
             out = {k: v for k, v in out.items() if k in ("graph", "vary", "base") or v != defaults.get(k)}

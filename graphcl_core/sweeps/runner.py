@@ -76,9 +76,9 @@ class SweepRunner:
                  snapshot_interval_s: float = 0.5):
         """Loads the graph (unless given) and checks every trial now, so a mistake is raised here.
 
-        ``backend``: a ``Backend`` (the caller's: it closes it), or its name, ``local`` (default),
-        ``batched``, ``ray`` or ``auto`` (``backend.backend_named``: made here on the loaded graph, and
-        closed when the sweep ends)."""
+        ``backend``: a ``Backend`` (the caller's: it closes it), or its name, ``local``, ``batched``,
+        ``ray`` or ``auto`` (``backend.backend_named``: made here on the loaded graph, and closed when the
+        sweep ends); default ``sweep.backend``."""
         if bundle is None:
             from ..loaders import load_graph
 
@@ -88,7 +88,7 @@ class SweepRunner:
         self.points = sweep.points()
         self.configs = sweep.trials()
         self._owns_backend = not isinstance(backend, Backend)
-        self.backend = backend_named(backend or "local", bundle, self.configs) if self._owns_backend else backend
+        self.backend = backend_named(backend or sweep.backend, bundle, self.configs) if self._owns_backend else backend
         # one folder of sweep records per workspace, like the runs: nobody lists another's sweeps
         self.sweeps_root = Path(sweeps_root) if sweeps_root else (
             sweeps_root_for(store.root) / store.workspace if store else None)

@@ -1,0 +1,77 @@
+"""Who trains a sweep started from the page: the choices offered, their words, and the backend itself.
+
+- ``local``: one trial after another in this server (CPU or its GPU), scikit-learn's probe;
+- ``batched``: many trials at once on this server's device (``graphcl_core.batched``), the probe in
+  torch: on a GPU a whole sweep takes seconds; it works on the CPU too;
+- ``ray``: Ray actors on this machine's GPUs or on the cluster at ``RAY_ADDRESS`` (docs/ray.md),
+  offered only where ``ray`` is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from graphcl_core.graph import GraphBundle
+from graphcl_core.sweep import SweepConfig
+from graphcl_core.sweeps.backend import Backend, SequentialBackend, auto_backend
+
+LABELS = {"local": "Local (one after another)", "batched": "GPU batched (many at once)",
+          "ray": "Ray (more GPUs or a cluster)"}
+HELP = ("Local trains one trial after another. GPU batched trains trials that share their sizes together in "
+        "one model on this machine's GPU (on the CPU it works too, with less gain). Ray spreads the trials over "
+        "this machine's GPUs or a Ray cluster (RAY_ADDRESS).")
+NO_RAY = ("Ray is not installed on this server, so trials cannot be spread over more GPUs or a cluster "
+          "(pip install -r requirements-ray.txt, then restart; see docs/ray.md).")
+
+
+def ray_available() -> bool:
+    return importlib.util.find_spec("ray") is not None
+
+
+def gpu_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def offered() -> list[str]:
+    """The choices this server can run, in the order shown."""
+    return ["local", "batched"] + (["ray"] if ray_available() else [])
+
+
+def default() -> str:
+    """GPU batched where there is a GPU, else local."""
+    return "batched" if gpu_available() else "local"
+
+
+def usable(name: str) -> tuple[str, str | None]:
+    """``(backend, None)``, or a backend this server can run and a sentence why the asked one is not
+    (a link made where Ray is installed, opened where it is not)."""
+    name = "local" if name == "auto" and not gpu_available() else ("batched" if name == "auto" else name)
+    if name in offered():
+        return name, None
+    return default(), f"The link asked for {LABELS.get(name, name)}, which this server cannot run: {NO_RAY}"
+
+
+def note(name: str) -> str | None:
+    """A sentence under the choice (what it means here), or None."""
+    if name == "batched" and not gpu_available():
+        return "No GPU on this server: batched trials train together on the CPU (still faster than one by one)."
+    if name == "ray":
+        return "Trials run on Ray workers (RAY_ADDRESS, else a local Ray on this machine); results stream back here."
+    return None
+
+
+def make(name: str, bundle: GraphBundle, owner: str, sweep: SweepConfig) -> Backend:
+    """The backend for a sweep started by ``owner`` (the visitor, for the admission queue)."""
+    if name == "auto":
+        name = auto_backend(sweep.trials())
+    if name == "batched":
+        from graphcl_core.sweeps.batched_backend import BatchedBackend
+
+        return BatchedBackend(bundle, owner=owner)
+    if name == "ray":
+        from graphcl_core.sweeps.ray_backend import RayBackend
+
+        return RayBackend(bundle)
+    return SequentialBackend(bundle, owner=owner)
