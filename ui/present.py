@@ -130,8 +130,6 @@ def stage_projection(fig: go.Figure, height: int = PROJECTION_HEIGHT) -> go.Figu
         if m.line is not None and m.line.color is not None and "255,255,255" in str(m.line.color):
             m.line = dict(width=1.0, color="rgba(20,20,20,0.7)")
         m.opacity = 1.0 if m.opacity is not None and m.opacity > 0.5 else m.opacity
-        if hasattr(t, "cliponaxis"):
-            t.cliponaxis = False  # a big point at the edge of the axes is drawn whole
     legend_width = fig.layout.legend.entrywidth
     _stage_layout(fig, height)
     if legend_width:  # ``figures`` sized the legend's columns for its own 12 px font
