@@ -98,3 +98,27 @@ def test_a_new_run_starts_the_playhead_at_zero():
     assert head.shown("old") == 50
     assert head.update("new", 1.0, 50, 10.0) == 0
     assert not head.paused("new")
+
+
+def test_live_frames_draws_the_snapshot_on_screen_and_saves_it(tiny_graph, tmp_path):
+    """The Train page's map follows the playhead: the snapshot at or before the epoch shown, projected
+    once per epoch and saved beside the run (graphcl_core.saved_frames) for Explore."""
+    from types import SimpleNamespace
+
+    from graphcl_core import saved_frames
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=12, snapshot_every=4)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.run()
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=SimpleNamespace(path=tmp_path))
+    slot = SimpleNamespace(cache={})
+    frame, epoch, err = live_frames.frame_at(slot, job, 6)
+    assert err is None and epoch == 4 and frame.coords.shape == (tiny_graph.num_nodes, 2)
+    again, same_epoch, _ = live_frames.frame_at(slot, job, 7)
+    assert same_epoch == 4 and again is frame  # not projected twice
+    _, epoch, _ = live_frames.frame_at(slot, job, 12)
+    assert epoch == 12
+    assert sorted(saved_frames.load_frames(tmp_path, frame.method, 2)) == [4, 12]

@@ -4,14 +4,15 @@ While a fast run is played back the picture is behind training, so the frame dra
 snapshot at or before the epoch on screen, not the newest. Frames are projected in the order they
 are shown by one ``Projector`` (PCA until UMAP is warm, then UMAP), each warm-started and aligned
 on the one before, so points move smoothly and the picture does not jump when the playback catches
-up with training. At most one new frame is projected per redraw.
+up with training. At most one new frame is projected per redraw. Each frame is also saved beside the
+run's snapshots (``graphcl_core.saved_frames``), so Explore opens the run without projecting it again.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from graphcl_core import projection
+from graphcl_core import projection, saved_frames
 from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import TrainingJob
 
@@ -41,6 +42,8 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int):
         try:
             c["frame"] = p.project(snap.embeddings.astype(np.float32))
             c["error"] = None
+            if (writer := getattr(job, "writer", None)) is not None:
+                saved_frames.save_frame(writer.path, epoch, c["frame"])
         except GraphCLError as e:
             c["error"] = str(e)
         c["epoch"], c["method"] = epoch, want
