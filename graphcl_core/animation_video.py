@@ -25,7 +25,7 @@ def _loss_axes(fig, frames: AnimationFrames):
     ax = fig.add_axes((0.08, 0.07, 0.88, 0.15))
     ax.plot(frames.loss_epochs, frames.loss_values, color="#C9D6E3", lw=2)
     done, = ax.plot([], [], color=LOSS_COLOUR, lw=2.5)
-    dot, = ax.plot([], [], "o", color=MARKER_COLOUR, ms=7)
+    dot, = ax.plot([], [], "o", color=MARKER_COLOUR, ms=7, clip_on=False)
     ax.set_xlim(min(frames.epochs[0], 0), max(frames.total_epochs, frames.epochs[-1], 1))
     if frames.loss_values.size:
         lo, hi = float(frames.loss_values.min()), float(frames.loss_values.max())
@@ -63,7 +63,9 @@ def _point_axes(fig, frames: AnimationFrames, size: tuple[int, int]):
         ax.legend(title=frames.colour_title, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False,
                   fontsize=9, title_fontsize=10, markerscale=1.2 if len(frames.index) > 100 else 1.0)
     else:
-        cb = fig.colorbar(scatters[0][0], ax=ax, fraction=0.05, pad=0.03)
+        left, bottom, width, height = ax.get_position().bounds
+        cax = fig.add_axes((left + width + 0.03, bottom + 0.15 * height, 0.018, 0.7 * height))
+        cb = fig.colorbar(scatters[0][0], cax=cax)
         cb.set_label(frames.colour_title)
     return scatters
 
