@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: F401,E402 - puts the repository on sys.path
+import common  # noqa: F401 - puts the repository on sys.path
 from graphcl_core.animation_frames import build_frames  # noqa: E402
 from graphcl_core.export_animation import FORMATS, write_animation  # noqa: E402
 

@@ -82,7 +82,8 @@ def _add_export_parser(sub) -> None:
     a.add_argument("--method", choices=METHODS, default="umap", help="projection (default umap; pca is instant)")
     a.add_argument("--fps", type=float, default=DEFAULT_FPS, help=f"frames per second (default {DEFAULT_FPS:g})")
     a.add_argument("--max-frames", type=int, default=DEFAULT_MAX_FRAMES,
-                   help=f"at most this many snapshots, evenly spaced, first and last kept (default {DEFAULT_MAX_FRAMES})")
+                   help="at most this many snapshots, evenly spaced, first and last kept "
+                   f"(default {DEFAULT_MAX_FRAMES})")
     a.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
                    help=f"nodes shown; a fixed random subset of larger graphs (default {DEFAULT_MAX_POINTS})")
     a.add_argument("--size", default="800x600", help="GIF/MP4 picture size WIDTHxHEIGHT in pixels (default 800x600)")
