@@ -26,6 +26,8 @@ WHOLE_GRAPH_MAX = 500
 SCOPE_MAX = 250
 # Selected nodes named on the pictures (more: rings only, names in the table).
 MAX_NAMED = 15
+# Above this many selected nodes the rings are thinner and smaller.
+MANY_RINGS = 30
 SELECTED_RING = "#111827"
 PATH_COLOURS = ["#D62728", "#1F77B4", "#2CA02C", "#9467BD", "#FF7F0E", "#17BECF"]
 
@@ -161,14 +163,15 @@ def mark_selected(fig: go.Figure, coords: np.ndarray, index: np.ndarray, nodes: 
     names = [nodes.names[int(u)] for u in ids]
     labels = [nodes.labels[int(u)] or "—" for u in ids]
     named = len(rows) <= MAX_NAMED
+    few = len(rows) <= MANY_RINGS  # many rings are drawn thinner, so the selected cloud stays readable
     fig.add_trace(_point_trace(
         np.asarray(coords)[rows], three_d, name=f"selected ({len(rows)})", mode="markers+text" if named else "markers",
         text=names if named else None, textposition="top center", textfont=dict(size=12, color=SELECTED_RING),
         customdata=np.stack([names, labels, nodes.degrees[ids].astype(int)], axis=1),
         hovertemplate="<b>%{customdata[0]}</b> (selected)<br>label: %{customdata[1]}<br>degree: %{customdata[2]}"
                       "<extra></extra>",
-        marker=dict(size=base + (4 if three_d else 7), color="rgba(0,0,0,0)",
-                    line=dict(color=SELECTED_RING, width=2.5), symbol="circle")))
+        marker=dict(size=base + (4 if three_d else 7 if few else 3), color="rgba(0,0,0,0)",
+                    line=dict(color=SELECTED_RING, width=2.5 if few else 1.2), symbol="circle")))
     return len(rows)
 
 
@@ -231,7 +234,7 @@ def draw_paths(fig: go.Figure, node_paths: dict[int, tuple[list[int], np.ndarray
         three_d = xy.shape[1] == 3
         name = nodes.names[node]
         sizes = [3.0] * (len(eps) - 1) + [0.0]  # the current position is the node itself, ringed
-        what = f"epoch %{{customdata}}" + (f" (mean of {window} snapshots)" if window > 1 else "")
+        what = "epoch %{customdata}" + (f" (mean of {window} snapshots)" if window > 1 else "")
         fig.add_trace(_point_trace(
             smooth(xy, window), three_d, mode="lines+markers", name=f"path of {name}", showlegend=False,
             line=dict(color=colour, width=2.5 if not three_d else 4), opacity=0.85,
@@ -242,8 +245,8 @@ def draw_paths(fig: go.Figure, node_paths: dict[int, tuple[list[int], np.ndarray
 
 def selected_rows(nodes: NodeInfo, selected: tuple[int, ...]) -> list[dict]:
     """The selection as table rows: name, label, degree."""
-    return [{"node": nodes.names[u], "label": nodes.labels[u] or "—", "degree": int(nodes.degrees[u])}
-            for u in selected]
+    return [{"node": nodes.names[u], "label": (nodes.labels[u] or "—").replace("_", " "),
+             "degree": int(nodes.degrees[u])} for u in selected]
 
 
 # ---- the graph drawing ------------------------------------------------------------------------------

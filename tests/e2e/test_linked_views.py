@@ -119,8 +119,9 @@ def test_select_in_the_projection_see_it_in_the_drawing_and_back(tmp_path):
         pg.mouse.move(*hi, steps=15)
         pg.mouse.up()
         pg.get_by_text(f"{len(expected)} selected", exact=True).wait_for()
-        pg.wait_for_function(f"sel => document.querySelector(sel).data.some(t => t.name === 'selected ({len(expected)})')",
-                             arg=DRAW)
+        ring_name = f"selected ({len(expected)})"
+        pg.wait_for_function("([sel, name]) => document.querySelector(sel).data.some(t => t.name === name)",
+                             arg=[DRAW, ring_name])
         _settle(pg, 1500)
         proj, drawing = _chart(pg, PROJ), _chart(pg, DRAW)
         assert _ring(proj) == expected, "the projection rings exactly the boxed nodes"
@@ -176,7 +177,7 @@ def test_select_in_the_projection_see_it_in_the_drawing_and_back(tmp_path):
         # ---- Clear selection ---------------------------------------------------------------------------
         pg.get_by_role("button", name="Clear selection").click()
         pg.get_by_text("Nothing selected yet", exact=False).wait_for()
-        pg.wait_for_function("sel => !document.querySelector(sel).data.some(t => (t.name || '').startsWith('selected'))",
-                             arg=PROJ)
+        pg.wait_for_function("sel => !document.querySelector(sel).data.some(t => (t.name || '').startsWith("
+                             "'selected'))", arg=PROJ)
         assert pg.locator('[data-testid="stException"]').count() == 0
         browser.close()
