@@ -79,6 +79,7 @@ def _accuracy(x: torch.Tensor, y: torch.Tensor, fits: list[tuple[np.ndarray, np.
     tr_ids, tr_mask = (t.to(dev) for t in _padded([f[0] for f in fits]))
     tr_mask = tr_mask.to(x.dtype)
     te_ids, te_mask = (t.to(dev) for t in _padded([f[1] for f in fits]))
+    te_mask = te_mask.double()
     chunk = max(1, _MAX_GATHERED // max(1, len(fits) * tr_ids.size(1) * x.size(-1)))
     out = []
     for s in range(0, T, chunk):
@@ -89,7 +90,7 @@ def _accuracy(x: torch.Tensor, y: torch.Tensor, fits: list[tuple[np.ndarray, np.
                                 Cs[s: s + chunk].flatten(0, 1), K)
         theta = logreg.fit(probs)
         pred = logreg.predict(probs, theta, xs[:, te_ids].flatten(0, 1))  # (t·F, G, m)
-        hit = (pred == y[te_ids].repeat(t, 1).unsqueeze(1)).float() * te_mask.repeat(t, 1).unsqueeze(1)
+        hit = (pred == y[te_ids].repeat(t, 1).unsqueeze(1)).double() * te_mask.repeat(t, 1).unsqueeze(1)
         acc = hit.sum(-1) / te_mask.sum(-1).clamp(min=1).repeat(t).unsqueeze(1)
         out.append(acc.unflatten(0, (t, len(fits))))
     return torch.cat(out)

@@ -1,0 +1,102 @@
+"""The torch probe (``graphcl_core.probe_torch``) against scikit-learn's (``graphcl_core.evaluation``)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from graphcl_core import evaluation as E
+from graphcl_core import probe_torch as P
+from graphcl_core.config import TrainConfig
+from graphcl_core.loaders import load_graph
+from graphcl_core.probe_torch import logreg
+from graphcl_core.trainer import Trainer
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def karate_embs():
+    """Two karate embeddings after a few epochs (different seeds), stacked (2, 34, D)."""
+    bundle = load_graph("karate")
+    embs = []
+    for seed in (0, 1):
+        t = Trainer(bundle, TrainConfig(epochs=15, device="cpu", eval_every=0, hidden=16, embedding_dim=8, seed=seed))
+        t.run()
+        embs.append(t.embeddings())
+    return bundle, torch.stack(embs)
+
+
+@pytest.mark.parametrize("classes", [2, 4])
+def test_batched_lbfgs_finds_scikit_learns_weights(classes):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 60, 6))
+    x /= np.linalg.norm(x, axis=-1, keepdims=True)
+    y = (x @ rng.normal(size=(6, classes)) * 3 + rng.normal(size=(2, 60, classes))).argmax(-1)
+    Cs = [0.5, 8.0]
+    probs = logreg.Problems(torch.tensor(x), torch.tensor(y), torch.ones(2, 60, dtype=torch.float64),
+                            torch.tensor([Cs, Cs], dtype=torch.float64), classes)
+    theta = logreg.fit(probs, max_iter=2000, tol=1e-8)  # tight, to compare the optimum itself
+    W, b = probs.split(theta)
+    for s in range(2):
+        for g, C in enumerate(Cs):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                clf = LogisticRegression(C=C, max_iter=1000, tol=1e-6).fit(x[s], y[s])
+            ref = clf.decision_function(x[s])
+            ours = (torch.tensor(x[s]) @ W[s, g] + b[s, g]).numpy()
+            if classes == 2:  # scikit-learn's binomial score is the difference of the two softmax scores
+                ours = ours[:, 1] - ours[:, 0]
+            else:  # softmax scores are defined up to a constant per row
+                ours, ref = ours - ours.mean(1, keepdims=True), ref - ref.mean(1, keepdims=True)
+            assert np.abs(ours - ref).max() < 2e-3
+
+
+def test_linear_probe_equals_scikit_learn_split_by_split(karate_embs):
+    """A fixed C: the same accuracy on every split. C by CV: karate's folds validate on 3-4 nodes, so a fold
+    fit's borderline node (where the two solvers' tolerances differ) can tip the choice; at most one test
+    node per split then differs."""
+    bundle, embs = karate_embs
+    y = E._labels(bundle.data.y, bundle.num_nodes)
+    frac = E.probe_train_fraction(int((y >= 0).sum()), bundle.num_classes)
+    test_nodes = int((y >= 0).sum()) - round(frac * int((y >= 0).sum()))
+    for C in (0.25, 4.0, 64.0, None):
+        ours = P.linear_probe(embs, y, train_frac=frac, split_seeds=(0, 1, 2), C=C)
+        for emb, got in zip(embs, ours):
+            want = E.linear_probe(emb, y, train_frac=frac, split_seeds=(0, 1, 2), C=C)
+            tol = 1e-9 if C is not None else 1.0 / test_nodes + 1e-9
+            assert got["accs"] == pytest.approx(want["accs"], abs=tol), C
+
+
+def test_evaluate_matches_keys_and_values(karate_embs):
+    bundle, embs = karate_embs
+    for quick in (True, False):
+        ours, extra = P.evaluate(embs, bundle, quick=quick, seed=0)
+        assert extra is None
+        for emb, got in zip(embs, ours):
+            want = E.evaluate(emb, bundle, quick=quick, seed=0)
+            assert set(got) == set(want)
+            for k in ("knn_acc", "silhouette", "linear_probe_train_frac"):
+                assert got[k] == pytest.approx(want[k], abs=1e-4), k
+            tol = 1e-9 if quick else 0.05  # full: C by CV on karate's tiny folds (see above)
+            assert got["linear_probe_acc"] == pytest.approx(want["linear_probe_acc"], abs=tol)
+
+
+def test_probe_scores_validation_protocol_and_bad_input(planetoid_dir):
+    from graphcl_core.loaders import load_planetoid
+
+    bundle = load_planetoid("Cora", data_dir=planetoid_dir)
+    g = torch.Generator().manual_seed(0)
+    emb = bundle.data.x @ torch.randn(bundle.data.x.size(1), 32, generator=g)  # a random projection: ~60 %
+    [ours] = P.probe_scores(emb, bundle.data, "validation")
+    want = E.probe_scores(emb, bundle.data, "validation")
+    assert ours["split_seeds"] == want["split_seeds"]
+    assert abs(ours["random_mean"] - want["random_mean"]) < 0.01
+    assert abs(ours["public"] - want["public"]) < 0.01
+    with pytest.raises(E.ConfigError, match="NaN"):
+        P.linear_probe(torch.full((1, 34, 4), float("nan")), load_graph("karate").data.y)
