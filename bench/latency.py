@@ -254,6 +254,8 @@ def main() -> None:
     b = sub.add_parser("browser", help="Playwright timings in Chromium (the CPU machine)")
     b.add_argument("--runs", type=int, default=50, help="saved runs on the Runs page")
     b.add_argument("--only", default="", help="comma-separated: start,try,explore,runs,stop")
+    b.add_argument("--fresh-cache", action="store_true", help="each server starts with an empty numba cache "
+                   "(a machine that never ran UMAP)")
     args = ap.parse_args()
     if args.mode == "inprocess":
         inprocess(args)

@@ -53,10 +53,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(runs: Path):
-    """A fresh Streamlit server on a free port; yields ``(url, seconds until healthy)``."""
+def server(runs: Path, fresh_cache: bool = False):
+    """A fresh Streamlit server on a free port; yields ``(url, seconds until healthy)``. ``fresh_cache``: an
+    empty numba cache, as on a machine that never ran UMAP (the warm-up compiles everything again)."""
     port = _free_port()
     env = {**os.environ, "GRAPHCL_RUNS_DIR": str(runs), "PYTHONUNBUFFERED": "1"}
+    if fresh_cache:
+        env["NUMBA_CACHE_DIR"] = str(runs.parent / "numba-cache")
     log = open(runs.parent / f"streamlit-{port}.log", "w+")
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -186,7 +189,10 @@ def scenario_runs(browser, url: str, token: str, n: int, label: str) -> None:
 def browser(args) -> None:
     from playwright.sync_api import sync_playwright
 
+    from common import setup_data_dir
     from latency_fixtures import finished_cora_run, synthetic_runs
+
+    setup_data_dir()  # the servers inherit GRAPHCL_DATA_DIR: Cora from the repo's .data
 
     only = set(filter(None, args.only.split(","))) or {"start", "try", "explore", "runs"}
     work = Path(tempfile.mkdtemp(prefix="graphcl-latency-browser-"))
@@ -208,8 +214,8 @@ def browser(args) -> None:
             runs = work / name / "runs"
             runs.mkdir(parents=True)
             ctx = prepare(runs)
-            with server(runs) as (url, up):
-                emit(what="server_start", scenario=name, seconds=up)
+            with server(runs, args.fresh_cache) as (url, up):
+                emit(what="server_start", scenario=name, seconds=up, fresh_numba_cache=args.fresh_cache)
                 try:
                     measure(b, url, runs, ctx)
                 except Exception as e:  # noqa: BLE001 - one scenario's failure must not hide the others
