@@ -204,11 +204,8 @@ def linked_views() -> None:
     with list_col:
         if sel:
             st.markdown(f"**{len(sel.nodes):,} selected**")
-            rows = linked.selected_rows(nodes, sel.nodes)
-            st.dataframe(rows, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(rows)),
-                         column_config={"node": st.column_config.TextColumn("node", width="small"),
-                                        "label": st.column_config.TextColumn("label"),
-                                        "degree": st.column_config.NumberColumn("degree", width="small")})
+            rows = linked.selected_rows(nodes, sel.nodes)  # a wrapping table: no scrolling sideways
+            st.table(rows, hide_index=True, border="horizontal", height=min(420, 40 + 36 * len(rows)))
             st.button("Clear selection", icon=":material/deselect:", key="explore.clear",
                       on_click=linked.clear, args=(ss, src.id), width="stretch")
             st.toggle("Paths through the epochs", value=True, key="explore.paths",

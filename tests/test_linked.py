@@ -291,7 +291,7 @@ def test_explore_lists_rings_and_draws_paths_of_a_selection_and_clears_it(tmp_pa
     names = lambda key: [t.get("name", "") for t in figs[key]["data"]]  # noqa: E731
     assert "selected (2)" in names("explore.projection") and "selected (2)" in names("explore.drawing")
     assert sum(n.startswith("path of") for n in names("explore.projection")) == 2
-    listed = next(d.value for d in at.dataframe)
+    listed = at.table[0].value
     assert listed["node"].tolist() == [bundle.node_names[2], bundle.node_names[40]]
     assert "2 selected" in " ".join(m.value for m in at.markdown)
 

@@ -129,6 +129,9 @@ def test_select_in_the_projection_see_it_in_the_drawing_and_back(tmp_path):
         paths = [t for t in proj["traces"] if t["name"].startswith("path of ")]
         assert paths and all("lines" in t["mode"] for t in paths), "paths through the epochs are drawn"
         assert pg.get_by_role("button", name="Clear selection").is_visible()
+        listed = pg.locator('[data-testid="stTable"]').filter(has_text="degree").first.inner_text()
+        assert all(name in listed for name in expected), "every selected node is listed"
+        assert _not_clipped(pg, '[data-testid="stTable"]') == [], "the list fits without scrolling sideways"
         pg.screenshot(path=str(ARTIFACTS / "linked_selected.png"), full_page=True)
 
         # ---- click a node in the drawing that is not selected: the projection follows ----------------
