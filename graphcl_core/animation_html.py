@@ -33,7 +33,8 @@ def _point_traces(frames: AnimationFrames, k: int, full: bool) -> list[go.Scatte
         t = dict(x=xy[rows, 0], y=xy[rows, 1])
         if full:
             custom, tpl = _hover(frames, rows)
-            marker = dict(size=marker_size(len(frames.index)), color=colour, line=dict(width=0.6, color="white"))
+            n = len(frames.index)
+            marker = dict(size=marker_size(n), color=colour, line=dict(width=0.6 if n <= 500 else 0, color="white"))
             if frames.categories is None:
                 marker.update(color=frames.colour_values[rows], colorscale="Viridis", showscale=True,
                               colorbar=dict(title=dict(text=frames.colour_title), len=0.7, y=0.62, thickness=14))

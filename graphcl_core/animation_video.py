@@ -57,11 +57,11 @@ def _point_axes(fig, frames: AnimationFrames, size: tuple[int, int]):
         kw = dict(c=colour) if frames.categories is not None else dict(
             c=frames.colour_values[rows], cmap="viridis")
         sc = ax.scatter(frames.coords[0, rows, 0], frames.coords[0, rows, 1], s=diameter_pt ** 2, label=name,
-                        edgecolors="white", linewidths=0.4, **kw)
+                        edgecolors="white", linewidths=0.4 if len(frames.index) <= 500 else 0.0, **kw)
         scatters.append((sc, rows))
     if frames.categories is not None:
         ax.legend(title=frames.colour_title, loc="upper left", bbox_to_anchor=(1.03, 1.0), frameon=False,
-                  fontsize=9, title_fontsize=10, markerscale=1.2 if len(frames.index) > 100 else 1.0)
+                  fontsize=9, title_fontsize=10, markerscale=max(1.0, 9.0 / marker_size(len(frames.index))))
     else:
         left, bottom, width, height = ax.get_position().bounds
         cax = fig.add_axes((left + width + 0.03, bottom + 0.15 * height, 0.018, 0.7 * height))
