@@ -245,7 +245,7 @@ def test_demo_flow(page, server):
     pg.keyboard.type("33")
     pg.keyboard.press("Enter")
     pg.get_by_text("Nearest in the embedding", exact=False).wait_for()
-    pg.locator('[data-testid="stDataFrame"]').first.wait_for()
+    pg.locator('[data-testid="stTable"]').first.wait_for()
     _wait_idle(pg)
     pg.wait_for_timeout(1500)  # let the table's canvas paint
     pg.screenshot(path=str(ARTIFACTS / "explore.png"))
