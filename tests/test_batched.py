@@ -1,0 +1,113 @@
+"""``graphcl_core.batched``: many trials in one model learn what each would learn alone."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphcl_core.batched import BatchedTrainer, StackedAdam, batch_key, group_trials, unsupported
+from graphcl_core.config import TrainConfig
+from graphcl_core.errors import ConfigError
+from graphcl_core.loaders import load_graph
+from graphcl_core.trainer import Trainer
+
+pytestmark = pytest.mark.timeout(300)
+BASE = TrainConfig(epochs=12, device="cpu", eval_every=0, hidden=16, embedding_dim=8)
+
+
+def _alone(bundle, cfg):
+    t = Trainer(bundle, cfg)
+    t.run()
+    return [r["loss"] for r in t.history], t.embeddings(), t.model.state_dict()
+
+
+@pytest.mark.parametrize("graph", ["karate", "communities"])
+def test_one_trial_follows_the_trainer_loss_by_loss(graph):
+    bundle = load_graph(graph)
+    losses, emb, state = _alone(bundle, BASE)
+    bt = BatchedTrainer(bundle, [BASE])
+    bt.run(BASE.epochs)
+    assert [r["epoch"] for r in bt.history[0]] == list(range(1, BASE.epochs + 1))
+    assert [r["loss"] for r in bt.history[0]] == pytest.approx(losses, abs=1e-5)
+    assert torch.allclose(bt.embeddings()[0], emb, atol=1e-4)
+    ours = bt.model.state_dict(0)
+    assert sorted(ours) == sorted(state)  # saved weights load into the single model
+    assert all(torch.allclose(ours[k], state[k], atol=1e-4) for k in state)
+
+
+def test_several_trials_each_behave_like_their_own_run():
+    bundle = load_graph("karate")
+    configs = [BASE.replace(lr=1e-3, margin=1.0, seed=0),
+               BASE.replace(lr=1e-2, margin=2.5, seed=3, drop_edge_p=0.0, weight_decay=1e-3),
+               BASE.replace(lr=5e-3, margin=0.5, seed=7, mask_feature_p=0.0)]
+    bt = BatchedTrainer(bundle, configs)
+    bt.run(BASE.epochs)
+    emb = bt.embeddings()
+    for t, cfg in enumerate(configs):
+        losses, alone, _ = _alone(bundle, cfg)
+        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
+        assert torch.allclose(emb[t], alone, atol=1e-4)
+    assert len(bt.snapshots[0]) >= 2 and bt.snapshots[0][0].epoch == 0
+    assert bt.snapshots[0][-1].epoch == BASE.epochs
+
+
+def test_hadsell_edges_adamw_and_gcn_batch_too():
+    bundle = load_graph("karate")
+    base = BASE.replace(loss="hadsell", pairs="edges", optimizer="adamw", encoder="gcn", layers=3,
+                        activation="prelu", projection_head=True)
+    configs = [base.replace(margin=1.0, seed=1), base.replace(margin=2.0, lr=1e-3, seed=2)]
+    bt = BatchedTrainer(bundle, configs)
+    bt.run(base.epochs)
+    for t, cfg in enumerate(configs):
+        losses, _, _ = _alone(bundle, cfg)
+        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
+
+
+def test_stacked_adam_is_torch_adam_per_trial():
+    torch.manual_seed(0)
+    p0 = torch.randn(3, 4, 5)
+    grads = [torch.randn(3, 4, 5) for _ in range(4)]
+    lrs, wds = [1e-3, 1e-2, 5e-2], [0.0, 1e-2, 1e-1]
+    for decoupled, cls in ((False, torch.optim.Adam), (True, torch.optim.AdamW)):
+        stacked = p0.clone().requires_grad_()
+        opt = StackedAdam([stacked], torch.tensor(lrs), torch.tensor(wds), decoupled=decoupled)
+        singles = [p0[t].clone().requires_grad_() for t in range(3)]
+        refs = [cls([singles[t]], lr=lrs[t], weight_decay=wds[t]) for t in range(3)]
+        for g in grads:
+            stacked.grad = g.clone()
+            opt.step()
+            for t in range(3):
+                singles[t].grad = g[t].clone()
+                refs[t].step()
+        assert torch.allclose(stacked.detach(), torch.stack([s.detach() for s in singles]), atol=1e-6)
+
+
+def test_grouping_says_who_batches_and_why_not():
+    base = TrainConfig()
+    configs = [base.replace(hidden=64, lr=1e-3), base.replace(hidden=128), base.replace(hidden=64, margin=1.0),
+               base.replace(encoder="sage"), base.replace(loss="infonce"), base.replace(hidden=64, seed=5)]
+    groups, alone = group_trials(configs)
+    assert groups == [[0, 2, 5], [1]]
+    assert set(alone) == {3, 4} and "sage" in alone[3] and "infonce" in alone[4]
+    assert group_trials(configs, max_batch=2)[0] == [[0, 2], [5], [1]]
+    assert batch_key(base.replace(lr=0.1, seed=3)) == batch_key(base)
+    assert unsupported(base.replace(dropout=0.2)) and unsupported(base) is None
+    with pytest.raises(ConfigError, match="cannot train in one batch"):
+        BatchedTrainer(load_graph("karate"), [base.replace(device="cpu"), base.replace(device="cpu", hidden=8)])
+
+
+def test_a_diverging_trial_fails_alone(monkeypatch):
+    bundle = load_graph("karate")
+    configs = [BASE.replace(seed=s) for s in range(3)]
+    bt = BatchedTrainer(bundle, configs)
+    real = BatchedTrainer.losses
+
+    def poisoned(self):
+        out = real(self)
+        return out + (torch.tensor([0.0, float("nan"), 0.0]) if self.epoch >= 4 else 0.0)
+
+    monkeypatch.setattr(BatchedTrainer, "losses", poisoned)
+    bt.run(BASE.epochs)
+    assert set(bt.failed) == {1} and "epoch 5" in bt.failed[1] and "learning rate" in bt.failed[1]
+    assert len(bt.history[0]) == BASE.epochs and bt.history[1][-1]["epoch"] == 5
+    assert torch.isfinite(bt.embeddings()[[0, 2]]).all()
