@@ -1,0 +1,123 @@
+"""The batched sweep backend: trials stream into the same sweep record and run store as on the local
+backend, with early stopping, per-trial failures, stop, ``auto`` and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from graphcl_core.batched import BatchedTrainer
+from graphcl_core.config import TrainConfig
+from graphcl_core.errors import ConfigError
+from graphcl_core.runs import RunStore
+from graphcl_core.sweep import SweepConfig, SweepRunner, load_sweep
+from graphcl_core.sweep_cli import sweep_main
+from graphcl_core.sweeps.backend import auto_backend
+from graphcl_core.sweeps.batched_backend import BatchedBackend
+
+pytestmark = pytest.mark.timeout(300)
+FAST = dict(hidden=16, embedding_dim=8, device="cpu", eval_every=0, snapshot_every=2)
+
+
+def _sweep(epochs: int = 10, **kw) -> SweepConfig:
+    kw.setdefault("vary", {"margin": [0.5, 2.5], "lr": [1e-3, 1e-2]})
+    kw.setdefault("probe", "quick")
+    return SweepConfig("karate", base=TrainConfig(epochs=epochs, **FAST), **kw)
+
+
+def _run(sweep, store=None, backend="batched", on_event=None):
+    runner = SweepRunner(sweep, store, backend=backend, on_event=on_event, progress_interval_s=0.0)
+    results = runner.run()
+    return runner, sorted(results, key=lambda r: r.index)
+
+
+def test_trials_stream_into_the_record_and_run_store_like_local(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    events = []
+    # the sage trial cannot batch: it runs after the batch, one at a time, in the same sweep
+    sweep = _sweep(vary={"margin": [0.5, 2.5], "lr": [1e-3, 1e-2], "encoder": ["graphconv", "sage"]},
+                   backend="batched")
+    runner, results = _run(sweep, store, backend=None, on_event=events.append)
+    assert isinstance(runner.backend, BatchedBackend)
+    assert runner.state == "finished" and [r.status for r in results] == ["finished"] * 8
+    for i in range(8):
+        kinds = [e.kind for e in events if e.trial == i]
+        assert kinds[0] == "trial_started" and kinds[-1] == "trial_finished" and kinds.count("trial_finished") == 1
+        assert "epoch" in kinds and "snapshot" in kinds
+    for r in results:
+        run = store.load(r.run_id)
+        assert run.meta["status"] == "finished" and run.meta["sweep"]["trial"] == r.index + 1
+        assert (run.path / "model.pt").exists() and len(list((run.path / "snapshots").glob("*.npy"))) >= 2
+        assert {"validation_probe_acc", "linear_probe_acc", "knn_acc"} <= set(run.meta["metrics"])
+        assert r.metric == pytest.approx(run.meta["metrics"]["validation_probe_acc"])
+    meta, rows = load_sweep(runner.record.path.parent, runner.sweep_id)
+    assert meta["config"]["backend"] == "batched" and len(rows) == 8
+
+
+def test_batched_scores_as_the_local_backend_does():
+    sweep = _sweep(epochs=8)
+    _, batched = _run(sweep, backend="batched")
+    _, local = _run(sweep, backend="local")
+    for b, s in zip(batched, local):
+        assert b.final_loss == pytest.approx(s.final_loss, abs=1e-5)  # the same training, loss by loss
+        assert b.metric == pytest.approx(s.metric, abs=1e-9)  # quick probe: fixed C, same splits
+
+
+def test_early_stopping_cuts_the_worse_half_at_the_rung():
+    runner, results = _run(_sweep(epochs=12, early_stop={"rungs": [0.5], "keep": 0.5}))
+    statuses = sorted(r.status for r in results)
+    assert statuses == ["finished", "finished", "pruned", "pruned"]
+    assert all(r.epochs == 6 and len(r.rung_scores) == 1 for r in results if r.status == "pruned")
+    assert all(r.epochs == 12 for r in results if r.status == "finished")
+
+
+def test_a_diverging_trial_is_saved_failed_and_the_rest_finish(monkeypatch, tmp_path):
+    real = BatchedTrainer.losses
+
+    def poisoned(self):
+        out = real(self)
+        bad = torch.zeros(self.trials)
+        bad[1] = float("nan")
+        return out + (bad if self.epoch >= 3 else 0.0)
+
+    monkeypatch.setattr(BatchedTrainer, "losses", poisoned)
+    store = RunStore(tmp_path / "runs")
+    _, results = _run(_sweep(), store)
+    assert [r.status for r in results] == ["finished", "failed", "finished", "finished"]
+    assert "loss became nan" in results[1].message
+    assert store.load(results[1].run_id).meta["status"] == "failed"
+
+
+def test_stop_ends_every_running_trial():
+    holder = {}
+
+    def on_event(ev):
+        if ev.kind == "epoch" and ev.data["epoch"] >= 4:
+            holder["runner"].stop()
+
+    sweep = _sweep(epochs=10_000)
+    runner = SweepRunner(sweep, None, backend="batched", on_event=on_event, progress_interval_s=0.0)
+    holder["runner"] = runner
+    results = runner.run()
+    assert runner.state == "stopped" and {r.status for r in results} == {"stopped"}
+    assert all(r.epochs < 10_000 for r in results)
+
+
+def test_auto_is_local_on_the_cpu_and_bad_names_say_so():
+    assert auto_backend(_sweep().trials()) == "local"
+    assert SweepConfig.from_dict(_sweep(backend="batched").to_dict()).backend == "batched"
+    assert "backend" in _sweep(backend="batched").to_dict(compact=True)
+    with pytest.raises(ConfigError, match="backend"):
+        _sweep(backend="gpu")
+
+
+def test_cli_batched_json(capsys):
+    code = sweep_main(["--graph", "karate", "--margin", "0.5,2.5", "--epochs", "6", "--set", "hidden=8",
+                       "--set", "embedding_dim=8", "--device", "cpu", "--backend", "batched", "--no-estimate",
+                       "--probe", "quick", "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    data = json.loads(out.strip().splitlines()[-1])
+    assert len(data["trials"]) == 2 and all(t["status"] == "finished" for t in data["trials"])
