@@ -120,9 +120,7 @@ def _figure(epoch: int, node: int | None, sel: linked.Selection):
     if ss.get("explore.paths", True) and sel:
         drawn = linked.paths(frames, list(frames), sel.nodes, epoch)
         window = linked.draw_paths(fig, drawn, nodes)
-        if drawn:
-            path_note = (f"Lines: the paths of {', '.join(nodes.names[u] for u in drawn)} through the snapshots up "
-                         "to this epoch" + (f", each point the mean of {window} snapshots" if window > 1 else "") + ".")
+        path_note = linked.paths_note([nodes.names[u] for u in drawn], window)
     linked.mark_selected(fig, frame.coords, frame.index, nodes, sel.nodes)
     linked.keep_plotly_selection(fig, sel)
     ss["explore.projection.traces"] = linked.trace_nodes(fig, frame.coords, frame.index)
@@ -154,8 +152,8 @@ def _picked_in(chart: str, state: dict) -> None:
     picked = linked.nodes_of_event(state, ss.get(f"{chart}.traces") or [])
     pick = linked.pick_in_projection if chart == "explore.projection" else linked.pick_in_drawing
     before = linked.current(ss, src.id)
-    if pick(ss, src.id, picked) != before:
-        ss["explore.selection_changed"] = True
+    if pick(ss, src.id, picked) != before and chart == "explore.projection":
+        ss["explore.selection_changed"] = True  # the projection's fragment reruns alone: rerun the page
 
 
 @st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1 else None)

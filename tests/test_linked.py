@@ -172,6 +172,12 @@ def test_draw_paths_adds_one_line_per_moving_node_ending_at_its_position(nodes):
     assert t.name == f"path of {nodes.names[3]}" and list(t.x) == [0, 1, 2] and list(t.customdata) == [0, 1, 2]
 
 
+def test_the_paths_caption_names_the_nodes_and_the_averaging():
+    assert linked.paths_note([], 5) == ""
+    assert linked.paths_note(["a", "b"], 1) == "Lines: the paths of a, b through the snapshots up to this epoch."
+    assert linked.paths_note(["a"], 7).endswith("each point the mean of 7 snapshots.")
+
+
 def test_selected_rows_list_name_label_and_degree(nodes):
     rows = linked.selected_rows(nodes, (0, 59))
     assert rows == [{"node": nodes.names[0], "label": nodes.labels[0], "degree": int(nodes.degrees[0])},

@@ -243,6 +243,14 @@ def draw_paths(fig: go.Figure, node_paths: dict[int, tuple[list[int], np.ndarray
     return window
 
 
+def paths_note(names: list[str], window: int) -> str:
+    """The caption under a projection with paths drawn ('' when none is)."""
+    if not names:
+        return ""
+    mean = f", each point the mean of {window} snapshots" if window > 1 else ""
+    return f"Lines: the paths of {', '.join(names)} through the snapshots up to this epoch{mean}."
+
+
 def selected_rows(nodes: NodeInfo, selected: tuple[int, ...]) -> list[dict]:
     """The selection as table rows: name, label, degree."""
     return [{"node": nodes.names[u], "label": (nodes.labels[u] or "—").replace("_", " "),
