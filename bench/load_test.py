@@ -71,6 +71,8 @@ class Visitor:
     ws: object = None
     query: str = "graph=karate"
     fragments: dict = field(default_factory=dict)  # fragment_id -> (interval s, next due)
+    page_hash: str = ""  # the page on screen, sent with every rerun as the browser does
+    page_hashes: dict = field(default_factory=dict)  # url path ("train") -> page script hash
     latencies: list = field(default_factory=list)  # (kind, phase, seconds)
     errors: list = field(default_factory=list)
     texts: list = field(default_factory=list)
@@ -90,6 +92,9 @@ class Visitor:
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string, cs.page_name = self.query, page
+        # Without the page's hash, a fragment that calls st.rerun() (the Train page's live view does when
+        # a run is admitted or ends) reruns the default page: the visitor would land on Home.
+        cs.page_script_hash = self.page_hash if fragment else self.page_hashes.get(page, "")
         if fragment:
             cs.fragment_id, cs.is_auto_rerun = fragment, True
         else:
@@ -109,6 +114,9 @@ class Visitor:
                 self._read_delta(fm, data)
             elif kind == "page_info_changed":
                 self.query = fm.page_info_changed.query_string
+            elif kind == "navigation":
+                self.page_hash = fm.navigation.page_script_hash
+                self.page_hashes.update({p.url_pathname: p.page_script_hash for p in fm.navigation.app_pages})
             elif kind == "auto_rerun":
                 self.fragments[fm.auto_rerun.fragment_id] = (fm.auto_rerun.interval, time.perf_counter()
                                                              + fm.auto_rerun.interval)
