@@ -84,7 +84,10 @@ def main() -> None:
     if args.data_dir:
         os.environ["GRAPHCL_DATA_DIR"] = os.path.abspath(args.data_dir)
         os.environ.setdefault("GRAPHCL_OFFLINE", "1")
-    graph, vary, epochs = ("karate", SMALL_VARY, min(args.epochs, 30)) if args.small else (args.graph, VARY, args.epochs)
+    if args.small:
+        graph, vary, epochs = "karate", SMALL_VARY, min(args.epochs, 30)
+    else:
+        graph, vary, epochs = args.graph, VARY, args.epochs
     out = JsonOut(args.out)
     bundle = load_graph(graph)
     sweep = make_sweep(graph, vary, epochs, args.device, args.probe)

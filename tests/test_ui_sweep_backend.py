@@ -34,7 +34,8 @@ def _radio(at: AppTest):
 def test_offered_choices_and_the_sentence_without_ray(monkeypatch):
     monkeypatch.setattr(sweep_backends, "ray_available", lambda: False)
     assert sweep_backends.offered() == ["local", "batched"]
-    assert sweep_backends.usable("ray")[0] == sweep_backends.default() and "not installed" in sweep_backends.usable("ray")[1]
+    name, why = sweep_backends.usable("ray")
+    assert name == sweep_backends.default() and "not installed" in why
     monkeypatch.setattr(sweep_backends, "ray_available", lambda: True)
     assert sweep_backends.offered() == ["local", "batched", "ray"] and sweep_backends.usable("ray") == ("ray", None)
 

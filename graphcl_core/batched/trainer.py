@@ -67,7 +67,9 @@ class BatchedTrainer:
         self.inputs = StackedInputs(inputs, cfg.encoder, self.trials, first_out, views=2 if self.two_views else 1,
                                     propagation=self.options.propagation,
                                     sparse_features=self.options.sparse_features)
-        per_trial = lambda name: torch.tensor([float(getattr(c, name)) for c in configs], device=self.device)  # noqa: E731
+        def per_trial(name: str) -> torch.Tensor:
+            return torch.tensor([float(getattr(c, name)) for c in configs], device=self.device)
+
         self.optimizer = StackedAdam(self.model.parameters(), per_trial("lr"), per_trial("weight_decay"),
                                      decoupled=cfg.optimizer == "adamw")
         self.margin = per_trial("margin").unsqueeze(1)

@@ -40,7 +40,8 @@ class Problems:
         self.inv_n = (1.0 / n)[:, None, None]  # (S, 1, 1)
         present = self.onehot.sum(1) > 0  # (S, K)
         # Two classes: scikit-learn fits one binomial vector v = w₁ - w₂ with ½‖v‖², which is the softmax
-        # above with twice the penalty (its optimum splits v as w₁ = -w₂ = v/2: ½(‖w₁‖² + ‖w₂‖²) = ¼‖v‖²).
+        # above with twice the penalty (its optimum splits v as w₁ = -w₂ = v/2, so ½(‖w₁‖² + ‖w₂‖²)
+        # = ¼‖v‖²).
         binary = (present.sum(1) == 2).to(x.dtype)[:, None]
         self.lam = ((1.0 + binary) / (C * n[:, None]))[..., None, None]  # (S, G, 1, 1)
         self.absent = torch.where(present, 0.0, _ABSENT).to(x.dtype)[:, None, None, :]  # (S, 1, 1, K)
