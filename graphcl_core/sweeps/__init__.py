@@ -1,9 +1,10 @@
 """Hyperparameter sweeps: many runs of one graph, compared by one metric, saved like any run.
 
 ``config`` (what to try), ``space`` (lists and ranges of values), ``metrics`` (what to rank by),
-``halving`` (early stopping), ``backend`` (who trains: one after another now; batched on one GPU
-or Ray later), ``runner`` (events, pause/stop, run store), ``record`` (sweep.json, results.csv),
-``estimate`` (time before start). ``graphcl_core.sweep`` re-exports the public names.
+``halving`` (early stopping), ``backend`` (who trains: one after another), ``batched_backend``
+(many trials at once on one device, scored by the torch probe), ``ray_backend`` (Ray actors),
+``runner`` (events, pause/stop, run store), ``record`` (sweep.json, results.csv), ``estimate`` (time
+before start). ``graphcl_core.sweep`` re-exports the public names.
 """
 
 from .backend import Backend, SequentialBackend, Trial, TrialEvent, TrialPlan
