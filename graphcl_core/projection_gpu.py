@@ -18,6 +18,7 @@ cuDNN to benchmark mode) under a run that is training in another thread.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import threading
 
@@ -28,6 +29,7 @@ import torch
 _GPU_LOCK = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1)
 def torchdr_installed() -> bool:
     """TorchDR is importable (an optional extra; absent means umap-learn on the CPU)."""
     return importlib.util.find_spec("torchdr") is not None
