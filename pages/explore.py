@@ -123,7 +123,7 @@ def _figure(epoch: int, node: int | None, sel: linked.Selection):
         path_note = linked.paths_note([nodes.names[u] for u in drawn], window)
     linked.mark_selected(fig, frame.coords, frame.index, nodes, sel.nodes)
     linked.keep_plotly_selection(fig, sel)
-    ss["explore.projection.traces"] = linked.trace_nodes(fig, frame.coords, frame.index)
+    ss["explore.projection.traces"] = linked.trace_nodes(fig, frame.coords, frame.index, nodes.names)
     return fig, table, path_note
 
 
@@ -222,7 +222,7 @@ def linked_views() -> None:
             d = linked.drawing(slot.cache, src.id, nodes, scope)
         title = "The graph" + (", around the selection" if scope is not None else "")
         fig = linked.drawing_figure(d, nodes, _drawing_colour(), sel, title=title)
-        ss["explore.drawing.traces"] = linked.trace_nodes(fig, d.pos, d.nodes)
+        ss["explore.drawing.traces"] = linked.trace_nodes(fig, d.pos, d.nodes, nodes.names)
         live_chart(fig, key="explore.drawing")
         linked_events.selection_events("explore.drawing", partial(_picked_in, "explore.drawing"),
                                        revision=str(len(d.nodes)))

@@ -100,6 +100,19 @@ def test_points_of_paths_and_rings_map_correctly_on_a_decorated_projection(nodes
     assert linked.nodes_of_event(None, traces) == []
 
 
+def test_nodes_at_the_same_spot_are_told_apart_by_name(nodes):
+    coords = _coords(nodes.n)
+    coords[7] = coords[3]  # equal embeddings: the same spot, in one trace (same label) and across two
+    coords[30] = coords[3]  # (node 30 is in another group)
+    index = np.arange(nodes.n)
+    fig = figures.projection_figure(coords, index, nodes, figures.colour_by_label(nodes))
+    traces = linked.trace_nodes(fig, coords, index, nodes.names)
+    got = sorted(u for t in traces if t for u in t)
+    assert got == list(range(nodes.n)), "every node exactly once"
+    fig = figures.projection_figure(coords, index, nodes, figures.colour_by_degree(nodes))  # one trace, no names
+    assert sorted(linked.trace_nodes(fig, coords, index)[0]) == list(range(nodes.n))
+
+
 def test_three_d_points_map_to_nodes(nodes):
     coords = _coords(nodes.n, dim=3)
     index = np.arange(nodes.n)

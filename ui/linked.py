@@ -79,29 +79,41 @@ def clear(ss: MutableMapping, run_id: str) -> None:
 
 # ---- from a Plotly selection event to nodes ---------------------------------------------------------
 
-def trace_nodes(fig: go.Figure, coords: np.ndarray, index: np.ndarray) -> list[list[int] | None]:
+def trace_nodes(fig: go.Figure, coords: np.ndarray, index: np.ndarray,
+                names: list[str] | None = None) -> list[list[int] | None]:
     """For each trace of ``fig``, the node of each of its points (``None`` for a trace of lines only or
     of points that are not nodes, e.g. a path's earlier epochs). ``coords[i]`` is node ``index[i]``:
-    a point is that node when it sits exactly at its coordinates (traces are cut from ``coords``)."""
-    at: dict[tuple, int] = {}
+    a point is that node when it sits exactly at its coordinates (traces are cut from ``coords``).
+    Nodes at the very same spot (equal embeddings) are told apart by the name in the point's hover
+    data (``names``, the node names), else taken in order."""
+    at: dict[tuple, list[int]] = {}
     for row, node in zip(np.asarray(coords, dtype=np.float32).tolist(), np.asarray(index).tolist()):
-        at.setdefault(tuple(row), int(node))
+        at.setdefault(tuple(row), []).append(int(node))
     dim = np.asarray(coords).shape[1] if np.asarray(coords).ndim == 2 else 2
     out: list[list[int] | None] = []
     for t in fig.data:
-        mode = getattr(t, "mode", None) or ""
         xs = getattr(t, "x", None)
-        if "markers" not in mode or xs is None:
+        if "markers" not in (getattr(t, "mode", None) or "") or xs is None:
             out.append(None)
             continue
         cols = [np.asarray(xs, dtype=np.float32), np.asarray(t.y, dtype=np.float32)]
         if dim == 3:
             cols.append(np.asarray(t.z if getattr(t, "z", None) is not None else [], dtype=np.float32))
         try:
-            keys = zip(*(c.tolist() for c in cols), strict=True)
-            nodes = [at.get(tuple(k), -1) for k in keys]
+            keys = list(zip(*(c.tolist() for c in cols), strict=True))
         except ValueError:  # ragged coordinates: not a node trace
-            nodes = []
+            keys = []
+        custom = getattr(t, "customdata", None)
+        nodes, taken = [], {}
+        for i, k in enumerate(keys):
+            cands = at.get(tuple(k), [])
+            if len(cands) > 1:
+                named = [u for u in cands if names is not None and custom is not None and i < len(custom)
+                         and str(np.atleast_1d(custom[i])[0]) == names[u]]
+                pick = taken.get(k, 0)
+                taken[k] = pick + 1
+                cands = named[:1] or [cands[pick % len(cands)]]
+            nodes.append(cands[0] if cands else -1)
         out.append(nodes if nodes and min(nodes) >= 0 else None)
     return out
 
