@@ -1,5 +1,5 @@
 """Linked views on Explore in a real browser at 1400 px: a box dragged over the projection selects exactly
-the nodes inside it (listed, ringed in the projection and in the graph drawing, with paths through the
+the nodes inside it (a lasso too) (listed, ringed in the projection and in the graph drawing, with paths through the
 epochs), a click in the drawing selects that node in the projection, the selection survives playback
 and Clear empties it; the projection chooser's labels and the nearest-neighbour table are not cut.
 Skips like ``test_browser.py`` where Chromium or Playwright is missing (fails in CI)."""
@@ -182,5 +182,45 @@ def test_select_in_the_projection_see_it_in_the_drawing_and_back(tmp_path):
         pg.get_by_text("Nothing selected yet", exact=False).wait_for()
         pg.wait_for_function("sel => !document.querySelector(sel).data.some(t => (t.name || '').startsWith("
                              "'selected'))", arg=PROJ)
+
+        # ---- a lasso (a triangle) selects the nodes inside it -------------------------------------------
+        _settle(pg)
+        pg.locator(PROJ).scroll_into_view_if_needed()
+        chart = _chart(pg, PROJ)
+        x0, y0, w, h = chart["area"]
+        tri = [(x0 + 0.1 * w, y0 + 0.9 * h), (x0 + 0.9 * w, y0 + 0.9 * h), (x0 + 0.5 * w, y0 + 0.1 * h)]
+        sure, maybe = set(), set()
+        for t in chart["traces"]:
+            for x, y, name in t["points"]:
+                margin = _inside_by(tri, (x, y))
+                if margin > 4:
+                    sure.add(name)
+                if margin > -4:
+                    maybe.add(name)
+        assert len(sure) >= 3
+        pg.locator(PROJ + ' .modebar-btn[data-title="Lasso Select"]').click()
+        pg.mouse.move(*tri[0])
+        pg.mouse.down()
+        for a, b in zip(tri, tri[1:] + tri[:1]):
+            for f in np.linspace(0, 1, 8)[1:]:
+                pg.mouse.move(a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]))
+        pg.mouse.up()
+        pg.get_by_role("button", name="Clear selection").wait_for()
+        pg.wait_for_function("sel => document.querySelector(sel).data.some(t => (t.name || '').startsWith('selected'))",
+                             arg=PROJ)
+        ring = _ring(_chart(pg, PROJ))
+        assert sure <= ring <= maybe, f"lasso: {sorted(ring ^ sure)[:10]}"
         assert pg.locator('[data-testid="stException"]').count() == 0
         browser.close()
+
+
+def _inside_by(poly, pt) -> float:
+    """How far ``pt`` lies inside the convex polygon ``poly`` (pixels; negative: outside)."""
+    px, py = pt
+    sign = np.sign(sum((b[0] - a[0]) * (b[1] + a[1]) for a, b in zip(poly, poly[1:] + poly[:1])))
+    out = np.inf
+    for (ax, ay), (bx, by) in zip(poly, poly[1:] + poly[:1]):
+        ex, ey = bx - ax, by - ay
+        cross = (ex * (py - ay) - ey * (px - ax)) / np.hypot(ex, ey)
+        out = min(out, -sign * cross)
+    return float(out)
