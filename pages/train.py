@@ -283,4 +283,6 @@ def live_view() -> None:
 
 
 with live_col:
-    live_view()
+    st.html(f"<style>{present.STEADY_CSS}</style>")
+    with st.container(key="train-live"):
+        live_view()

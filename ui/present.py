@@ -99,6 +99,13 @@ header[data-testid="stHeader"] {{ background: transparent; height: 0; }}
 """
 
 
+# The live view redraws itself every poll; Streamlit fades an element while the run that redraws it is
+# under way, which at a poll of 0.4 s reads as flicker (and leaves a slow map greyed out on a projector).
+STEADY_CSS = """
+.st-key-train-live [data-testid="stElementContainer"][data-stale="true"] { opacity: 1 !important; }
+"""
+
+
 def _colour_map() -> dict[str, str]:
     """``figures.PALETTE`` colours onto the high-contrast set, in the same order."""
     return {c: HIGH_CONTRAST[i % len(HIGH_CONTRAST)] for i, c in reversed(list(enumerate(figures.PALETTE)))}

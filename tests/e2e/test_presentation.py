@@ -143,3 +143,61 @@ def test_presentation_mode(page, server):
     # the presentation style goes when the run that left it ends (Streamlit drops stale elements then)
     pg.locator('section[data-testid="stSidebar"]').first.wait_for(state="visible", timeout=30_000)
     assert "present=1" not in pg.url
+
+
+SLOW_APP = '''
+import time
+import streamlit as st
+from ui import present
+
+st.html(f"<style>{present.STEADY_CSS}</style>")
+if st.session_state.get("slow"):
+    time.sleep(4)  # a redraw that takes a while, as a map projected on a busy CPU
+st.session_state["slow"] = True
+with st.container(key="train-live"):
+    st.markdown(f"drawn at {time.time():.1f}")
+    st.button("again")
+'''
+
+
+def test_the_live_view_does_not_fade_while_it_redraws(tmp_path):
+    """Streamlit fades elements (opacity 0.33) while a slow run redraws them: on the Train page, polled
+    every 0.4 s, that is flicker. ``present.STEADY_CSS`` keeps the live view's elements opaque."""
+    import socket
+    import subprocess
+    import urllib.request
+
+    app = tmp_path / "slow_app.py"
+    app.write_text(SLOW_APP)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.3)
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            pg = browser.new_page()
+            pg.goto(f"http://127.0.0.1:{port}/")
+            pg.get_by_role("button", name="again").wait_for(timeout=60_000)
+            pg.get_by_role("button", name="again").click()
+            pg.wait_for_timeout(2500)  # mid-redraw: Streamlit has marked the elements stale and faded them
+            seen = pg.evaluate("""() => Array.from(document.querySelectorAll(
+                '.st-key-train-live [data-testid="stElementContainer"]')).map(e => [e.dataset.stale,
+                parseFloat(getComputedStyle(e).opacity)])""")
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert seen and all(stale == "true" for stale, _ in seen), f"the redraw was not under way: {seen}"
+    assert all(opacity == 1 for _, opacity in seen), f"faded while redrawing: {seen}"
