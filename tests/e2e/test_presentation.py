@@ -7,9 +7,13 @@ Playwright is missing (fails in CI). Screenshots in ``test-artifacts/e2e/``: ``p
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -163,16 +167,12 @@ with st.container(key="train-live"):
 def test_the_live_view_does_not_fade_while_it_redraws(tmp_path):
     """Streamlit fades elements (opacity 0.33) while a slow run redraws them: on the Train page, polled
     every 0.4 s, that is flicker. ``present.STEADY_CSS`` keeps the live view's elements opaque."""
-    import socket
-    import subprocess
-    import urllib.request
-
     app = tmp_path / "slow_app.py"
     app.write_text(SLOW_APP)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**__import__("os").environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
                              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
