@@ -83,6 +83,11 @@ class BatchedBackend(Backend):
         from ..device import resolve_device
 
         device = resolve_device(trials[0].config.device)
+        if device.type == "cpu":  # one CPU run's share of the cores, as the app's runs (worker.share_cpu_cores)
+            from ..worker import share_cpu_cores
+            from .backend import _queue
+
+            share_cpu_cores(_queue())
         configs = [t.config for t in trials]
         groups, alone = group_trials(configs)
         with _device_slot(str(device), control,
