@@ -253,9 +253,10 @@ def live_view() -> None:
     """The tab's run, redrawn every poll while it trains or its playback is behind."""
     job = slot.job
     if job is None:
-        st.info(f"Press **Start** to train on {graphs.title_of(slot.graph_key or graph_key)}. The loss curve, a live "
-                "map of the nodes and the distances between similar and dissimilar pairs appear here while it "
-                "learns.", icon=":material/play_arrow:")
+        shown_here = ("A live map of the nodes and the loss curve" if presenting else "The loss curve, a live map "
+                      "of the nodes and the distances between similar and dissimilar pairs")
+        st.info(f"Press **Start** to train on {graphs.title_of(slot.graph_key or graph_key)}. {shown_here} appear "
+                "here while it learns.", icon=":material/play_arrow:")
         st.caption(f"Device: {device_info()['label']}")
         return
     s = job.status()
