@@ -121,3 +121,28 @@ def test_cli_batched_json(capsys):
     assert code == 0
     data = json.loads(out.strip().splitlines()[-1])
     assert len(data["trials"]) == 2 and all(t["status"] == "finished" for t in data["trials"])
+
+
+def test_unlabelled_graph_and_loss_metric_score_as_local():
+    from conftest import planted_partition
+
+    g = planted_partition()
+    g.data.y = None
+    for metric in ("silhouette", "final_loss"):
+        sweep = SweepConfig("tiny-communities", base=TrainConfig(epochs=6, **FAST), vary={"margin": [0.5, 2.5]},
+                            metric=metric, probe="quick")
+        batched = sorted(SweepRunner(sweep, None, bundle=g, backend="batched").run(), key=lambda r: r.index)
+        local = sorted(SweepRunner(sweep, None, bundle=g, backend="local").run(), key=lambda r: r.index)
+        for b, s in zip(batched, local):
+            assert b.metric_name == metric and b.metric == pytest.approx(s.metric, abs=1e-4)
+        if metric == "silhouette":
+            assert "community_silhouette" in batched[0].metrics
+
+
+def test_estimate_of_a_batched_sweep_is_measured():
+    from graphcl_core.sweep import estimate_seconds
+
+    sweep = _sweep(epochs=20, vary={"margin": [0.5, 2.5], "hidden": [8, 16]})
+    est = estimate_seconds(sweep, backend="batched")
+    assert est.backend == "batched" and est.batches == 2 and est.trials == 4 and est.epochs == 80
+    assert est.seconds > 0 and "2 batches" in est.describe() and "measured" in est.describe()
