@@ -44,8 +44,8 @@ def _run_status() -> None:
     label = {"queued": "waiting", "running": "training", "paused": "paused", "finished": "finished",
              "stopped": "stopped", "failed": "failed"}.get(s["state"], s["state"])
     st.caption("THIS TAB'S RUN")
-    if _on_train_page and not job.done:
-        st.markdown(f"**{job.bundle.name}**: {label}, live on this page")
+    if _on_train_page:  # the page's own progress line is the one counter (it may be playing the run back)
+        st.markdown(f"**{job.bundle.name}**: {label}, shown on this page")
         return
     st.markdown(f"**{job.bundle.name}**: {label}, epoch {s['epoch']} of {s['epochs']}")
     st.progress(min(1.0, s["epoch"] / max(1, s["epochs"])))
