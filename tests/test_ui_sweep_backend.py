@@ -17,6 +17,12 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.timeout(300)
 
 
+@pytest.fixture(autouse=True)
+def _runs_dir(tmp_path, monkeypatch):
+    """Runs and sweep records of these tests in a temporary folder, never the checkout's."""
+    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
+
+
 def _page(query: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     if query:
