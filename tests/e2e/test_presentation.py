@@ -44,16 +44,22 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+def browser():
+    """One Playwright for the module (a second sync Playwright cannot start while one is open)."""
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = browser.new_context(viewport={"width": W, "height": H}, device_scale_factor=1)
-        pg = ctx.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        ctx.close()
-        browser.close()
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": W, "height": H}, device_scale_factor=1)
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    ctx.close()
 
 
 def _showing(pg) -> tuple[int, int, int] | None:
@@ -164,7 +170,7 @@ with st.container(key="train-live"):
 '''
 
 
-def test_the_live_view_does_not_fade_while_it_redraws(tmp_path):
+def test_the_live_view_does_not_fade_while_it_redraws(tmp_path, browser):
     """Streamlit fades elements (opacity 0.33) while a slow run redraws them: on the Train page, polled
     every 0.4 s, that is flicker. ``present.STEADY_CSS`` keeps the live view's elements opaque."""
     app = tmp_path / "slow_app.py"
@@ -185,17 +191,15 @@ def test_the_live_view_does_not_fade_while_it_redraws(tmp_path):
                 break
             except OSError:
                 time.sleep(0.3)
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            pg = browser.new_page()
-            pg.goto(f"http://127.0.0.1:{port}/")
-            pg.get_by_role("button", name="again").wait_for(timeout=60_000)
-            pg.get_by_role("button", name="again").click()
-            pg.wait_for_timeout(2500)  # mid-redraw: Streamlit has marked the elements stale and faded them
-            seen = pg.evaluate("""() => Array.from(document.querySelectorAll(
-                '.st-key-train-live [data-testid="stElementContainer"]')).map(e => [e.dataset.stale,
-                parseFloat(getComputedStyle(e).opacity)])""")
-            browser.close()
+        pg = browser.new_page()
+        pg.goto(f"http://127.0.0.1:{port}/")
+        pg.get_by_role("button", name="again").wait_for(timeout=60_000)
+        pg.get_by_role("button", name="again").click()
+        pg.wait_for_timeout(2500)  # mid-redraw: Streamlit has marked the elements stale and faded them
+        seen = pg.evaluate("""() => Array.from(document.querySelectorAll(
+            '.st-key-train-live [data-testid="stElementContainer"]')).map(e => [e.dataset.stale,
+            parseFloat(getComputedStyle(e).opacity)])""")
+        pg.close()
     finally:
         proc.terminate()
         proc.wait(10)
