@@ -3,6 +3,7 @@ cache, and a UMAP warm-up that gives way to a run training on the CPU."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -210,3 +211,36 @@ def test_compile_in_child_fills_numba_cache_for_this_process(tmp_path, monkeypat
     assert umap_warmup.compile_in_child(timeout=280)
     cache = os.environ["NUMBA_CACHE_DIR"]
     assert any(name.startswith("umap") for name in os.listdir(cache))
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads process states from /proc")
+def test_compile_child_is_held_while_a_cpu_run_trains(monkeypatch):
+    """A child that needs 0.3 s of CPU is stopped while a run trains (here: 1 s), then resumed; bounded
+    by LOAD_WAIT_S in all."""
+    import subprocess
+    import sys
+    import threading
+
+    states = []
+    busy_until = time.monotonic() + 1.0
+    monkeypatch.setattr(umap_warmup, "cpu_runs_training", lambda: int(time.monotonic() < busy_until))
+    proc = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\n"
+                             "while time.process_time() - t < 0.3: pass"])
+
+    def watch():
+        while proc.poll() is None:
+            with contextlib.suppress(OSError):
+                states.append(open(f"/proc/{proc.pid}/stat").read().split(")")[1].split()[0])
+            time.sleep(0.05)
+
+    t = threading.Thread(target=watch)
+    t.start()
+    t0 = time.monotonic()
+    assert umap_warmup._supervise(proc, timeout=30, poll=0.05)
+    t.join()
+    assert "T" in states and proc.returncode == 0 and time.monotonic() - t0 >= 1.0
+    # once LOAD_WAIT_S is spent the child runs even while the CPU is busy
+    monkeypatch.setattr(umap_warmup, "LOAD_WAIT_S", 0.2)
+    monkeypatch.setattr(umap_warmup, "cpu_runs_training", lambda: 1)
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert umap_warmup._supervise(proc, timeout=30, poll=0.05) and proc.returncode == 0
