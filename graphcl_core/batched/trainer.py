@@ -176,7 +176,8 @@ class BatchedTrainer:
                 per = self._step_body()
                 ring.index_copy_(0, pos, per.unsqueeze(0))
                 pos.add_(1).remainder_(RING)
-            self._graph, self._ring, self._slot, self.graph_state = graph, ring, 0, "on"
+            # ``pos`` lives outside the graph's pool: keep it, or its memory is reused and replays index garbage
+            self._graph, self._ring, self._pos, self._slot, self.graph_state = graph, ring, pos, 0, "on"
         except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
             self.graph_state = f"off: capture failed ({type(e).__name__})"
             log.warning("batched CUDA graph %s; training without it", self.graph_state)
