@@ -57,7 +57,11 @@ def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float
     x = x.to(device=device, dtype=torch.float32)
     if metric == "cosine":
         x = torch.nn.functional.normalize(x, dim=1)
-    start = torch.tensor(np.asarray(init, dtype=np.float32), device=device)  # a fresh leaf tensor
+    # TorchDR drops duplicate rows (a gradient of N-k rows for N points): lay out the distinct rows,
+    # then give every duplicate the place of its twin (equal embeddings belong at the same spot).
+    x, first, inverse = _distinct_rows(x)
+    init = np.asarray(init, dtype=np.float32)[first.cpu().numpy()]
+    start = torch.tensor(init, device=device)  # a fresh leaf tensor
     if warm:
         spread = float(start[:, 0].std())
         scaling = spread if spread > 1e-12 else 1.0
@@ -68,4 +72,20 @@ def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float
                            device=str(device), backend=None, verbose=False, distributed=False)
     with _GPU_LOCK:
         out = reducer.fit_transform(x)
-    return torch.as_tensor(out).detach().to("cpu", torch.float32).numpy()
+    out = torch.as_tensor(out).detach().to("cpu", torch.float32)
+    return out[inverse.cpu()].numpy()
+
+
+def _distinct_rows(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``x``'s distinct rows (in order of first appearance), each one's first index, and the map back."""
+    uniq, inverse = torch.unique(x, dim=0, return_inverse=True)
+    if uniq.size(0) == x.size(0):
+        idx = torch.arange(x.size(0), device=x.device)
+        return x, idx, idx
+    order = torch.arange(x.size(0), device=x.device)
+    first = torch.full((uniq.size(0),), x.size(0), dtype=torch.long, device=x.device)
+    first = first.scatter_reduce(0, inverse, order, reduce="amin")
+    keep = torch.sort(first).values  # first appearances, in the original order
+    rank = torch.empty_like(first)
+    rank[torch.argsort(first)] = torch.arange(first.numel(), device=x.device)
+    return x[keep], keep, rank[inverse]

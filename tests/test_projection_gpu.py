@@ -97,3 +97,22 @@ def test_auto_uses_umap_learn_without_cuda(monkeypatch):
     x, _ = _blobs(n_per=10)
     frame = projection.Projector("umap", 2, first_epochs=10).project(x)
     assert not called and frame.coords.shape == (30, 2)
+
+
+def test_distinct_rows_round_trip():
+    x = torch.tensor([[1.0, 0.0], [2.0, 0.0], [1.0, 0.0], [3.0, 0.0], [2.0, 0.0]])
+    uniq, first, inverse = projection_gpu._distinct_rows(x)
+    assert uniq.tolist() == [[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]] and first.tolist() == [0, 1, 3]
+    assert torch.equal(uniq[inverse], x)
+
+
+@needs_torchdr
+def test_duplicate_embeddings_share_a_place():
+    """TorchDR drops duplicate rows; Cora's trained embeddings have some (seen on an H200: 2694 of 2708)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 8)).astype(np.float32)
+    x[10:20] = x[5]
+    init = rng.normal(size=(200, 2)).astype(np.float32)
+    out = projection_gpu.torchdr_umap(torch.tensor(x), 2, n_neighbors=10, min_dist=0.1, metric="cosine", init=init,
+                                      iterations=20, learning_rate=1.0, warm=False, device="cpu")
+    assert out.shape == (200, 2) and np.allclose(out[10:20], out[5])
