@@ -201,7 +201,8 @@ def test_demo_flow(page, server):
     # Reload with the same URL: the tab reattaches to its run instead of starting a new one.
     pg.reload()
     pg.get_by_role("heading", name="Train").wait_for()
-    pg.get_by_text("Epoch ", exact=False).first.wait_for()
+    # The run's progress line (the sidebar shows no epoch counter on Train: the page's own line is the one)
+    pg.locator('[data-testid="stProgress"]').filter(has_text=re.compile("[Ee]poch")).first.wait_for()
     n_after, _ = _loss_and_projection(pg)
     pg.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
     n_after, _ = _loss_and_projection(pg)
