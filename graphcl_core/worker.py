@@ -281,11 +281,14 @@ class TrainingJob:
                 self.writer = self.store.create(self.bundle, self.cfg, self.device)
                 self.run_id = self.writer.run_id
             trainer.run(callback=self._on_boundary)
+            status = "stopped" if self._stop.is_set() else "finished"
+            if status == "stopped":
+                self._set_state(status)  # Stop is acknowledged now; the final probe below only adds metrics
             final = {}
             if self.bundle.has_labels and trainer.epoch > 0:
                 final = trainer.evaluate(quick=False)
-            self._set_state("stopped" if self._stop.is_set() else "finished")
-            self._save(final_status=self.state, metrics=final)
+            self._set_state(status)
+            self._save(final_status=status, metrics=final)
         except GraphCLError as e:
             self._fail(str(e))
         except torch.cuda.OutOfMemoryError:

@@ -136,3 +136,30 @@ def test_steps_clicked_before_a_resume_do_not_run_after_the_next_pause(tiny_grap
     finally:
         job.stop()
         job.join(30)
+
+
+def test_stop_is_acknowledged_before_the_final_probe(tiny_graph, runs_dir, monkeypatch):
+    """The page shows "stopped" at once; the final (slow) probe only adds metrics to the saved run."""
+    import threading
+
+    from graphcl_core import trainer as trainer_mod
+
+    release = threading.Event()
+    original = trainer_mod.Trainer.evaluate
+
+    def slow_final(self, quick=True):
+        if not quick:
+            assert release.wait(30)
+        return original(self, quick=quick)
+
+    monkeypatch.setattr(trainer_mod.Trainer, "evaluate", slow_final)
+    store = RunStore()
+    job = TrainingJob(tiny_graph, TrainConfig(epochs=100_000, eval_every=10_000, **SMALL), store).start()
+    assert _wait(lambda: job.trainer is not None and job.trainer.epoch > 2)
+    job.stop()
+    assert _wait(lambda: job.state == "stopped", 5.0), job.state  # while the final probe is still held
+    assert job.alive
+    release.set()
+    job.join(60)
+    run = store.load(job.run_id)
+    assert run.meta["status"] == "stopped" and "linear_probe_acc" in run.meta["metrics"]
