@@ -156,11 +156,22 @@ def _picked_in(chart: str, state: dict) -> None:
         ss["explore.selection_changed"] = True  # the projection's fragment reruns alone: rerun the page
 
 
-@st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1 else None)
+FILL_POLL_S = 1.0  # while a saved run's other frames are projected in the background
+
+
+@st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1
+             else FILL_POLL_S if explore.frames_progress(slot, src, view) else None)
 def timeline() -> None:
-    """Play/Pause, the epoch slider and the picture; the timer steps the replay while playing."""
+    """Play/Pause, the epoch slider and the picture; the timer steps the replay while playing, and
+    picks up frames made in the background until every snapshot has its own."""
     if ss.pop("explore.selection_changed", False):
         st.rerun(scope="app")  # a pick in the projection: the drawing and the list below follow
+    filling = explore.frames_progress(slot, src, view)
+    if filling is not None or ss.pop("explore.was_filling", False):
+        frames.update(explore.frames(slot, src, view, epochs))
+        if filling is None:
+            st.rerun(scope="app")  # every frame is in: the polling timer goes off
+        ss["explore.was_filling"] = True
     eps = [e for e in src.epochs() if e in frames] or epochs
     if playback.tick(eps, pause_clicked=bool(ss.get("explore.pause"))):
         st.rerun()  # the replay has ended: stop the timer
@@ -182,6 +193,9 @@ def timeline() -> None:
         frame = frames[epoch]
         notes = [frame.note + "." if frame.note else "", f"{len(eps)} snapshots from epoch {eps[0]} to {eps[-1]}.",
                  path_note]
+        if filling is not None:
+            notes.append(f"Frames ready: {filling[0]} of {filling[1]}; the rest are being projected in the "
+                         "background (until then an epoch shows the nearest ready frame).")
         st.caption(" ".join(n for n in notes if n))
     with side_col:
         _side_panel(epoch, node, table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphcl_core import evaluation, projection
+from graphcl_core import evaluation, projection, saved_frames
 from graphcl_core.errors import GraphCLError
 
 from . import figures, registry, sources
@@ -46,6 +46,8 @@ def frames(slot: registry.Slot, src: sources.RunSource, view: str, epochs: list[
     """``{epoch: Projection}`` for ``epochs``, computed in epoch order with one warm-started projector so
     that the replay moves smoothly; cached per run and view, extended when a live run adds snapshots."""
     method, dim = VIEWS[view]
+    if isinstance(src, sources.SavedSource):
+        return _saved_frames(slot, src, view, epochs)
     if method == "umap" and not projection.is_warm():
         projection.warmup_in_background().join(timeout=60)
     ck = ("explore-frames", src.id, view)
@@ -60,6 +62,36 @@ def frames(slot: registry.Slot, src: sources.RunSource, view: str, epochs: list[
             progress(i, len(todo))
         c["frames"][e] = c["projector"].project(src.embeddings(e))
     return c["frames"]
+
+
+def _filler(slot: registry.Slot, src: sources.SavedSource, view: str, epochs: list[int]) -> saved_frames.FrameFiller:
+    """The run's frames filler for ``view``: frames saved while it trained at once, the rest in the background."""
+    method, dim = VIEWS[view]
+    ck = ("explore-filler", src.id, view)
+    f = slot.cache.get(ck)
+    if f is None or f.epochs != sorted(epochs):
+        f = slot.cache[ck] = saved_frames.FrameFiller(
+            src.run.path, epochs, src.embeddings, method, dim, n_total=src.nodes.n,
+            save=not src.run.read_only, before_umap=lambda: projection.warmup_in_background().join(),
+            max_points=EXPLORE_MAX_POINTS, seed=src.config.seed).start()
+    return f
+
+
+def _saved_frames(slot: registry.Slot, src: sources.SavedSource, view: str, epochs: list[int]) -> dict:
+    """A saved run's frames: every epoch mapped to its frame, or to the nearest one made so far."""
+    f = _filler(slot, src, view, epochs)
+    f.wait_for_any(60)
+    if f.error and not f.frames():
+        raise GraphCLError(f.error)
+    return f.frames_or_nearest()
+
+
+def frames_progress(slot: registry.Slot, src: sources.RunSource, view: str) -> tuple[int, int] | None:
+    """``(ready, wanted)`` while a saved run's frames are still being made in the background, else None."""
+    f = slot.cache.get(("explore-filler", src.id, view))
+    if f is None or f.done:
+        return None
+    return f.progress()
 
 
 def colouring(slot: registry.Slot, src: sources.RunSource, kind: str, epoch: int, k: int) -> figures.Colouring:
