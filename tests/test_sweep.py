@@ -434,3 +434,16 @@ def test_cli_bad_settings_exit_2_with_one_line(argv, message, capsys):
     assert sweep_main(["--graph", "karate", "--no-estimate", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_the_hosts_epoch_limit_holds_for_every_trial(tiny_graph):
+    """GRAPHCL_MAX_EPOCHS limits sweeps as it limits runs: refused before anything trains."""
+    from graphcl_core import options
+
+    options.set_current(options.RuntimeOptions(max_epochs=5))
+    try:
+        with pytest.raises(ConfigError, match="at most 5 epochs"):
+            SweepRunner(_sweep(epochs=6), None, bundle=tiny_graph, backend="local")
+        assert len(SweepRunner(_sweep(epochs=5), None, bundle=tiny_graph, backend="local").configs) == 4
+    finally:
+        options.set_current(None)

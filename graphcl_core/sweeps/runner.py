@@ -37,6 +37,7 @@ from ..errors import GraphCLError
 from ..graph import GraphBundle
 from ..runs import RunStore, RunWriter
 from ..worker import SAVE_EVERY_S  # run files are rewritten whole: at most this often a trial, as the app does
+from ..worker import check_host_limits
 from .backend import Backend, Trial, TrialEvent, TrialPlan, backend_named
 from .config import SweepConfig
 from .control import SweepControl
@@ -87,6 +88,8 @@ class SweepRunner:
         self.metric = resolve_metric(sweep.metric, bundle)
         self.points = sweep.points()
         self.configs = sweep.trials()
+        for cfg in self.configs:  # the host's limits hold for every trial, as for a run (GRAPHCL_MAX_EPOCHS)
+            check_host_limits(cfg)
         self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend_named(backend or sweep.backend, bundle, self.configs) if self._owns_backend else backend
         # one folder of sweep records per workspace, like the runs: nobody lists another's sweeps
