@@ -73,12 +73,14 @@ def test_two_visitors_see_only_their_own_runs(tmp_path):
         rid = _saved_run(runs, f"b-{token_a}")
 
         # Alice sees her run, after a reload and in a duplicated tab too; Bob does not
-        assert GRAPH in _runs_page(alice, url)  # (the run id itself is drawn in a canvas table)
+        _runs_page(alice, url)
+        alice.get_by_text(f"{GRAPH} · epoch 2").first.wait_for()  # (the run id itself is drawn in a canvas table)
         alice.reload()
         alice.get_by_role("heading", name="Runs", exact=True).wait_for()
         alice.get_by_text(f"{GRAPH} · epoch 2").first.wait_for()
         twin = alice_ctx.new_page()
-        assert GRAPH in _runs_page(twin, url)
+        _runs_page(twin, url)
+        twin.get_by_text(f"{GRAPH} · epoch 2").first.wait_for()
         twin.close()
         text = _runs_page(bob, url)
         assert GRAPH not in text and "No saved runs yet" in text
