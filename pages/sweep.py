@@ -150,9 +150,17 @@ def use_settings(cfg) -> None:
     ss["sweep.go"] = ("train", None)
 
 
+def _whole_page_after(action, *args) -> None:
+    """Replay / Pause: do it, then rerun the whole page, since only a full run sets the grid's timer."""
+    action(*args)
+    ss["sweep.replay.rerun"] = True
+
+
 @st.fragment(run_every=POLL_S if running else (REPLAY_S if ss.get(sweep_replay.PLAYING) else None))
 def grid() -> None:
     """One small projection per trial: live while the sweep runs, then a replay of the saved snapshots."""
+    if ss.pop("sweep.replay.rerun", False):
+        st.rerun(scope="app")  # Replay / Pause were clicked inside this fragment: start or stop its timer
     runner = sweep_jobs.runner_of(slot)
     table = runner.trial_table()
     labels = runner.bundle.data.y.numpy() if runner.bundle.has_labels else None
@@ -169,10 +177,11 @@ def grid() -> None:
         c = st.columns([1, 6], vertical_alignment="bottom")
         if ss.get(sweep_replay.PLAYING):
             c[0].button("Pause", icon=":material/pause:", key="sweep.replay.pause", width="stretch",
-                        on_click=sweep_replay.pause, args=(ss,))
+                        on_click=_whole_page_after, args=(sweep_replay.pause, ss))
         else:
             c[0].button("Replay", icon=":material/replay:", key="sweep.replay.play", width="stretch",
-                        on_click=sweep_replay.play, args=(ss, epochs), help="Watch every trial learn again.")
+                        on_click=_whole_page_after, args=(sweep_replay.play, ss, epochs),
+                        help="Watch every trial learn again.")
         sweep_replay.current(ss, epochs)
         if len(epochs) > 1:
             c[1].select_slider("Epoch", epochs, key=sweep_replay.EPOCH, disabled=bool(ss.get(sweep_replay.PLAYING)))
