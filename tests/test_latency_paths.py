@@ -222,8 +222,8 @@ def test_compile_child_is_held_while_a_cpu_run_trains(monkeypatch):
     import threading
 
     states = []
-    busy_until = time.monotonic() + 1.0
-    monkeypatch.setattr(umap_warmup, "cpu_runs_training", lambda: int(time.monotonic() < busy_until))
+    # a run trains until the child has been seen stopped a few times, then ends (no clock involved)
+    monkeypatch.setattr(umap_warmup, "cpu_runs_training", lambda: int(states.count("T") < 3))
     proc = subprocess.Popen([sys.executable, "-c", "import time\nt = time.process_time()\n"
                              "while time.process_time() - t < 0.3: pass"])
 
@@ -235,10 +235,9 @@ def test_compile_child_is_held_while_a_cpu_run_trains(monkeypatch):
 
     t = threading.Thread(target=watch)
     t.start()
-    t0 = time.monotonic()
     assert umap_warmup._supervise(proc, timeout=30, poll=0.05)
     t.join()
-    assert "T" in states and proc.returncode == 0 and time.monotonic() - t0 >= 1.0
+    assert states.count("T") >= 3 and proc.returncode == 0  # held while the run trained, then finished
     # once LOAD_WAIT_S is spent the child runs even while the CPU is busy
     monkeypatch.setattr(umap_warmup, "LOAD_WAIT_S", 0.2)
     monkeypatch.setattr(umap_warmup, "cpu_runs_training", lambda: 1)

@@ -116,8 +116,8 @@ def test_presentation_mode(page, server):
         assert trained == total and shown < total
         seen.append(shown)
         pg.wait_for_timeout(700)
+    # (the pace itself, epochs per second of the clock, is ui/pacing's, tested there with a given clock)
     assert seen == sorted(seen) and len(set(seen)) >= 4, f"the epoch on screen did not advance gradually: {seen}"
-    assert seen[-1] - seen[0] <= 5 * 6 * 0.7 + 6, f"the playback ran faster than 5 epochs/s: {seen}"
     # the loss curve is drawn up to the epoch on screen, the map is the snapshot of that epoch
     charts = pg.evaluate(CHARTS_JS)
     shown = _showing(pg)[0]
