@@ -30,6 +30,11 @@ class StackedInputs:
         if sparse_features_wanted(inputs.x, first_out, sparse_features)[0]:
             self.sparse = SparseFeatures(inputs.x)
 
+        if propagation == "auto" and inputs.device.type == "cuda":
+            # T·V copies are a large graph: cuSPARSE's SpMM beats the gather kernel's E×F temporaries and
+            # atomics (H200, 9 Cora trials × 2 views, hidden 256: 3.9 against 5.6 ms a step)
+            propagation = "csr"
+
         def union(copies: int) -> CachedAdjacency:
             kernel = choose_kernel(copies * n, copies * ei.size(1), propagation)
             return CachedAdjacency(torch.cat([ei + k * n for k in range(copies)], 1), copies * n, conv,

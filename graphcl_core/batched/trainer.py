@@ -9,11 +9,14 @@ backward (the trials' losses are summed; no parameter is shared, so each gets it
 On CUDA the whole step (draws included: every trial's generator is registered with the graph) is
 captured as one CUDA graph after ``WARMUP_STEPS`` eager steps, as ``engine.graphed`` does for one run;
 each epoch is then one replay writing the T losses into a device ring, read back every ``RING`` epochs
-or when asked (``flush``). Snapshots stay on the device (float16) until then.
+or when asked (``flush``). Snapshots stay on the device (float16) until then. Each batch works on a
+CUDA stream of its own, so the batches of a wave (one per hidden size, say) overlap on the GPU: their
+steps are many small kernels that leave most of it idle one batch at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -81,6 +84,9 @@ class BatchedTrainer:
         self._graph = self._ring = None
         self._slot = 0
         self._side_stream = None
+        self.stream = torch.cuda.Stream(self.device) if cuda else None
+        if cuda:  # the weights and inputs were made on the caller's stream
+            self.stream.wait_stream(torch.cuda.current_stream(self.device))
         self.epoch = 0
         self.train_seconds = 0.0
         self.history: list[list[dict]] = [[] for _ in configs]
@@ -130,8 +136,16 @@ class BatchedTrainer:
         self.optimizer.step()
         return per.detach()
 
+    def on_stream(self):
+        """Run GPU work on this batch's own stream (a no-op on the CPU)."""
+        return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
+
     def step(self) -> None:
         """One epoch of every trial."""
+        with self.on_stream():
+            self._step()
+
+    def _step(self) -> None:
         t0 = time.perf_counter()
         if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS:
             self._capture()
@@ -187,16 +201,28 @@ class BatchedTrainer:
     # ---- bookkeeping -----------------------------------------------------------------------------
     @torch.no_grad()
     def embeddings(self) -> torch.Tensor:
-        """Every trial's encoder output on the clean graph (T, N, D)."""
-        with tf32(self.tf32):
-            return self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0]
+        """Every trial's encoder output on the clean graph (T, N, D), ready for the caller's stream."""
+        with self.on_stream(), tf32(self.tf32):
+            out = self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0]
+        if self.stream is not None:
+            caller = torch.cuda.current_stream(self.device)
+            caller.wait_stream(self.stream)
+            out.record_stream(caller)
+        return out
 
+    @torch.no_grad()
     def take_snapshot(self) -> None:
         """Keep the embeddings of this epoch on the device (float16) until the next ``flush``."""
-        self._pending_snaps.append((self.epoch, self.embeddings().to(torch.float16)))
+        with self.on_stream(), tf32(self.tf32):
+            emb = self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0].to(torch.float16)
+        self._pending_snaps.append((self.epoch, emb))
 
     def flush(self) -> None:
         """Read pending losses and snapshots back (one sync); a trial whose loss stopped being finite fails."""
+        with self.on_stream():
+            self._flush()
+
+    def _flush(self) -> None:
         if self._pending:
             values = torch.stack([v.reshape(-1).float() for _, v, _ in self._pending]).cpu().numpy()
             share = 1.0 / self.trials  # the device time each trial had: the batch's, shared

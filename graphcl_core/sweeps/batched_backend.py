@@ -210,7 +210,8 @@ class _Wave:
         ev = self._event("finished", k, status=status, message=message, metric=metric, metrics=metrics or {})
         tr = self.trainers[k[0]]
         if tr is not None:
-            ev.weights = tr.model.state_dict(k[1])
+            with tr.on_stream():  # the batch trains on its own stream: read its weights there
+                ev.weights = tr.model.state_dict(k[1])
         self.on_event(ev)
 
     def _end_all(self, status: str, message: str, batch: int | None = None) -> None:

@@ -44,6 +44,7 @@ from .control import SweepControl
 from .metrics import Scorer, resolve_metric
 from .record import SweepRecord, sweeps_root_for
 from .results import TrialResult, best
+from .snapshot_budget import within_sweep_budget
 
 # Snapshot events wait in the queue only while it is shorter than this (nobody may be reading).
 _QUEUE_SOFT_LIMIT = 256
@@ -87,7 +88,7 @@ class SweepRunner:
         self.sweep, self.store, self.bundle = sweep, store, bundle
         self.metric = resolve_metric(sweep.metric, bundle)
         self.points = sweep.points()
-        self.configs = sweep.trials()
+        self.configs = within_sweep_budget(sweep.trials(), bundle.num_nodes)  # the trials' frames share a budget
         for cfg in self.configs:  # the host's limits hold for every trial, as for a run (GRAPHCL_MAX_EPOCHS)
             check_host_limits(cfg)
         self._owns_backend = not isinstance(backend, Backend)
