@@ -1,6 +1,7 @@
 """Command line: ``python -m graphcl_core graphs``, ``python -m graphcl_core train ...``,
-``python -m graphcl_core export-animation RUN_DIR ...`` and ``python -m graphcl_core sweep ...`` (the last
-handed whole to :func:`graphcl_core.sweep_cli.sweep_main`).
+``python -m graphcl_core export-animation RUN_DIR ...``, ``python -m graphcl_core sweep ...`` (handed whole to
+:func:`graphcl_core.sweep_cli.sweep_main`) and ``python -m graphcl_core studio [streamlit run options]`` (the app:
+:func:`graphcl_core.studio.main`).
 
 Bad arguments or files exit with code 2 and one line on stderr; ``--json`` ends with one JSON line
 of final metrics on stdout, with the trainer's ``fast_info`` (which engine ran, and the
@@ -37,6 +38,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sub.add_parser("graphs", help="list the bundled graphs")
     # Listed for --help only: main() hands "sweep ..." to sweep_cli before this parser sees it.
     sub.add_parser("sweep", add_help=False, help="try many settings on one graph and rank them (sweep --help)")
+    sub.add_parser("studio", add_help=False, help="start the app (the graphcl-studio command; extra arguments "
+                   "go to streamlit run, e.g. --server.port 8502)")
     t = sub.add_parser("train", help="train a contrastive GNN on a graph")
     t.add_argument("--graph", required=True, help="bundled name, Cora/CiteSeer/PubMed, or a graph file")
     t.add_argument("--nodes", help="optional node table (CSV) for a graph file")
@@ -274,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         from .sweep_cli import sweep_main
 
         return sweep_main(argv[1:])
+    if argv[:1] == ["studio"]:
+        from .studio import main as studio_main
+
+        return studio_main(argv[1:])
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "graphs":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
 from .errors import ConfigError
@@ -44,32 +46,38 @@ def free_gpu_memory(device: torch.device | str | None = None) -> int | None:
         return None
 
 
-_CUDA_WARM: list = []
+_CUDA_WARM: list = []  # the warm-up thread, once started
+_CUDA_WARM_LOCK = threading.Lock()
 
 
-def warm_up_cuda_in_background() -> None:
+def warm_up_cuda_in_background() -> threading.Thread | None:
     """Create the CUDA context (about a second) and the libraries' handles in a daemon thread, once per process.
 
-    Without this the first Start on a GPU pays for it before the first loss point appears.
+    Without this the first Start on a GPU pays for it before the first loss point appears. Returns the
+    thread (the same one on later calls), or None without CUDA.
     """
-    import threading
+    with _CUDA_WARM_LOCK:
+        if _CUDA_WARM:
+            return _CUDA_WARM[0]
+        if not torch.cuda.is_available():
+            return None
+        thread = threading.Thread(target=_warm_cuda, name="graphcl-cuda-warmup", daemon=True)
+        _CUDA_WARM.append(thread)
+        thread.start()
+        return thread
 
-    if _CUDA_WARM or not torch.cuda.is_available():
-        return
-    _CUDA_WARM.append(True)
 
-    def _warm() -> None:
-        try:
-            x = torch.ones(256, 256, device="cuda")
-            (x @ x).sum().item()
-            # First uses that each cost 0.1-0.3 s inside the first training step otherwise: the
-            # cuSPARSE handle (sparse features, CSR propagation) and the fused Adam kernel.
-            torch.sparse.mm(torch.eye(8, device="cuda").to_sparse_csr(), x[:8])
-            p = torch.nn.Parameter(torch.zeros(8, device="cuda"))
-            p.grad = torch.ones_like(p)
-            torch.optim.Adam([p], fused=True).step()
-            torch.cuda.synchronize()
-        except Exception:  # noqa: BLE001 - an optimisation only; training reports real errors
-            pass
-
-    threading.Thread(target=_warm, name="graphcl-cuda-warmup", daemon=True).start()
+def _warm_cuda() -> None:
+    """The first uses that would otherwise land inside the first Start on a GPU (an optimisation only)."""
+    try:
+        x = torch.ones(256, 256, device="cuda")
+        (x @ x).sum().item()
+        # First uses that each cost 0.1-0.3 s inside the first training step otherwise: the
+        # cuSPARSE handle (sparse features, CSR propagation) and the fused Adam kernel.
+        torch.sparse.mm(torch.eye(8, device="cuda").to_sparse_csr(), x[:8])
+        p = torch.nn.Parameter(torch.zeros(8, device="cuda"))
+        p.grad = torch.ones_like(p)
+        torch.optim.Adam([p], fused=True).step()
+        torch.cuda.synchronize()
+    except Exception:  # noqa: BLE001 - an optimisation only; training reports real errors
+        pass
