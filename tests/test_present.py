@@ -119,6 +119,17 @@ def test_pause_holds_both_the_run_and_its_playback():
     assert job.state == "running" and not live.is_held(job, head)
 
 
+def test_polls_fast_from_start_until_the_first_epoch():
+    job = _Job(epoch=0)
+    head = pacing.Playhead({})
+    assert live.poll_seconds(job, head, 10.0) == live.training.POLL_FIRST_S
+    job.trainer = None  # still building its trainer
+    assert live.poll_seconds(job, head, None) == live.training.POLL_FIRST_S
+    job.trainer = SimpleNamespace(epoch=1)
+    assert live.poll_seconds(job, head, 10.0) == pacing.POLL_S
+    assert live.poll_seconds(job, head, None) == live.training.POLL_RUNNING_S
+
+
 def test_a_finished_run_plays_on_then_stops_polling():
     job = _Job(state="finished", epoch=200, done=True)
     slot, head = _slot(job), pacing.Playhead({})

@@ -111,7 +111,8 @@ def playback_pending(job: Any, head: pacing.Playhead, rate: float | None) -> boo
 def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float | None:
     """Seconds between redraws of the live view (``None``: no redraws).
 
-    While the run trains: the training pace (and at least the playback's, so a paced picture moves
+    Until the run's first loss row: ``POLL_FIRST_S``, so the first point follows Start at once. While it
+    trains: the training pace (and at least the playback's, so a paced picture moves
     smoothly); after it ended: the playback's until the picture reaches the last trained epoch.
     """
     if job is None:
@@ -121,6 +122,8 @@ def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float |
             return training.POLL_QUEUED_S
         if training.is_paused(job):
             return training.POLL_IDLE_S
+        if job.trainer is None or job.trainer.epoch == 0:
+            return training.POLL_FIRST_S  # Start was pressed: show the first loss point the moment it exists
         return min(training.POLL_RUNNING_S, pacing.poll_seconds(rate)) if rate else training.POLL_RUNNING_S
     if playback_pending(job, head, rate) and not head.paused(run_key(job)):
         return pacing.poll_seconds(rate)

@@ -22,6 +22,7 @@ from .registry import Slot
 
 # Seconds between polls of the live view.
 POLL_RUNNING_S = 0.7
+POLL_FIRST_S = 0.1  # from Start until the first loss row (a fraction of a second on a GPU)
 POLL_IDLE_S = 1.5
 # While waiting in the queue (a room of visitors polling must not slow the run they wait for).
 POLL_QUEUED_S = 3.0
