@@ -155,8 +155,8 @@ class RunWriter:
         with (path / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(["index", "name", "label", "degree"])
-            for i, name in enumerate(bundle.node_names):
-                w.writerow([i, name, bundle.label_of(i), deg[i]])
+            for i, (name, label) in enumerate(zip(bundle.node_names, bundle.label_texts())):
+                w.writerow([i, name, label, deg[i]])
         np.save(path / "edges.npy", bundle.data.edge_index.cpu().numpy().astype(np.int64))
         self._saved_epochs: set[int] = set()
         self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs

@@ -53,7 +53,7 @@ def nodes_from_bundle(bundle: GraphBundle) -> NodeInfo:
         names += [str(c) for c in range(len(names), k)]
     else:
         y, names = np.full(n, -1, np.int64), []
-    labels = [bundle.label_of(i) for i in range(n)] if bundle.has_labels else [""] * n
+    labels = bundle.label_texts() if bundle.has_labels else [""] * n
     return NodeInfo(list(bundle.node_names), labels, y, names, bundle.degrees().cpu().numpy(),
                     bundle.data.edge_index.cpu().numpy())
 
