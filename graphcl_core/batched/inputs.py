@@ -1,6 +1,6 @@
 """What a batch of trials trains on: one graph, and its copies for every trial and view.
 
-Every trial draws its own views (``engine.views.ViewSampler`` with the trial's generator, in the
+Every trial draws its own views (``draws.BatchedDraws``: the trial's generator, in the
 order the single-run engines draw). The encoder then runs all trials × views in one pass over
 disjoint copies of the graph (the union graph of ``FastInputs.stacked``, here with T·V copies):
 propagation follows edges, which never cross copies, so that is the same as T·V separate passes.
@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 
 from ..engine.inputs import RunInputs
-from ..engine.views import ViewDraw, ViewSampler
-from ..fast.propagation import AdjView, CachedAdjacency, choose_kernel
+from ..engine.views import ViewSampler
+from ..fast.propagation import CachedAdjacency, choose_kernel
 from ..fast.sparse_features import SparseFeatures, sparse_features_wanted
 
 
@@ -43,19 +43,6 @@ class StackedInputs:
         self.adj_train = union(trials * views)
         self.adj_clean = union(trials)
         self.clean_view = self.adj_clean.view(inputs.base_weight.repeat(trials)).materialize()
-
-    def draw(self, p_edge: list[float], p_feature: list[float], gens: list[torch.Generator]) -> list[list[ViewDraw]]:
-        """``views`` draws per trial, each from the trial's generator (edges, then features, per view)."""
-        return [[self.sampler.draw(pe, pf, g) for _ in range(self.views)] for pe, pf, g in zip(p_edge, p_feature, gens)]
-
-    def train_view(self, draws: list[list[ViewDraw]]) -> tuple[AdjView, torch.Tensor | None]:
-        """Propagation over the T·V copies and the column masks (T, V, F), or None when nothing is masked."""
-        adj = self.adj_train.view(torch.cat([d.weight for per in draws for d in per]))
-        if all(d.keep is None for per in draws for d in per):
-            return adj, None
-        ones = torch.ones(self.inputs.x.size(1), dtype=torch.bool, device=self.inputs.device)
-        keep = torch.stack([torch.stack([ones if d.keep is None else d.keep for d in per]) for per in draws])
-        return adj, keep
 
     def first_product(self, w: torch.Tensor, keep: torch.Tensor | None, views: int) -> torch.Tensor:
         """``X (keep ⊙ W)ᵀ`` for every trial and view: ``w`` (T, O, F) → (T, V, N, O)."""

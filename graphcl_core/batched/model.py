@@ -54,18 +54,21 @@ class StackedModel:
         h = None
         for i in range(cfg.layers):
             pre = f"encoder.convs.{i}."
-            if cfg.encoder == "graphconv":
-                w = torch.cat([p[pre + "lin_rel.weight"], p[pre + "lin_root.weight"]], 1)  # (T, 2O, I)
-                bias = p[pre + "lin_rel.bias"]
-            else:
-                w, bias = p[pre + "lin.weight"], p[pre + "bias"]
-            hw = inputs.first_product(w, keep, views) if h is None else h @ w.transpose(1, 2).unsqueeze(1)
-            T, V, N, _ = hw.shape
+            graphconv = cfg.encoder == "graphconv"
+            w_rel = p[pre + "lin_rel.weight"] if graphconv else p[pre + "lin.weight"]  # (T, O, I)
+            bias = p[pre + "lin_rel.bias"] if graphconv else p[pre + "bias"]
             out = bias.size(-1)
-            rel = hw[..., :out]
+            if h is None:  # one sparse product for both of GraphConv's weights (the features are shared)
+                w = torch.cat([w_rel, p[pre + "lin_root.weight"]], 1) if graphconv else w_rel
+                hw = inputs.first_product(w, keep, views)
+                rel, root = hw[..., :out], (hw[..., out:] if graphconv else None)
+            else:  # two products: contiguous outputs, no copy before the propagation
+                rel = h @ w_rel.transpose(1, 2).unsqueeze(1)
+                root = h @ p[pre + "lin_root.weight"].transpose(1, 2).unsqueeze(1) if graphconv else None
+            T, V, N, _ = rel.shape
             h = adj.propagate(rel.reshape(T * V * N, out)).view(T, V, N, out)
-            if cfg.encoder == "graphconv":
-                h = h + hw[..., out:]
+            if root is not None:
+                h = h + root
             h = _activation(cfg.activation, h + bias[:, None, None, :], p.get(f"encoder.acts.{i}.weight"))
         return h
 

@@ -36,6 +36,7 @@ from ..graph import GraphBundle
 from ..options import RuntimeOptions
 from ..trainer import Snapshot
 from .adam import StackedAdam
+from .draws import BatchedDraws
 from .groups import batch_key, unsupported
 from .inputs import StackedInputs
 from .model import StackedModel
@@ -73,11 +74,10 @@ class BatchedTrainer:
         def per_trial(name: str) -> torch.Tensor:
             return torch.tensor([float(getattr(c, name)) for c in configs], device=self.device)
 
+        self.draws = BatchedDraws(inputs, self.inputs.sampler, configs, 2 if self.two_views else 1)
         self.optimizer = StackedAdam(self.model.parameters(), per_trial("lr"), per_trial("weight_decay"),
                                      decoupled=cfg.optimizer == "adamw")
         self.margin = per_trial("margin").unsqueeze(1)
-        self.p_edge = [c.drop_edge_p for c in configs]
-        self.p_feature = [c.mask_feature_p for c in configs]
         cuda = self.device.type == "cuda"
         self.tf32 = cuda and self.options.tf32
         self.graph_state = "pending" if cuda and self.options.cuda_graph else "off"
@@ -105,8 +105,8 @@ class BatchedTrainer:
         """Every trial's loss (T,) on freshly drawn views and pairs."""
         cfg, model, T, n = self.cfg, self.model, self.trials, self.num_nodes
         if self.two_views:
-            adj, keep = self.inputs.train_view(self.inputs.draw(self.p_edge, self.p_feature, self.gens))
-            z = model.project(model.embed(self.inputs, adj, keep, 2))
+            weights, keep = self.draws.views_of(self.gens)
+            z = model.project(model.embed(self.inputs, self.inputs.adj_train.view(weights), keep, 2))
             za, zb = z[:, 0], z[:, 1]
         else:
             za = zb = model.project(model.embed(self.inputs, self.inputs.clean_view, None, 1))[:, 0]
@@ -123,8 +123,11 @@ class BatchedTrainer:
         return per_pair.mean(1)
 
     def _pairs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them: (T, P) each."""
-        cfg, inp = self.cfg, self.run_inputs
+        """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them: ``src`` (P,) or
+        (T, P), ``dst`` (T, P), ``y`` (1, P)."""
+        if not self.draws.capped:
+            return self.draws.pairs_of(self.gens)
+        cfg, inp = self.cfg, self.run_inputs  # more positives than a step takes: generate_pairs draws a subset
         sets = [generate_pairs(cfg.pairs, inp.num_nodes, edge_index=inp.edge_index, y=inp.y,
                                negatives=cfg.negatives, sampling=cfg.negative_sampling,
                                exclude_true_edges=cfg.exclude_true_edges, max_positives=MAX_POSITIVES,
