@@ -1,4 +1,5 @@
-"""The Ray backend on a local CPU Ray (``ray.init(num_cpus=2)``): a tiny karate sweep on two long-lived
+"""The Ray backend on a local CPU Ray (``ray.init(num_cpus=2)``), one trial per actor at a time
+(``batched=False``; the batched mode: test_sweep_ray_batched.py): a tiny karate sweep on two long-lived
 actors gives results shaped like the sequential backend's, saves every trial as a run plus sweep.json,
 prunes at rungs alike, and pause/stop reach the actors; the CLI's ``--backend ray``; the message
 without Ray. Skips where Ray is not installed, except in CI (``CI`` set, as ``.ci/run`` does), where it
@@ -98,7 +99,7 @@ def backend(ray_local, karate):
     from graphcl_core.sweeps.ray_backend import RayBackend
 
     ray, pids = ray_local
-    be = RayBackend(karate, startup_timeout_s=STARTUP_S)
+    be = RayBackend(karate, batched=False, startup_timeout_s=STARTUP_S)  # one trial per actor at a time
     yield be
     pids.update(_actor_pids(ray, be))
     be.close()
@@ -125,6 +126,7 @@ def test_ray_sweep_saves_every_trial_as_the_sequential_backend_does(ray_local, b
     results = _by_index(runner.run())
 
     assert runner.state == "finished", runner.message
+    assert backend.last_mode == "per trial"
     assert len(backend._actors) == 2  # one actor per CPU of the local Ray, both long-lived
     assert len(_actor_pids(ray, backend)) == 2
     assert [(r.index, r.status, r.epochs, r.metric_name, sorted(r.metrics)) for r in results] == \

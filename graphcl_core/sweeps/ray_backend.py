@@ -52,6 +52,7 @@ from .control import SweepControl
 from .metrics import Scorer
 from .ray_batches import BatchDispatch, split_groups
 from .ray_dispatch import StageDispatch
+from .ray_relay import new_stats
 from .ray_support import RAY_MISSING, STOPPED, import_ray  # noqa: F401 - importable from here as before
 from .ray_worker import TrialWorker
 
@@ -96,6 +97,7 @@ class RayBackend(Backend):
         self.poll_s = poll_s
         self.batched = batched
         self.last_mode: str | None = None  # "batched" or "per trial": how the last sweep ran
+        self.last_stats: dict = new_stats()  # where the last sweep's driver time went (ray_relay.new_stats)
         self._started_ray = False
         self._actors: list = []
         self._actor_res: dict | None = None
@@ -190,6 +192,7 @@ class RayBackend(Backend):
                    control: SweepControl) -> None:
         if not trials or control.stopped:
             return
+        self.last_stats = new_stats()
         nodes = self.connect()
         device = trials[0].config.device
         scorer = plan.scorer

@@ -52,7 +52,8 @@ class BatchDispatch(ActorRelay):
                             break
                         share = self.todo.pop(0)
                         self.submit(actor, actor.run_batch.remote(share, self.state()), share)
-                for share, _ in self.collect():
+                for share, out in self.collect():
+                    self.stats["share_seconds"].append(round(out["seconds"], 2))
                     self._close_unreported(share)
                 self.tell_paused()
                 self.tell_resumed()

@@ -22,6 +22,14 @@ from .control import SweepControl
 from .ray_support import LOST, first_line, import_ray
 
 
+def new_stats() -> dict:
+    """Where a sweep's driver time goes (``RayBackend.last_stats``; the benchmark prints it): relaying
+    the actors' events (Ray's transfer, the snapshots' copy) and the runner's handling of them (run
+    files), and how long each batched share took on its actor."""
+    return {"polls": 0, "events": 0, "snapshot_mb": 0.0, "relay_seconds": 0.0, "runner_seconds": 0.0,
+            "share_seconds": []}
+
+
 class ActorRelay:
     def __init__(self, backend, actors: list, plan: TrialPlan, spec: tuple | None, on_event: OnEvent,
                  control: SweepControl):
@@ -39,6 +47,7 @@ class ActorRelay:
         self.pause_told: int | None = None  # trial index the sweep's "paused" was reported for
         self.error: Exception | None = None  # why the last actor was lost
         self.t0 = time.perf_counter()
+        self.stats = backend.last_stats  # the sweep's (new_stats), shared by its dispatches
 
     # ---- what a subclass says ------------------------------------------------------------------------
     def has_work(self) -> bool:
@@ -95,10 +104,15 @@ class ActorRelay:
         done = self.ray.wait(list(self.busy), num_returns=len(self.busy), timeout=0)[0] if self.busy else []
         polls = {a: a.poll.remote(self.state()) for a in {a for a, _ in self.busy.values()}}
         for actor, ref in polls.items():
+            t0 = time.perf_counter()
             try:
-                self.relay(actor, self.ray.get(ref))
+                events = self.ray.get(ref)
             except self.ray.exceptions.RayError:
-                pass  # the call's own result says what happened
+                continue  # the call's own result says what happened
+            finally:
+                self.stats["relay_seconds"] += time.perf_counter() - t0
+            self.stats["polls"] += 1
+            self.relay(actor, events)
         out = []
         for ref in done:
             actor, payload = self.busy.pop(ref)
@@ -127,10 +141,13 @@ class ActorRelay:
     # ---- events ----------------------------------------------------------------------------------------
     def relay(self, actor, events: list) -> None:
         for ev, kept in events:
+            t0 = time.perf_counter()
+            self.stats["events"] += 1
             if kept is not None:
                 mine = self.snaps.setdefault(ev.index, {})
                 for s in ev.snapshots:
                     s.embeddings = np.array(s.embeddings)  # own, writable memory, not Ray's shared buffer
+                    self.stats["snapshot_mb"] += s.embeddings.nbytes / 2**20
                     mine[s.epoch] = s
                 self.snaps[ev.index] = mine = {e: mine[e] for e in kept if e in mine}
                 ev.snapshots = list(mine.values())
@@ -144,7 +161,11 @@ class ActorRelay:
                 elif ev.kind == "finished":
                     self.ended.add(ev.index)
                     self.snaps.pop(ev.index, None)
+                t1 = time.perf_counter()
                 self.on_event(ev)
+                self.stats["runner_seconds"] += time.perf_counter() - t1
+                t0 += time.perf_counter() - t1
+            self.stats["relay_seconds"] += time.perf_counter() - t0
 
     def tell_paused(self) -> None:
         """Report ``paused`` once the sweep really waits: every busy actor paused (or none busy)."""
