@@ -34,6 +34,13 @@ def _by_index(results):
     return sorted(results, key=lambda r: r.index)
 
 
+def _both_actors_ready(backend, karate) -> None:  # noqa: F811
+    """Start the two actors with a tiny sweep when this test runs alone, so both take their share at once."""
+    if len(backend._actors) < 2:
+        SweepRunner(_sweep(epochs=2, vary={"margin": [0.5, 1.0]}), None, bundle=karate, backend=backend).run()
+    assert len(backend._actors) == 2
+
+
 # ----------------------------------------------------------------------------------------------- pure parts
 def test_split_groups_deals_every_group_evenly_over_the_actors():
     groups = [list(range(0, 36)), list(range(36, 72)), list(range(72, 108))]  # 3 hidden sizes × 36
@@ -110,7 +117,8 @@ def test_batched_sweep_saves_every_trial_with_events_in_order(ray_local, backend
     assert meta["status"] == "finished" and len(rows) == 8 and {r["status"] for r in rows} == {"finished"}
 
 
-def test_batched_early_stopping_cuts_within_each_actors_share(backend, karate, tmp_path):
+def test_batched_early_stopping_cuts_within_each_actors_share(backend, karate, tmp_path):  # noqa: F811
+    _both_actors_ready(backend, karate)
     sweep = _sweep(epochs=12, vary={"lr": [1e-4, 3e-3, 1e-2, 3e-2]}, early_stop={"rungs": [0.5], "keep": 0.5})
     results = _by_index(SweepRunner(sweep, RunStore(tmp_path / "runs"), bundle=karate, backend=backend).run())
     # two actors with two trials each: each keeps one of its two
@@ -122,7 +130,8 @@ def test_batched_early_stopping_cuts_within_each_actors_share(backend, karate, t
     assert all(r.epochs == (12 if r.status == "finished" else 6) for r in results)
 
 
-def test_batched_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
+def test_batched_pause_and_stop_reach_the_actors(backend, karate, tmp_path):  # noqa: F811
+    _both_actors_ready(backend, karate)
     store = RunStore(tmp_path / "runs")
     runner = SweepRunner(_sweep(epochs=100_000, vary={"margin": [0.5, 1.0, 2.5, 4.0]}), store, bundle=karate,
                          backend=backend, progress_interval_s=0.05)
@@ -153,6 +162,7 @@ def test_batched_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
 
 def test_a_lost_batch_actor_fails_its_share_and_the_sweep_goes_on(ray_local, backend, karate, tmp_path):  # noqa: F811
     ray = ray_local[0]
+    _both_actors_ready(backend, karate)
     store = RunStore(tmp_path / "runs")
     runner = SweepRunner(_sweep(epochs=400, vary={"margin": [0.5, 1.0, 2.5, 4.0]}), store, bundle=karate,
                          backend=backend)

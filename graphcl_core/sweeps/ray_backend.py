@@ -53,8 +53,10 @@ from .metrics import Scorer
 from .ray_batches import BatchDispatch, split_groups
 from .ray_dispatch import StageDispatch
 from .ray_relay import new_stats
-from .ray_support import RAY_MISSING, STOPPED, import_ray  # noqa: F401 - importable from here as before
+from .ray_support import RAY_MISSING, STOPPED, import_ray
 from .ray_worker import TrialWorker
+
+__all__ = ["RayBackend", "TrialWorker", "import_ray", "RAY_MISSING", "STOPPED"]  # importable from here as before
 
 class RayBackend(Backend):
     """Trains a sweep's trials on Ray actors; see the module docstring."""
