@@ -51,6 +51,25 @@ def test_several_trials_each_behave_like_their_own_run():
     assert bt.snapshots[0][-1].epoch == BASE.epochs
 
 
+@pytest.mark.parametrize("pairs", ["views", "edges"])
+def test_a_step_that_takes_a_subset_of_the_positives_still_matches(monkeypatch, pairs):
+    """Above MAX_POSITIVES a step draws a random subset of the positives (generate_pairs' cap)."""
+    import graphcl_core.batched.draws as draws
+    import graphcl_core.batched.trainer as batched_trainer
+    import graphcl_core.engine.base as base
+
+    for module in (draws, batched_trainer, base):
+        monkeypatch.setattr(module, "MAX_POSITIVES", 20)
+    bundle = load_graph("karate")
+    configs = [BASE.replace(pairs=pairs, seed=s, lr=lr) for s, lr in ((0, 1e-2), (4, 3e-3))]
+    bt = BatchedTrainer(bundle, configs)
+    assert bt.draws.capped
+    bt.run(BASE.epochs)
+    for t, cfg in enumerate(configs):
+        losses, _, _ = _alone(bundle, cfg)
+        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
+
+
 def test_hadsell_edges_adamw_and_gcn_batch_too():
     bundle = load_graph("karate")
     base = BASE.replace(loss="hadsell", pairs="edges", optimizer="adamw", encoder="gcn", layers=3,

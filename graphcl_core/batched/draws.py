@@ -38,6 +38,7 @@ class BatchedDraws:
         else:  # edges
             self.pos_src, self.pos_dst = inputs.edge_index[0], inputs.edge_index[1]
             self.keys = inputs.edge_keys if cfg.exclude_true_edges else None
+        self.identity = cfg.pairs == "views"  # positive j is node j in both views: no gather needed
         self.capped = self.pos_src.numel() > MAX_POSITIVES  # then generate_pairs draws a subset: not here
         self.neg_src = self.pos_src.repeat_interleave(cfg.negatives)
         self.src = torch.cat([self.pos_src, self.neg_src])
@@ -63,6 +64,11 @@ class BatchedDraws:
 
     def pairs_of(self, gens: list[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(src (P,), dst (T, P), y (1, P))``: positives first, then each trial's negatives."""
+        pos = self.pos_dst.expand(len(gens), -1)
+        return self.src, torch.cat([pos, self.negatives_of(gens)], 1), self.y
+
+    def negatives_of(self, gens: list[torch.Generator]) -> torch.Tensor:
+        """Each trial's negative partners (T, P₊·k): those of positive ``j``'s anchor at ``j·k … j·k+k-1``."""
         m, dev = self.neg_src.numel(), self.neg_src.device
         dst, redraw = [], []
         for g in gens:  # _with_negatives' order: the negatives, then (excluding true edges) their redraw
@@ -72,5 +78,4 @@ class BatchedDraws:
         neg = torch.stack(dst)
         if self.keys is not None:
             neg = torch.where(is_edge(self.neg_src, neg, self.keys, self.n), torch.stack(redraw), neg)
-        pos = self.pos_dst.expand(len(gens), -1)
-        return self.src, torch.cat([pos, neg], 1), self.y
+        return neg

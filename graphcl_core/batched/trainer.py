@@ -103,36 +103,54 @@ class BatchedTrainer:
     # ---- the step -----------------------------------------------------------------------------------
     def losses(self) -> torch.Tensor:
         """Every trial's loss (T,) on freshly drawn views and pairs."""
-        cfg, model, T, n = self.cfg, self.model, self.trials, self.num_nodes
+        cfg, model = self.cfg, self.model
         if self.two_views:
             weights, keep = self.draws.views_of(self.gens)
             z = model.project(model.embed(self.inputs, self.inputs.adj_train.view(weights), keep, 2))
             za, zb = z[:, 0], z[:, 1]
         else:
             za = zb = model.project(model.embed(self.inputs, self.inputs.clean_view, None, 1))[:, 0]
-        src, dst, y = self._pairs()
-        offset = (torch.arange(T, device=self.device) * n).unsqueeze(1)
-        d_ = za.size(-1)
-        a = za.reshape(T * n, d_).index_select(0, (src + offset).flatten()).view(T, -1, d_)
-        b = zb.reshape(T * n, d_).index_select(0, (dst + offset).flatten()).view(T, -1, d_)
-        d2 = (a - b).pow(2).sum(-1)
+        pos, neg = self._pair_distances(za, zb)
+        # the mean over all pairs of y·d + (1-y)·term(d), with the similar pairs (y = 1) first
         if cfg.loss == "margin":  # losses.margin_contrastive_loss, one margin per trial
-            per_pair = y * d2 + (1 - y) * torch.clamp(self.margin - d2, min=0)
+            term = torch.clamp(self.margin - neg, min=0)
         else:  # losses.hadsell_contrastive_loss
-            per_pair = y * d2 + (1 - y) * torch.clamp(self.margin - torch.sqrt(d2 + 1e-12), min=0).pow(2)
-        return per_pair.mean(1)
+            term = torch.clamp(self.margin - torch.sqrt(neg + 1e-12), min=0).pow(2)
+        return (pos.sum(1) + term.sum(1)) / (pos.size(1) + neg.size(1))
 
-    def _pairs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them: ``src`` (P,) or
-        (T, P), ``dst`` (T, P), ``y`` (1, P)."""
-        if not self.draws.capped:
-            return self.draws.pairs_of(self.gens)
-        cfg, inp = self.cfg, self.run_inputs  # more positives than a step takes: generate_pairs draws a subset
+    def _pair_distances(self, za: torch.Tensor, zb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Squared distances of every trial's similar pairs (T, P₊) and of its dissimilar ones (T, P₋).
+
+        A negative's anchor is its positive's (``neg_src = pos_src.repeat_interleave(k)``), so anchors are
+        broadcast instead of gathered: one gather (and one scatter in the backward) instead of two.
+        """
+        T, n, D = za.shape
+        offset = (torch.arange(T, device=self.device) * n).unsqueeze(1)
+
+        def rows(z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:  # z[t, idx[t]] for every trial
+            return z.reshape(T * n, D).index_select(0, (idx + offset).flatten()).view(T, -1, D)
+
+        if self.draws.capped:
+            src, dst, num_positive = self._pairs()
+            d2 = (rows(za, src) - rows(zb, dst)).pow(2).sum(-1)
+            return d2[:, :num_positive], d2[:, num_positive:]
+        d, k = self.draws, self.cfg.negatives
+        a = za if d.identity else za.index_select(1, d.pos_src)
+        b = zb if d.identity else zb.index_select(1, d.pos_dst)
+        b_neg = rows(zb, d.negatives_of(self.gens)).view(T, a.size(1), k, D)
+        pos = (a - b).pow(2).sum(-1)
+        neg = (a.unsqueeze(2) - b_neg).pow(2).sum(-1).flatten(1)
+        return pos, neg
+
+    def _pairs(self) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them where a step takes a
+        subset of the positives (``MAX_POSITIVES``): (T, P) each, and how many of them are similar."""
+        cfg, inp = self.cfg, self.run_inputs
         sets = [generate_pairs(cfg.pairs, inp.num_nodes, edge_index=inp.edge_index, y=inp.y,
                                negatives=cfg.negatives, sampling=cfg.negative_sampling,
                                exclude_true_edges=cfg.exclude_true_edges, max_positives=MAX_POSITIVES,
                                generator=g, edge_keys=inp.edge_keys, device=inp.device) for g in self.gens]
-        return (torch.stack([s.src for s in sets]), torch.stack([s.dst for s in sets]), sets[0].y.unsqueeze(0))
+        return torch.stack([s.src for s in sets]), torch.stack([s.dst for s in sets]), sets[0].num_positive
 
     def _step_body(self) -> torch.Tensor:
         per = self.losses()
