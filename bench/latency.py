@@ -1,6 +1,8 @@
 """Latency a person feels (issue 10 item 6), one JSON line per measurement.
 
     python bench/latency.py inprocess [--graph Cora] [--epochs 200]   # the GPU machine (runs on a CPU too)
+    python bench/latency.py fresh_server [--graph Cora] [--click-after 1.2,0]   # bench/latency_start.py
+    python bench/latency.py start_breakdown [--graph Cora] [--repeats 3]        # bench/latency_start.py
     python bench/latency.py browser [--runs 50]                        # a machine with Chromium (bench/latency_browser.py)
 
 ``inprocess`` times, in one process, what the page script emits (no browser: the GPU machine has none):
@@ -36,6 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 LIVE_POINTS = 4000  # ui/training.LIVE_MAX_POINTS
+from latency_start import APP_SHELL_S  # noqa: E402 - a browser's time to draw a fresh page's app shell
 
 
 def emit(**row) -> None:
@@ -245,12 +248,31 @@ def inprocess(args) -> None:
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "child-first-frame":
         return _child_first_frame(sys.argv[2])
+    if len(sys.argv) == 5 and sys.argv[1] == "child-fresh-server":
+        from common import setup_data_dir
+        from latency_start import child_fresh_server
+
+        setup_data_dir()
+        os.environ.setdefault("GRAPHCL_RUNS_DIR", tempfile.mkdtemp(prefix="graphcl-latency-"))
+        return child_fresh_server(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="mode", required=True)
     a = sub.add_parser("inprocess", help="AppTest / library timings (the GPU machine)")
     a.add_argument("--graph", default="Cora")
     a.add_argument("--epochs", type=int, default=200)
     a.add_argument("--skip-100k", action="store_true", help="leave out the 100k-node frame (slow on a CPU)")
+    f = sub.add_parser("fresh_server", help="a fresh studio process: Start clicked soon after → first loss "
+                       "point and first UMAP frame emitted (bench/latency_start.py)")
+    f.add_argument("--graph", default="Cora")
+    f.add_argument("--click-after", default=f"{APP_SHELL_S},0",
+                   help="seconds from the warm-ups' start to the click, comma-separated (one fresh process each; "
+                   f"default {APP_SHELL_S}: a browser's app-shell load, and 0)")
+    f.add_argument("--timeout", type=float, default=120.0, help="give up waiting for a UMAP frame after this")
+    s = sub.add_parser("start_breakdown", help="phases of a TrainingJob's start (bench/latency_start.py)")
+    s.add_argument("--graph", default="Cora")
+    s.add_argument("--epochs", type=int, default=200)
+    s.add_argument("--repeats", type=int, default=3, help="starts in one process (the first pays first uses)")
+    s.add_argument("--no-warmups", action="store_true", help="do not start (and wait for) the studio's warm-ups")
     b = sub.add_parser("browser", help="Playwright timings in Chromium (the CPU machine)")
     b.add_argument("--runs", type=int, default=50, help="saved runs on the Runs page")
     b.add_argument("--only", default="", help="comma-separated: start,try,explore,runs,stop")
@@ -259,6 +281,17 @@ def main() -> None:
     args = ap.parse_args()
     if args.mode == "inprocess":
         inprocess(args)
+    elif args.mode in ("fresh_server", "start_breakdown"):
+        from common import setup_data_dir
+
+        import latency_start
+
+        setup_data_dir()
+        os.environ.setdefault("GRAPHCL_RUNS_DIR", tempfile.mkdtemp(prefix="graphcl-latency-"))
+        if args.mode == "fresh_server":
+            latency_start.fresh_server(args.graph, [float(v) for v in args.click_after.split(",")], args.timeout)
+        else:
+            latency_start.start_breakdown(args.graph, args.epochs, args.repeats, not args.no_warmups)
     else:
         from latency_browser import browser
 
