@@ -15,6 +15,7 @@ starting them twice does nothing.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from pathlib import Path
@@ -62,9 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if app is None:
         sys.stderr.write(NOT_FOUND.format(where=Path(__file__).resolve().parent) + "\n")
         return 2
-    try:
-        import streamlit  # noqa: F401 - checked before the warm-ups start their work
-    except ImportError:
+    if importlib.util.find_spec("streamlit") is None:  # found without importing it: the warm-ups come first
         sys.stderr.write(NO_STREAMLIT + "\n")
         return 2
     try:

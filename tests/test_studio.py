@@ -78,6 +78,15 @@ def test_without_the_repository_it_says_how_to_get_it_and_starts_nothing(monkeyp
     assert events == []
 
 
+def test_without_streamlit_it_says_what_to_install(monkeypatch, capsys, fake_streamlit):
+    events, _ = fake_streamlit
+    real = studio.importlib.util.find_spec
+    monkeypatch.setattr(studio.importlib.util, "find_spec", lambda name: None if name == "streamlit" else real(name))
+    assert studio.main([]) == 2
+    assert "requirements.txt" in capsys.readouterr().err
+    assert events == []
+
+
 def test_ctrl_c_before_the_server_runs_ends_quietly(monkeypatch, capsys, fake_streamlit):
     def interrupted():
         raise KeyboardInterrupt
