@@ -163,7 +163,8 @@ def start_breakdown(graph: str, epochs: int, repeats: int, warmups: bool) -> Non
 
 def _phases(tl: Timeline) -> dict:
     """Each phase's first call as ``[start, end]`` seconds after the job was created (the first snapshot
-    is epoch 0's; ``read_loss`` is the first read that found a loss)."""
+    is epoch 0's; ``read_loss`` is the first epoch's loss read back, inside ``epoch`` when the loss is
+    read every step)."""
     out = {}
     for name in ("thread", "wait_for_slot", "share_cpu_cores", "trainer_build", "inputs_to_device", "model_build",
                  "engine_setup", "run_folder", "snapshot", "epoch"):
@@ -171,7 +172,7 @@ def _phases(tl: Timeline) -> dict:
         if span is not None:
             out[name] = [round(span[0], 4), round(span[1] if name != "thread" else span[0], 4)]
     epoch = tl.first("epoch")
-    reads = [(s, e) for n, s, e in tl.rows if n == "read_loss" and epoch and s >= epoch[1]]
+    reads = [(s, e) for n, s, e in tl.rows if n == "read_loss" and epoch and s >= epoch[0]]  # within the step
     if reads:
         out["read_loss"] = [round(reads[0][0], 4), round(reads[0][1], 4)]
     out["poller_sees_first_row"] = round(tl.marks.get("poller_sees_first_row", float("nan")), 4)
