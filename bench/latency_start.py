@@ -7,9 +7,9 @@ with ``?graph=...`` at once, clicks Start ``--click-after`` seconds after the wa
 as the page is there, if later), and times from the click: the job's first loss row, the page script
 **emitting** the loss chart with a point and the projection with its first UMAP frame (the moment
 ``live_chart`` is called: a browser gets the element then, Streamlit streams it; ``AppTest`` itself
-only returns at the script's end, also timed), and the warm-ups' own durations. The page is rerun
-back to back (the real page polls every 0.7 s: ``ui/training.POLL_RUNNING_S``), so these are lower bounds
-of what a poll would show.
+only returns at the script's end, also timed), and the warm-ups' own durations. The page is rerun at its own poll
+interval (``train.poll``: 0.1 s until the first loss row, then the training's pace), as the browser's
+fragment timer would, starting each rerun that long after the previous one started.
 
 ``start_breakdown``: a ``TrainingJob`` of the default recipe, started ``--repeats`` times in one process
 (the first pays the process's first uses), each with a timeline of its phases, measured by wrapping the
@@ -290,9 +290,13 @@ def child_fresh_server(graph: str, click_after: float, timeout: float) -> None:
         return next((t - t0 for t, k, m, n in emitted if t >= t0 and pred(k, m, n)), None)
 
     run_end_loss = None
+    last_start = t0
     while time.perf_counter() - t0 < timeout:
         if first(lambda k, m, n: k == "train.projection" and m == "umap") is not None:
             break
+        poll = at.session_state["train.poll"] if "train.poll" in at.session_state else None
+        time.sleep(max(0.0, last_start + (poll or 0.0) - time.perf_counter()))  # the page's own timer
+        last_start = time.perf_counter()
         at.run()
         runs.append(time.perf_counter() - t0)
         if run_end_loss is None and first(lambda k, m, n: k == "train.loss" and n > 0) is not None:

@@ -118,8 +118,8 @@ def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float |
     if job is None:
         return None
     if not job.done:
-        if job.state == "queued":
-            return training.POLL_QUEUED_S
+        if job.state == "queued" and (job.trainer is not None or job.status().get("queue_position") is not None):
+            return training.POLL_QUEUED_S  # waiting in line (a just-started job is "queued" until it has a trainer)
         if training.is_paused(job):
             return training.POLL_IDLE_S
         if job.trainer is None or job.trainer.epoch == 0:

@@ -1,0 +1,43 @@
+"""Start → the first loss point: the Train page polls fast from Start until the first epoch. A job that was
+just started is ``queued`` until its thread has built the trainer, even with a slot free; the page took
+that for waiting in line and polled every 3 s, so the first loss point came 3 s after Start."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphcl_core import admission
+from graphcl_core.loaders import load_graph
+from graphcl_core.presets import preset
+from graphcl_core.worker import TrainingJob
+from ui import live, pacing, training
+
+
+@pytest.fixture
+def karate():
+    return load_graph("karate")
+
+
+def test_a_job_just_started_polls_fast_though_it_says_queued(karate):
+    job = TrainingJob(karate, preset("default", epochs=5, device="cpu"), None,
+                      queue=admission.AdmissionQueue({"cpu": 1}))
+    assert job.state == "queued" and job.trainer is None  # as the page sees it in the click's rerun
+    assert live.poll_seconds(job, pacing.Playhead({}), None) == training.POLL_FIRST_S
+
+
+def test_a_job_waiting_in_line_polls_slowly(karate):
+    queue = admission.AdmissionQueue({"cpu": 1})
+    other = queue.request("someone-else", "cpu")  # the only CPU slot is taken
+    assert other.admitted
+    job = TrainingJob(karate, preset("default", epochs=5, device="cpu"), None, owner="me", queue=queue).start()
+    try:
+        for _ in range(200):
+            if job.status()["queue_position"] is not None:
+                break
+            job.join(0.01)
+        assert job.status()["queue_position"] == 1 and job.state == "queued"
+        assert live.poll_seconds(job, pacing.Playhead({}), None) == training.POLL_QUEUED_S
+    finally:
+        job.stop()
+        queue.release(other)
+        job.join(30)
