@@ -70,8 +70,10 @@ def make(name: str, bundle: GraphBundle, owner: str, sweep: SweepConfig) -> Back
         from graphcl_core.sweeps.batched_backend import BatchedBackend
 
         return BatchedBackend(bundle, owner=owner)
-    if name == "ray":
-        from graphcl_core.sweeps.ray_backend import RayBackend
+    if name == "ray":  # this server's shared Ray backend: its actors stay started between sweeps
+        from graphcl_core.sweeps.ray_backend import import_ray
+        from graphcl_core.sweeps.ray_shared import shared_backend
 
-        return RayBackend(bundle)
+        import_ray()
+        return shared_backend(bundle)
     return SequentialBackend(bundle, owner=owner)

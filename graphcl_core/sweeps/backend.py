@@ -123,10 +123,12 @@ def backend_named(name: str, bundle: GraphBundle, configs: Sequence[TrainConfig]
         from .batched_backend import BatchedBackend
 
         return BatchedBackend(bundle)
-    if key == "ray":
-        from .ray_backend import RayBackend
+    if key == "ray":  # kept from sweep to sweep, its actors started (ray_shared)
+        from .ray_backend import import_ray
+        from .ray_shared import shared_backend
 
-        return RayBackend(bundle)
+        import_ray()  # the message that says how to install Ray, before the graph is hashed
+        return shared_backend(bundle)
     raise ConfigError(f"backend: '{name}' is not a backend. Choose {', '.join(BACKENDS)}.")
 
 

@@ -53,6 +53,7 @@ from .metrics import Scorer
 from .ray_batches import BatchDispatch, split_groups
 from .ray_dispatch import StageDispatch
 from .ray_relay import new_stats
+from .ray_shared import BUSY, SWEEP_LOCK, graph_key
 from .ray_support import RAY_MISSING, STOPPED, import_ray
 from .ray_worker import TrialWorker
 
@@ -100,6 +101,8 @@ class RayBackend(Backend):
         self.batched = batched
         self.last_mode: str | None = None  # "batched" or "per trial": how the last sweep ran
         self.last_stats: dict = new_stats()  # where the last sweep's driver time went (ray_relay.new_stats)
+        self.shared = False  # ray_shared's backend: kept between sweeps, not closed by the runner
+        self.retired = None  # the shared backend this one replaced: its actors stop before ours start
         self._started_ray = False
         self._actors: list = []
         self._actor_res: dict | None = None
@@ -194,11 +197,27 @@ class RayBackend(Backend):
                    control: SweepControl) -> None:
         if not trials or control.stopped:
             return
+        if not SWEEP_LOCK.acquire(blocking=False):  # another sweep of this process runs on Ray
+            on_event(TrialEvent("waiting", trials[0].index, message=BUSY))
+            while not SWEEP_LOCK.acquire(timeout=0.5):
+                if control.stopped:
+                    return
+        try:
+            if self.retired is not None:  # the shared backend of the previous graph: free its GPUs first
+                self.retired.close()
+                self.retired = None
+            self._run_trials(trials, plan, on_event, control)
+        finally:
+            SWEEP_LOCK.release()
+
+    def _run_trials(self, trials: Sequence[Trial], plan: TrialPlan, on_event: OnEvent,
+                    control: SweepControl) -> None:
         self.last_stats = new_stats()
         nodes = self.connect()
         device = trials[0].config.device
         scorer = plan.scorer
-        spec = (scorer.metric, scorer.full) if type(scorer) is Scorer and scorer.bundle is self.bundle else None
+        same_graph = scorer.bundle is self.bundle or (self.shared and graph_key(scorer.bundle) == graph_key(self.bundle))
+        spec = (scorer.metric, scorer.full) if type(scorer) is Scorer and same_graph else None
         rest = list(trials)
         if self.use_batched(device, [t.config for t in trials], nodes):
             self.last_mode = "batched"

@@ -198,8 +198,8 @@ class SweepRunner:
             try:
                 self.backend.run_trials(trials, self.plan, self._on_trial_event, self.control)
             finally:
-                if self._owns_backend:
-                    self.backend.close()
+                if self._owns_backend and not getattr(self.backend, "shared", False):
+                    self.backend.close()  # (the shared Ray backend keeps its actors for the next sweep)
             final = "stopped" if self.control.stopped else "finished"
         except GraphCLError as e:
             final, message = "failed", str(e)
