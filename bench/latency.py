@@ -84,7 +84,8 @@ def start_to_first_loss(graph: str, epochs: int) -> None:
         at.run()
         for key in set(_element_keys(at._tree)) & {"train.loss", "train.projection"}:
             seen.setdefault(key, time.perf_counter() - t0)
-    frame = (slot.cache.get("paced-frames") or slot.cache.get("live") or {}).get("frame")
+    frames = slot.cache.get("paced-frames")
+    frame = frames.ready()["frame"] if frames is not None else None
     job.stop()
     job.join(30)
     emit(what="start_to_first_loss", where="apptest", graph=graph, first_loss_row_s=first_row,

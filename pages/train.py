@@ -16,7 +16,7 @@ from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import check_host_limits
 from ui import (controls, figures, graphs, live, live_frames, pacing, present, registry, shell, sources, state,
                 training)
-from ui.live_chart import live_chart
+from ui.live_chart import live_chart, preload_plotly
 
 shell.route_through_app()  # a shared link opened first on a fresh server
 
@@ -258,6 +258,7 @@ def live_view() -> None:
         st.info(f"Press **Start** to train on {graphs.title_of(slot.graph_key or graph_key)}. {shown_here} appear "
                 "here while it learns.", icon=":material/play_arrow:")
         st.caption(f"Device: {device_info()['label']}")
+        preload_plotly(key="train.preload")  # the first chart after Start then draws at once
         return
     s = job.status()
     if job.done and ss.get("train.done_seen") is not job:

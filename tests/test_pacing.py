@@ -122,3 +122,34 @@ def test_live_frames_draws_the_snapshot_on_screen_and_saves_it(tiny_graph, tmp_p
     _, epoch, _ = live_frames.frame_at(slot, job, 12)
     assert epoch == 12
     assert sorted(saved_frames.load_frames(tmp_path, frame.method, 2)) == [4, 12]
+
+
+def test_live_frames_project_in_the_background_while_the_run_trains(tiny_graph, monkeypatch):
+    """A redraw waits only a moment for its frame; a slow frame is drawn by a later redraw."""
+    import threading
+    from types import SimpleNamespace
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=8, snapshot_every=4)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.run()
+    release = threading.Event()
+    real = projection.Projector.project
+
+    def slow(self, emb):
+        release.wait(30)
+        return real(self, emb)
+
+    monkeypatch.setattr(projection.Projector, "project", slow)
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    frame, epoch, err = live_frames.frame_at(slot, job, 8, wait_s=0.05)
+    assert frame is None and epoch == 0 and err is None  # not ready: the page draws the rest meanwhile
+    release.set()
+    frame, epoch, _ = live_frames.frame_at(slot, job, 8, wait_s=30)
+    assert frame is not None and epoch == 8
+    assert slot.cache[live_frames.CACHE_KEY].ready()["done"][0] == 8

@@ -46,3 +46,10 @@ def live_chart(fig: go.Figure, *, key: str, config: dict | None = None) -> None:
         return
     data = {"figure": fig.to_json(), "config": {**CONFIG, **(config or {})}, "plotlyChunk": chunk, "key": key}
     _mount()(key=key, data=data, width="stretch", height="content")
+
+
+def preload_plotly(*, key: str) -> None:
+    """Load plotly.js in the browser now, drawing nothing (a page that will show live charts soon)."""
+    chunk = plotly_chunk()
+    if chunk is not None:
+        _mount()(key=key, data={"preload": True, "plotlyChunk": chunk}, width="stretch", height="content")

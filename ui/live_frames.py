@@ -1,14 +1,23 @@
-"""The Train page's projection of the epoch on screen (``ui.pacing``): one warm-started chain per run.
+"""The Train page's projection of the epoch on screen (``ui.pacing``): one warm-started chain per run,
+projected in a thread of its own.
 
 While a fast run is played back the picture is behind training, so the frame drawn is that of the
 snapshot at or before the epoch on screen, not the newest. Frames are projected in the order they
-are shown by one ``Projector`` (PCA until UMAP is warm, then UMAP), each warm-started and aligned
+are asked for by one ``Projector`` (PCA until UMAP is warm, then UMAP), each warm-started and aligned
 on the one before, so points move smoothly and the picture does not jump when the playback catches
-up with training. At most one new frame is projected per redraw. Each frame is also saved beside the
-run's snapshots (``graphcl_core.saved_frames``), so Explore opens the run without projecting it again.
+up with training. Each frame is also saved beside the run's snapshots (``graphcl_core.saved_frames``),
+so Explore opens the run without projecting it again.
+
+Why a thread: a UMAP frame takes 0.1-1 s, and projected inside the page's redraw it held back
+everything drawn after it (and the next redraw), the first loss point after Start among them. The
+page now asks for the frame it wants, waits a moment (``WAIT_S``) and draws the newest frame that is
+ready; a slower frame appears at the next redraw. When the run has ended, the page waits for its
+frame: no redraw may follow to show it.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -21,30 +30,85 @@ from .registry import Slot
 from .training import LIVE_MAX_POINTS
 
 CACHE_KEY = "paced-frames"
+WAIT_S = 0.3  # how long a redraw waits for the frame it asked for before drawing the newest one ready
+FINAL_WAIT_S = 60.0  # after the run: the last redraw's frame
+IDLE_EXIT_S = 30.0  # the projecting thread ends after this long without a request (and restarts on one)
 
 
-def frame_at(slot: Slot, job: TrainingJob, shown: int):
-    """``(Projection | None, snapshot epoch, error)`` for the epoch ``shown`` of ``job``."""
+class RunFrames:
+    """One run's frames: ``ask(epoch, method)`` from the page, projected in order in a daemon thread."""
+
+    def __init__(self, job: TrainingJob, seed: int):
+        self.job, self.seed = job, seed
+        self._cond = threading.Condition()
+        self._want: tuple[int, str] | None = None
+        self._ready: dict = {"frame": None, "epoch": 0, "method": None, "error": None, "done": None}
+        self._projector: projection.Projector | None = None
+        self._thread: threading.Thread | None = None
+
+    def ready(self) -> dict:
+        with self._cond:
+            return dict(self._ready)
+
+    def ask(self, epoch: int, method: str, wait_s: float) -> dict:
+        """Ask for ``epoch``'s frame by ``method``; wait up to ``wait_s`` for it; the newest ready frame."""
+        target = (epoch, method)
+        with self._cond:
+            if self._ready["done"] != target:
+                self._want = target
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name="graphcl-live-frames", daemon=True)
+                    self._thread.start()
+                self._cond.notify_all()
+                self._cond.wait_for(lambda: self._ready["done"] == target, timeout=wait_s)
+            return dict(self._ready)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(lambda: self._want is not None, timeout=IDLE_EXIT_S):
+                    self._thread = None
+                    return
+                (epoch, method), self._want = self._want, None
+            result = self._project(epoch, method)
+            if result.get("frame") is not None:
+                result.update(epoch=epoch, method=method)
+            with self._cond:
+                self._ready = {**self._ready, **result, "done": (epoch, method)}
+                self._cond.notify_all()
+
+    def _project(self, epoch: int, method: str) -> dict:
+        t = self.job.trainer
+        snap = next((s for s in (t.snapshot_list() if t is not None else []) if s.epoch == epoch), None)
+        if snap is None:  # thinned away since it was asked for: the next redraw asks for one that exists
+            return {}
+        if self._projector is None or self._projector.method != method:
+            self._projector = projection.Projector(method, 2, max_points=LIVE_MAX_POINTS, seed=self.seed)
+        try:
+            frame = self._projector.project(snap.embeddings.astype(np.float32))
+        except GraphCLError as e:
+            return {"error": str(e)}
+        if (writer := getattr(self.job, "writer", None)) is not None:
+            try:
+                saved_frames.save_frame(writer.path, epoch, frame)
+            except OSError:  # a read-only or full disk: the live view goes on without the saved copy
+                pass
+        return {"frame": frame, "error": None}
+
+
+def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None):
+    """``(Projection | None, its snapshot epoch, error)`` for the epoch ``shown`` of ``job``: the frame
+    of the snapshot at or before it when ready within ``wait_s`` (default: ``WAIT_S`` while the run
+    trains, ``FINAL_WAIT_S`` once it has ended), else the newest frame ready."""
     t = job.trainer
     snaps = t.snapshot_list() if t is not None else []
     epoch = pacing.frame_epoch(shown, [s.epoch for s in snaps])
     if epoch is None:
         return None, 0, None
-    c = slot.cache.get(CACHE_KEY)
-    if c is None or c.get("job") is not job:
-        c = slot.cache[CACHE_KEY] = {"job": job}
-    want = "umap" if projection.is_warm() else "pca"
-    p = c.get("projector")
-    if p is None or p.method != want:
-        p = c["projector"] = projection.Projector(want, 2, max_points=LIVE_MAX_POINTS, seed=job.cfg.seed)
-    if c.get("epoch") != epoch or c.get("method") != want:
-        snap = next(s for s in snaps if s.epoch == epoch)
-        try:
-            c["frame"] = p.project(snap.embeddings.astype(np.float32))
-            c["error"] = None
-            if (writer := getattr(job, "writer", None)) is not None:
-                saved_frames.save_frame(writer.path, epoch, c["frame"])
-        except GraphCLError as e:
-            c["error"] = str(e)
-        c["epoch"], c["method"] = epoch, want
-    return c.get("frame"), c.get("epoch", 0), c.get("error")
+    frames = slot.cache.get(CACHE_KEY)
+    if not isinstance(frames, RunFrames) or frames.job is not job:
+        frames = slot.cache[CACHE_KEY] = RunFrames(job, job.cfg.seed)
+    if wait_s is None:
+        wait_s = FINAL_WAIT_S if getattr(job, "done", True) else WAIT_S
+    r = frames.ask(epoch, "umap" if projection.is_warm() else "pca", wait_s)
+    return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]
