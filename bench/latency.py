@@ -25,7 +25,6 @@ Add the browser's own draw time for the same element, measured on the CPU machin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -39,21 +38,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 LIVE_POINTS = 4000  # ui/training.LIVE_MAX_POINTS
 from latency_start import APP_SHELL_S  # noqa: E402 - a browser's time to draw a fresh page's app shell
-
-
-def emit(**row) -> None:
-    print(json.dumps(row, default=lambda v: round(v, 4) if isinstance(v, float) else str(v)), flush=True)
-
-
-def _device_fields() -> dict:
-    import torch
-
-    from graphcl_core import projection_gpu
-
-    return {"device": "cuda" if torch.cuda.is_available() else "cpu",
-            "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-            "umap_backend": "torchdr" if projection_gpu.gpu_available() else "umap-learn",
-            "load_average": round(os.getloadavg()[0], 2)}
+from latency_start import _device_fields, emit  # noqa: E402 - the same JSON lines and device fields
 
 
 # ---- (a) Start → first loss point ------------------------------------------------------------------
