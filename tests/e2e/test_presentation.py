@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, sync_api  # noqa: E402
+from test_browser import ARTIFACTS, _streamlit_server, browser  # noqa: E402,F401 - browser: the shared fixture
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -41,15 +41,6 @@ def server(tmp_path_factory):
     with _streamlit_server(tmp_path_factory.mktemp("present-runs"),
                            tmp_path_factory.mktemp("present-log") / "streamlit.log") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One Playwright for the module (a second sync Playwright cannot start while one is open)."""
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

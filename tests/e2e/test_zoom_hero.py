@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, _wait_idle, sync_api  # noqa: E402
+from test_browser import ARTIFACTS, _streamlit_server, _wait_idle, browser  # noqa: E402,F401 - browser: the shared fixture
 
 pytestmark = pytest.mark.timeout(600)
 PLANETOID = Path(__file__).resolve().parents[3] / "shared" / "data" / "planetoid"
@@ -54,14 +54,6 @@ HERO_JS = """() => {
           n: xs.length, shown: xi.length, panel_w: panel.width, panel_h: panel.height,
           legend_h: fl.legend && fl.legend._height || 0};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
