@@ -109,6 +109,29 @@ def _actor_pids(ray, be) -> set[int]:
     return {info["pid"] for info in ray.get([a.begin.remote(None, None) for a in be._actors])}
 
 
+def pause_resume_then_stop(runner) -> None:
+    """Pause at the first epoch, check that no trial moves while paused, resume, stop at the next epoch;
+    the sweep says paused and resumed once each and ends stopped."""
+    kinds, frozen = [], None
+    for ev in runner.events(timeout=STARTUP_S):
+        kinds.append(ev.kind)
+        if ev.kind == "epoch" and "paused" not in kinds and runner.state == "running":
+            runner.pause()
+        elif ev.kind == "paused":
+            assert runner.state == "paused"
+            before = [r["epoch"] for r in runner.trial_table()]
+            time.sleep(1.5)  # the actors wait: no epoch of a running trial moves
+            frozen = before == [r["epoch"] for r in runner.trial_table()]
+            runner.resume()
+        elif ev.kind == "epoch" and "resumed" in kinds and not runner.control.stopped:
+            runner.stop()
+    runner.join()
+    assert frozen is True
+    assert kinds.count("paused") == 1 and kinds.count("resumed") == 1
+    assert "epoch" not in kinds[kinds.index("paused") + 1:kinds.index("resumed")]
+    assert runner.state == "stopped"
+
+
 def _by_index(results):
     return sorted(results, key=lambda r: r.index)
 
@@ -169,24 +192,7 @@ def test_ray_successive_halving_prunes_as_the_sequential_backend(backend, karate
 def test_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
     store = RunStore(tmp_path / "runs")
     runner = SweepRunner(_sweep(epochs=100_000), store, bundle=karate, backend=backend, progress_interval_s=0.05)
-    kinds, frozen = [], None
-    for ev in runner.events(timeout=STARTUP_S):
-        kinds.append(ev.kind)
-        if ev.kind == "epoch" and "paused" not in kinds and runner.state == "running":
-            runner.pause()
-        elif ev.kind == "paused":
-            assert runner.state == "paused"
-            before = [r["epoch"] for r in runner.trial_table()]
-            time.sleep(1.5)  # the actors wait: no epoch of a running trial moves
-            frozen = before == [r["epoch"] for r in runner.trial_table()]
-            runner.resume()
-        elif ev.kind == "epoch" and "resumed" in kinds and not runner.control.stopped:
-            runner.stop()
-    runner.join()
-    assert frozen is True
-    assert kinds.count("paused") == 1 and kinds.count("resumed") == 1
-    assert "epoch" not in kinds[kinds.index("paused") + 1:kinds.index("resumed")]
-    assert runner.state == "stopped"
+    pause_resume_then_stop(runner)
     # two actors: two trials ran and were stopped mid-way; the third never started
     assert sorted(r["status"] for r in runner.trial_table()) == ["pending", "stopped", "stopped"]
     assert all(r.status == "stopped" and 0 < r.epochs < 100_000 for r in runner.results)

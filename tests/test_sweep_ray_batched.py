@@ -6,7 +6,6 @@ its share, trials that cannot batch run one per actor after the batches; ``split
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from graphcl_core.runs import RunStore
 from graphcl_core.sweep import SweepRunner, load_sweep
 from graphcl_core.sweeps.ray_batches import split_groups
-from test_sweep_ray import STARTUP_S, _actor_pids, _sweep, karate, ray_local  # noqa: F401 - fixtures
+from test_sweep_ray import STARTUP_S, _actor_pids, _sweep, karate, pause_resume_then_stop, ray_local  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -135,24 +134,7 @@ def test_batched_pause_and_stop_reach_the_actors(backend, karate, tmp_path):  # 
     store = RunStore(tmp_path / "runs")
     runner = SweepRunner(_sweep(epochs=100_000, vary={"margin": [0.5, 1.0, 2.5, 4.0]}), store, bundle=karate,
                          backend=backend, progress_interval_s=0.05)
-    kinds, frozen = [], None
-    for ev in runner.events(timeout=STARTUP_S):
-        kinds.append(ev.kind)
-        if ev.kind == "epoch" and "paused" not in kinds and runner.state == "running":
-            runner.pause()
-        elif ev.kind == "paused":
-            assert runner.state == "paused"
-            before = [r["epoch"] for r in runner.trial_table()]
-            time.sleep(1.5)  # both actors' batches wait: no trial's epoch moves
-            frozen = before == [r["epoch"] for r in runner.trial_table()]
-            runner.resume()
-        elif ev.kind == "epoch" and "resumed" in kinds and not runner.control.stopped:
-            runner.stop()
-    runner.join()
-    assert frozen is True
-    assert kinds.count("paused") == 1 and kinds.count("resumed") == 1
-    assert "epoch" not in kinds[kinds.index("paused") + 1:kinds.index("resumed")]
-    assert runner.state == "stopped"
+    pause_resume_then_stop(runner)
     assert [r.status for r in runner.results] == ["stopped"] * 4  # all four trained at once, two per actor
     assert all(0 < r.epochs < 100_000 for r in runner.results)
     assert sorted(m["status"] for m in store.list()) == ["stopped"] * 4
