@@ -153,3 +153,31 @@ def test_live_frames_project_in_the_background_while_the_run_trains(tiny_graph, 
     frame, epoch, _ = live_frames.frame_at(slot, job, 8, wait_s=30)
     assert frame is not None and epoch == 8
     assert slot.cache[live_frames.CACHE_KEY].ready()["done"][0] == 8
+
+
+def test_a_failing_frame_is_reported_and_the_next_one_is_drawn(tiny_graph, monkeypatch):
+    from types import SimpleNamespace
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=8, snapshot_every=4)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.run()
+    real, calls = projection.Projector.project, []
+
+    def first_fails(self, emb):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("CUDA error: an illegal memory access")
+        return real(self, emb)
+
+    monkeypatch.setattr(projection.Projector, "project", first_fails)
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    frame, _, err = live_frames.frame_at(slot, job, 4, wait_s=30)
+    assert frame is None and "could not be drawn" in err and "illegal memory access" in err
+    frame, epoch, err = live_frames.frame_at(slot, job, 8, wait_s=30)
+    assert frame is not None and epoch == 8 and err is None

@@ -88,6 +88,9 @@ class RunFrames:
             frame = self._projector.project(snap.embeddings.astype(np.float32))
         except GraphCLError as e:
             return {"error": str(e)}
+        except Exception as e:  # noqa: BLE001 - this thread must keep serving the page: say it, go on
+            self._projector = None  # start the chain afresh with the next frame
+            return {"error": f"The map of epoch {epoch} could not be drawn: {type(e).__name__}: {e}"}
         if (writer := getattr(self.job, "writer", None)) is not None:
             try:
                 saved_frames.save_frame(writer.path, epoch, frame)
