@@ -218,7 +218,9 @@ def _projection(job, shown: int) -> None:
     else:
         colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
                                          required=True) or options[0]
-    frame, frame_epoch, perr = live_frames.frame_at(slot, job, shown)
+    # the last redraw waits for its frame (none follows to show it); others draw the newest one ready
+    last = live.poll_seconds(job, head, current_pace(job)) is None
+    frame, frame_epoch, perr = live_frames.frame_at(slot, job, shown, last=last)
     if perr:
         st.warning(perr)
     if frame is None:
