@@ -160,6 +160,18 @@ class TrainingJob:
         return self.state in ("finished", "stopped", "failed")
 
     @property
+    def stopping(self) -> bool:
+        """Stop was asked for and the run has not yet said so (it ends at its next epoch boundary)."""
+        return self._stop.is_set() and not self.done
+
+    def wait_done(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the run to end (stopped, finished or failed); whether it did."""
+        deadline = time.monotonic() + timeout
+        while not self.done and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.done
+
+    @property
     def alive(self) -> bool:
         return self._thread.is_alive()
 

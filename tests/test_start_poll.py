@@ -41,3 +41,27 @@ def test_a_job_waiting_in_line_polls_slowly(karate):
         job.stop()
         queue.release(other)
         job.join(30)
+
+
+def test_stop_is_shown_by_the_click_or_by_fast_polls(karate):
+    """Stop's callback waits a moment for the run to say "stopped"; a run that needs longer to reach its
+    epoch boundary is polled fast until it does."""
+    from types import SimpleNamespace
+
+    job = TrainingJob(karate, preset("default", epochs=100_000, device="cpu"), None,
+                      queue=admission.AdmissionQueue({"cpu": 1})).start()
+    try:
+        for _ in range(3000):
+            if job.trainer is not None and job.trainer.epoch > 0:
+                break
+            job.join(0.01)
+        assert job.state == "running" and not job.stopping
+        slot = SimpleNamespace(job=job, lock=__import__("threading").RLock())
+        training.stop(slot)
+        assert job.wait_done(60) and job.state == "stopped" and not job.stopping
+    finally:
+        job.stop()
+        job.join(30)
+    slow = SimpleNamespace(done=False, state="running", stopping=True, trainer=SimpleNamespace(epoch=5),
+                           _start_paused=False)
+    assert live.poll_seconds(slow, pacing.Playhead({}), None) == training.POLL_FIRST_S

@@ -120,6 +120,8 @@ def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float |
     if not job.done:
         if job.state == "queued" and (job.trainer is not None or job.status().get("queue_position") is not None):
             return training.POLL_QUEUED_S  # waiting in line (a just-started job is "queued" until it has a trainer)
+        if getattr(job, "stopping", False):
+            return training.POLL_FIRST_S  # Stop was pressed: say "stopped" as soon as the run does
         if training.is_paused(job):
             return training.POLL_IDLE_S
         if job.trainer is None or job.trainer.epoch == 0:

@@ -22,7 +22,8 @@ from .registry import Slot
 
 # Seconds between polls of the live view.
 POLL_RUNNING_S = 0.7
-POLL_FIRST_S = 0.1  # from Start until the first loss row (a fraction of a second on a GPU)
+POLL_FIRST_S = 0.1  # from Start until the first loss row (a fraction of a second on a GPU), and while stopping
+STOP_WAIT_S = 0.3  # Stop's click waits this long for the run to say it stopped
 POLL_IDLE_S = 1.5
 # While waiting in the queue (a room of visitors polling must not slow the run they wait for).
 POLL_QUEUED_S = 3.0
@@ -100,9 +101,14 @@ def is_paused(job: TrainingJob | None) -> bool:
 
 
 def stop(slot: Slot) -> None:
+    """Stop the run; the page's rerun after the click then shows it stopped (a run ends at its next epoch
+    boundary: well under ``STOP_WAIT_S`` on a GPU or a small graph; otherwise the page polls fast)."""
     with slot.lock:
-        if slot.job is not None and not slot.job.done:
-            slot.job.stop()
+        job = slot.job
+        if job is not None and not job.done:
+            job.stop()
+    if job is not None:
+        job.wait_done(STOP_WAIT_S)
 
 
 def reset(slot: Slot) -> None:
