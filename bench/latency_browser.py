@@ -98,6 +98,17 @@ def _idle(pg, timeout: float = 120_000) -> None:
         pg.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
 
 
+def _runs_settled(runs: Path, timeout: float = 120.0) -> None:
+    """Wait until every run under ``runs`` has saved its end (after its final report probe): a stopped run
+    still runs that probe on the same cores, which would slow the next scenario's run."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        metas = [json.loads(m.read_text()) for m in runs.rglob("meta.json")]
+        if all(m.get("status") in ("finished", "stopped", "failed") for m in metas):
+            return
+        time.sleep(0.25)
+
+
 def _until(pg, js: str, t0: float) -> float:
     pg.wait_for_function(js, polling=30, timeout=180_000)
     return time.perf_counter() - t0
@@ -219,7 +230,7 @@ def browser(args) -> None:
         "try": (lambda runs: None, lambda b, url, runs, ctx: [
             scenario_try(b, url, runs, lab, sp) for lab, sp in (("cold", None), ("warm", None), ("warm", "live"))]),
         "start": (lambda runs: None, lambda b, url, runs, ctx: [
-            scenario_start(b, url, lab) for lab in ("cold", "warm")]),
+            (scenario_start(b, url, lab), _runs_settled(runs)) for lab in ("cold", "warm")]),
         "explore": (lambda runs: finished_cora_run(runs, f"b-{token}"), lambda b, url, runs, rid: [
             scenario_explore(b, url, token, rid, lab) for lab in ("cold", "warm")]),
         "runs": (lambda runs: synthetic_runs(runs, f"b-{token}", args.runs), lambda b, url, runs, ctx: [
