@@ -80,6 +80,7 @@ class TrainingJob:
         self.device = str(resolve_device(cfg.device))
         self.pool = admission.pool_of(self.device)
         self.created = time.time()
+        self.stop_requested_at: float | None = None  # when Stop was first asked for
         self.first_loss_at: float | None = None
         self.queued_seconds = 0.0  # time spent waiting for a slot before the first epoch
         self._queue = queue
@@ -134,6 +135,8 @@ class TrainingJob:
     def stop(self) -> None:
         """End the run; its slot is free when this returns (the thread saves and ends on its own)."""
         with self._lock:
+            if not self._stop.is_set():
+                self.stop_requested_at = time.time()
             self._stop.set()
             if self.trainer is not None:
                 self.trainer.stop()

@@ -181,3 +181,32 @@ def test_a_failing_frame_is_reported_and_the_next_one_is_drawn(tiny_graph, monke
     assert frame is None and "could not be drawn" in err and "illegal memory access" in err
     frame, epoch, err = live_frames.frame_at(slot, job, 8, wait_s=30)
     assert frame is not None and epoch == 8 and err is None
+
+
+def test_a_projector_that_cannot_be_made_is_reported_and_the_thread_lives_on(tiny_graph, monkeypatch):
+    from types import SimpleNamespace
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.errors import ConfigError
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=8, snapshot_every=4)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.run()
+    real_init, calls = projection.Projector.__init__, []
+
+    def first_refused(self, *a, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConfigError("GRAPHCL_UMAP_BACKEND: 'quantum' is not a backend")
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(projection.Projector, "__init__", first_refused)
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    frame, _, err = live_frames.frame_at(slot, job, 4, wait_s=30)
+    assert frame is None and "quantum" in err
+    frame, epoch, err = live_frames.frame_at(slot, job, 8, wait_s=30)
+    assert frame is not None and epoch == 8 and err is None

@@ -120,13 +120,19 @@ def test_pause_holds_both_the_run_and_its_playback():
 
 
 def test_polls_fast_from_start_until_the_first_epoch():
+    import time
+
     job = _Job(epoch=0)
+    job.created = time.time()
     head = pacing.Playhead({})
     assert live.poll_seconds(job, head, 10.0) == live.training.POLL_FIRST_S
     job.trainer = None  # still building its trainer
     assert live.poll_seconds(job, head, None) == live.training.POLL_FIRST_S
     job.trainer = SimpleNamespace(epoch=1)
     assert live.poll_seconds(job, head, 10.0) == pacing.POLL_S
+    assert live.poll_seconds(job, head, None) == live.training.POLL_RUNNING_S
+    job.trainer = SimpleNamespace(epoch=0)
+    job.created -= live.training.FAST_POLL_MAX_S + 1  # a first epoch that takes long: back to the usual pace
     assert live.poll_seconds(job, head, None) == live.training.POLL_RUNNING_S
 
 

@@ -62,6 +62,10 @@ def test_stop_is_shown_by_the_click_or_by_fast_polls(karate):
     finally:
         job.stop()
         job.join(30)
+    import time
+
     slow = SimpleNamespace(done=False, state="running", stopping=True, trainer=SimpleNamespace(epoch=5),
-                           _start_paused=False)
+                           _start_paused=False, stop_requested_at=time.time(), created=time.time() - 60)
     assert live.poll_seconds(slow, pacing.Playhead({}), None) == training.POLL_FIRST_S
+    slow.stop_requested_at -= training.FAST_POLL_MAX_S + 1  # a stop that takes long: the usual pace again
+    assert live.poll_seconds(slow, pacing.Playhead({}), None) == training.POLL_RUNNING_S

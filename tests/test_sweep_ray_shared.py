@@ -1,6 +1,7 @@
 """The shared Ray backend (``sweeps.ray_shared``): sweeps named ``ray`` (the page's, the CLI's) reuse one
-backend and its started actors; another graph gets a new backend that first stops the old one's
-actors; one Ray sweep runs at a time, a second waits and says so."""
+backend and its started actors; another graph gets a new backend, and a sweep first stops every other
+shared backend's actors (also when one was made and never used); one Ray sweep runs at a time, a
+second waits and says so."""
 
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ def test_graph_key_names_the_graph_not_the_object():
     assert ray_shared.graph_key(a) != ray_shared.graph_key(other)
 
 
-def test_one_backend_per_graph_and_the_old_one_is_retired(ray_local, fresh_shared):  # noqa: F811
+def test_one_backend_per_graph(ray_local, fresh_shared):  # noqa: F811
     first = backend_named("ray", load_graph("karate"))
     assert first.shared and backend_named("ray", load_graph("karate")) is first
     other = backend_named("ray", load_graph("communities"))
-    assert other is not first and other.retired is first  # stopped by other's first sweep
+    assert other is not first and ray_shared._MADE == [first, other]  # first's actors stop at other's sweep
 
 
 def test_sweeps_reuse_the_started_actors(ray_local, fresh_shared, karate, tmp_path):  # noqa: F811
@@ -59,7 +60,7 @@ def test_sweeps_reuse_the_started_actors(ray_local, fresh_shared, karate, tmp_pa
                         backend="ray")
     other.run()
     assert other.state == "finished" and other.backend is not backend
-    assert backend._actors == [] and other.backend.retired is None  # the old graph's actors were stopped first
+    assert backend._actors == [] and ray_shared._MADE == [other.backend]  # the old graph's actors stopped first
     pids.update(_actor_pids(ray, other.backend))
 
 
@@ -81,3 +82,20 @@ def test_a_second_sweep_waits_for_the_first(ray_local, fresh_shared, karate):  #
     for i in (0, 1):
         assert any(e.kind == "waiting" and e.data.get("message") == ray_shared.BUSY for e in events[i])
     pids.update(_actor_pids(ray, runners[0].backend))
+
+
+def test_a_backend_never_used_does_not_keep_older_actors_alive(ray_local, fresh_shared, karate):  # noqa: F811
+    """karate's sweep starts actors; a communities backend is made but its sweep never runs (stopped in
+    line, or refused); the next karate sweep gets a third backend and must stop karate's first actors."""
+    ray, pids = ray_local
+    first = SweepRunner(_sweep(epochs=4), None, bundle=karate, backend="ray")
+    first.run()
+    old = first.backend
+    assert old._actors
+    pids.update(_actor_pids(ray, old))
+    unused = backend_named("ray", load_graph("communities"))
+    again = SweepRunner(_sweep(epochs=4), None, bundle=load_graph("karate"), backend="ray")
+    assert again.backend is not old and again.backend is not unused
+    again.run()
+    assert again.state == "finished" and old._actors == [] and ray_shared._MADE == [again.backend]
+    pids.update(_actor_pids(ray, again.backend))

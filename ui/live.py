@@ -6,6 +6,8 @@ Plain functions of a job's ``status()`` and history, so the wording is tested wi
 
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 from . import pacing, training
@@ -108,6 +110,12 @@ def playback_pending(job: Any, head: pacing.Playhead, rate: float | None) -> boo
     return bool(job.done and rate and head.behind(run_key(job), trained))
 
 
+def _recent(t: float | None) -> bool:
+    """Within ``training.FAST_POLL_MAX_S`` of ``t``: fast polls after Start or Stop are for a moment only
+    (a slow first epoch or a slow stop on a big graph must not become ten reruns a second)."""
+    return t is not None and time.time() - t < training.FAST_POLL_MAX_S
+
+
 def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float | None:
     """Seconds between redraws of the live view (``None``: no redraws).
 
@@ -120,11 +128,11 @@ def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float |
     if not job.done:
         if job.state == "queued" and (job.trainer is not None or job.status().get("queue_position") is not None):
             return training.POLL_QUEUED_S  # waiting in line (a just-started job is "queued" until it has a trainer)
-        if getattr(job, "stopping", False):
+        if getattr(job, "stopping", False) and _recent(getattr(job, "stop_requested_at", None)):
             return training.POLL_FIRST_S  # Stop was pressed: say "stopped" as soon as the run does
         if training.is_paused(job):
             return training.POLL_IDLE_S
-        if job.trainer is None or job.trainer.epoch == 0:
+        if (job.trainer is None or job.trainer.epoch == 0) and _recent(getattr(job, "created", None)):
             return training.POLL_FIRST_S  # Start was pressed: show the first loss point the moment it exists
         return min(training.POLL_RUNNING_S, pacing.poll_seconds(rate)) if rate else training.POLL_RUNNING_S
     if playback_pending(job, head, rate) and not head.paused(run_key(job)):

@@ -56,9 +56,11 @@ class RunFrames:
         """Ask for ``epoch``'s frame by ``method``; wait up to ``wait_s`` for it; the newest ready frame."""
         target = (epoch, method)
         with self._cond:
-            if self._ready["done"] != target:
+            if self._ready["done"] == target:
+                self._want = None  # an older request still pending would bend the warm-start chain back
+            else:
                 self._want = target
-                if self._thread is None:
+                if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(target=self._loop, name="graphcl-live-frames", daemon=True)
                     self._thread.start()
                 self._cond.notify_all()
@@ -66,18 +68,27 @@ class RunFrames:
             return dict(self._ready)
 
     def _loop(self) -> None:
-        while True:
+        try:
+            while True:
+                with self._cond:
+                    if not self._cond.wait_for(lambda: self._want is not None, timeout=IDLE_EXIT_S):
+                        self._thread = None  # under the lock: the next ask starts a new thread
+                        return
+                    (epoch, method), self._want = self._want, None
+                try:
+                    result = self._project(epoch, method)
+                except Exception as e:  # noqa: BLE001 - keep serving the page: say it, start the chain afresh
+                    self._projector = None
+                    result = {"error": f"The map of epoch {epoch} could not be drawn: {type(e).__name__}: {e}"}
+                if result.get("frame") is not None:
+                    result.update(epoch=epoch, method=method)
+                with self._cond:
+                    self._ready = {**self._ready, **result, "done": (epoch, method)}
+                    self._cond.notify_all()
+        finally:
             with self._cond:
-                if not self._cond.wait_for(lambda: self._want is not None, timeout=IDLE_EXIT_S):
+                if self._thread is threading.current_thread():
                     self._thread = None
-                    return
-                (epoch, method), self._want = self._want, None
-            result = self._project(epoch, method)
-            if result.get("frame") is not None:
-                result.update(epoch=epoch, method=method)
-            with self._cond:
-                self._ready = {**self._ready, **result, "done": (epoch, method)}
-                self._cond.notify_all()
 
     def _project(self, epoch: int, method: str) -> dict:
         t = self.job.trainer
@@ -90,13 +101,10 @@ class RunFrames:
             frame = self._projector.project(snap.embeddings.astype(np.float32))
         except GraphCLError as e:
             return {"error": str(e)}
-        except Exception as e:  # noqa: BLE001 - this thread must keep serving the page: say it, go on
-            self._projector = None  # start the chain afresh with the next frame
-            return {"error": f"The map of epoch {epoch} could not be drawn: {type(e).__name__}: {e}"}
         if (writer := getattr(self.job, "writer", None)) is not None:
             try:
                 saved_frames.save_frame(writer.path, epoch, frame)
-            except OSError:  # a read-only or full disk: the live view goes on without the saved copy
+            except Exception:  # noqa: BLE001 - a read-only or full disk: the live view goes on without the copy
                 pass
         return {"frame": frame, "error": None}
 

@@ -40,10 +40,7 @@ class BatchedDraws:
             self.keys = inputs.edge_keys if cfg.exclude_true_edges else None
         self.identity = cfg.pairs == "views"  # positive j is node j in both views: no gather needed
         self.capped = self.pos_src.numel() > MAX_POSITIVES  # then generate_pairs draws a subset: not here
-        self.neg_src = self.pos_src.repeat_interleave(cfg.negatives)
-        self.src = torch.cat([self.pos_src, self.neg_src])
-        self.y = torch.cat([torch.ones(self.pos_src.numel(), device=dev),
-                            torch.zeros(self.neg_src.numel(), device=dev)]).unsqueeze(0)
+        self.neg_src = self.pos_src.repeat_interleave(cfg.negatives) if not self.capped else None
 
     def views_of(self, gens: list[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Edge weights of every trial's views, trial-major (T·V·E,), and their kept columns (T, V, F)
@@ -64,8 +61,10 @@ class BatchedDraws:
 
     def pairs_of(self, gens: list[torch.Generator]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(src (P,), dst (T, P), y (1, P))``: positives first, then each trial's negatives."""
-        pos = self.pos_dst.expand(len(gens), -1)
-        return self.src, torch.cat([pos, self.negatives_of(gens)], 1), self.y
+        pos, dev = self.pos_dst.expand(len(gens), -1), self.pos_src.device
+        src = torch.cat([self.pos_src, self.neg_src])
+        y = torch.cat([torch.ones(self.pos_src.numel(), device=dev), torch.zeros(self.neg_src.numel(), device=dev)])
+        return src, torch.cat([pos, self.negatives_of(gens)], 1), y.unsqueeze(0)
 
     def negatives_of(self, gens: list[torch.Generator]) -> torch.Tensor:
         """Each trial's negative partners (T, P₊·k): those of positive ``j``'s anchor at ``j·k … j·k+k-1``."""

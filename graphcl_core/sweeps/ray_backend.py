@@ -53,7 +53,7 @@ from .metrics import Scorer
 from .ray_batches import BatchDispatch, split_groups
 from .ray_dispatch import StageDispatch
 from .ray_relay import new_stats
-from .ray_shared import BUSY, SWEEP_LOCK, graph_key
+from .ray_shared import BUSY, SWEEP_LOCK, close_others, graph_key
 from .ray_support import RAY_MISSING, STOPPED, import_ray
 from .ray_worker import TrialWorker
 
@@ -102,7 +102,6 @@ class RayBackend(Backend):
         self.last_mode: str | None = None  # "batched" or "per trial": how the last sweep ran
         self.last_stats: dict = new_stats()  # where the last sweep's driver time went (ray_relay.new_stats)
         self.shared = False  # ray_shared's backend: kept between sweeps, not closed by the runner
-        self.retired = None  # the shared backend this one replaced: its actors stop before ours start
         self._started_ray = False
         self._actors: list = []
         self._actor_res: dict | None = None
@@ -203,9 +202,8 @@ class RayBackend(Backend):
                 if control.stopped:
                     return
         try:
-            if self.retired is not None:  # the shared backend of the previous graph: free its GPUs first
-                self.retired.close()
-                self.retired = None
+            if self.shared:  # other graphs' shared backends: free their GPUs first (none is in use now)
+                close_others(self)
             self._run_trials(trials, plan, on_event, control)
         finally:
             SWEEP_LOCK.release()

@@ -5,8 +5,8 @@ torch and loads the graph), and on 2 H200s a first sweep on fresh actors took 76
 the next one on the same actors (docs/ray.md). So ``backend_named("ray")`` (the page's and the CLI's
 way to a Ray backend) hands out this process's shared backend instead of a new one, and the sweep
 runner does not close it. A sweep on another graph (or another ``RAY_ADDRESS``) gets a new shared
-backend; the previous one's actors are stopped before the new one starts its own, so they never
-compete for the GPUs. One Ray sweep runs at a time in a process (they share the cluster's GPUs and
+backend; every other shared backend's actors are stopped before a sweep starts its own (under the
+sweep lock, so none of them is in use), so they never compete for the GPUs. One Ray sweep runs at a time in a process (they share the cluster's GPUs and
 the actors hold one sweep's state); a second one waits and says so.
 """
 
@@ -18,8 +18,9 @@ import threading
 
 from ..graph import GraphBundle
 
-_LOCK = threading.Lock()  # guards _CURRENT
+_LOCK = threading.Lock()  # guards _CURRENT and _MADE
 _CURRENT: dict = {}  # "backend": the shared RayBackend, "key": its graph_key
+_MADE: list = []  # every shared backend not yet closed (older ones may still hold actors)
 SWEEP_LOCK = threading.Lock()  # one Ray sweep at a time in this process
 BUSY = "Another sweep is using the Ray workers; this one starts when that one ends."
 
@@ -43,16 +44,26 @@ def shared_backend(bundle: GraphBundle):
             return current
         backend = RayBackend(bundle)
         backend.shared = True
-        backend.retired = current  # stopped by the new backend's first sweep, when no sweep runs on it
         _CURRENT.update(backend=backend, key=key)
+        _MADE.append(backend)  # the older ones' actors stop when this one's first sweep starts
         return backend
+
+
+def close_others(keep) -> None:
+    """Stop the actors of every shared backend but ``keep``. Called with ``SWEEP_LOCK`` held, so no sweep
+    runs on them: a replaced backend's actors would otherwise keep their GPUs from ``keep``'s."""
+    with _LOCK:
+        others = [b for b in _MADE if b is not keep]
+        _MADE[:] = [b for b in _MADE if b is keep]
+    for b in others:
+        b.close()
 
 
 def close_shared() -> None:
     """Stop the shared backend's actors (and a Ray it started); the next Ray sweep starts afresh."""
     with _LOCK:
-        backend = _CURRENT.pop("backend", None)
-        _CURRENT.pop("key", None)
-    if backend is not None:
-        with SWEEP_LOCK:
+        _CURRENT.clear()
+        made, _MADE[:] = list(_MADE), []
+    with SWEEP_LOCK:
+        for backend in made:
             backend.close()

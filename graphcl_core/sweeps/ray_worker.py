@@ -71,7 +71,10 @@ class TrialWorker:
         self._apply(state)
         self._wait_for_warm_up()
         t0 = time.perf_counter()
-        BatchedBackend(self.bundle, owner="ray").run_trials(list(trials), self.plan, self._emit, self.control)
+        try:
+            BatchedBackend(self.bundle, owner="ray").run_trials(list(trials), self.plan, self._emit, self.control)
+        finally:
+            _free_gpu_cache()
         return {"seconds": time.perf_counter() - t0}
 
     @staticmethod
@@ -97,9 +100,11 @@ class TrialWorker:
         h = self.handles[i]
         if not h.advance(target):
             del self.handles[i]
+            _free_gpu_cache()
             return {"ended": True, "epoch": h.epoch}
         if last:
             self._end(i, "finished")
+            _free_gpu_cache()
             return {"ended": True, "epoch": h.epoch}
         return {"ended": False, "score": h.rung_score(), "epoch": h.epoch}
 
@@ -140,3 +145,13 @@ class TrialWorker:
             ev.weights = {k: v.cpu() for k, v in ev.weights.items()}
         with self._lock:
             self._events.append((ev, kept))
+
+
+def _free_gpu_cache() -> None:
+    """Give PyTorch's cached GPU memory back after a trial or a share: the actors stay alive between
+    sweeps (``ray_shared``) and must not keep gigabytes from the app's own runs on the same GPU."""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+        torch.cuda.empty_cache()
