@@ -10,10 +10,9 @@ so Explore opens the run without projecting it again.
 
 Why a thread: a UMAP frame takes 0.1-1 s, and projected inside the page's redraw it held back
 everything drawn after it (and the next redraw), the first loss point after Start among them, and
-with 20 visitors on 2 cores every redraw. The page now asks for the frame it wants and draws the
-newest frame that is ready: it waits a moment (``WAIT_S``) only for a run's first frame, and a frame
-that is not ready yet appears at the next redraw. When the run has ended, the page waits for its
-frame: no redraw may follow to show it.
+with 20 visitors on 2 cores every redraw. The page now asks for the frame it wants, waits a moment
+(``WAIT_S``) and draws the newest frame that is ready; a slower frame appears at the next redraw. The
+last redraw (no poll follows) waits for its frame.
 """
 
 from __future__ import annotations
@@ -31,8 +30,7 @@ from .registry import Slot
 from .training import LIVE_MAX_POINTS
 
 CACHE_KEY = "paced-frames"
-WAIT_S = 0.3  # how long a redraw waits for the run's first frame before drawing without it
-NEXT_WAIT_S = 0.02  # … and for a later frame (the one on screen stays until the next redraw)
+WAIT_S = 0.3  # how long a redraw waits for the frame it asked for before drawing the newest one ready
 FINAL_WAIT_S = 60.0  # after the run: the last redraw's frame
 IDLE_EXIT_S = 30.0  # the projecting thread ends after this long without a request (and restarts on one)
 
@@ -112,8 +110,8 @@ class RunFrames:
 def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None):
     """``(Projection | None, its snapshot epoch, error)`` for the epoch ``shown`` of ``job``: the frame
     of the snapshot at or before it when ready within ``wait_s``, else the newest frame ready. By
-    default ``wait_s`` is ``FINAL_WAIT_S`` for the ``last`` redraw (default: once the run has ended),
-    ``WAIT_S`` for the run's first frame and ``NEXT_WAIT_S`` for a later one."""
+    default ``wait_s`` is ``FINAL_WAIT_S`` for the ``last`` redraw (default: once the run has ended), else
+    ``WAIT_S``."""
     t = job.trainer
     snaps = t.snapshot_list() if t is not None else []
     epoch = pacing.frame_epoch(shown, [s.epoch for s in snaps])
@@ -122,9 +120,8 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = No
     frames = slot.cache.get(CACHE_KEY)
     if not isinstance(frames, RunFrames) or frames.job is not job:
         frames = slot.cache[CACHE_KEY] = RunFrames(job, job.cfg.seed)
-    if wait_s is None:  # while training, only the run's first frame is waited for: later ones land a poll later
-        first = frames.ready()["frame"] is None
+    if wait_s is None:
         last = getattr(job, "done", True) if last is None else last
-        wait_s = FINAL_WAIT_S if last else (WAIT_S if first else NEXT_WAIT_S)
+        wait_s = FINAL_WAIT_S if last else WAIT_S
     r = frames.ask(epoch, "umap" if projection.is_warm() else "pca", wait_s)
     return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]

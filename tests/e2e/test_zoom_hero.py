@@ -104,15 +104,20 @@ def _same(a, b) -> bool:
 
 
 def _kept(title: str, now: dict, before: dict) -> bool:
-    """The same ranges; on an equal-aspect projection, Plotly re-fits the x range around the same centre
-    when the panel's width changes (a scrollbar coming or going), so there the y range and the x centre
-    must hold and the x span may change by a few percent, never back to the full view."""
+    """The same ranges; on an equal-aspect projection, Plotly re-fits one axis around the same centre
+    when the plot area's shape changes (a scrollbar or a caption line coming or going; seen: x, and once
+    y by 9.5 % in CI), so there one axis must hold exactly and the other keep its centre, its span
+    changing by at most 12 %, never back to the full view."""
     if _same(now["x"], before["x"]) and _same(now["y"], before["y"]):
         return True
-    if "embeddings" not in title or not _same(now["y"], before["y"]):
+    if "embeddings" not in title:
         return False
-    (a0, a1), (b0, b1) = now["x"], before["x"]
-    return abs((a0 + a1) - (b0 + b1)) / 2 <= 1e-3 * (b1 - b0) and abs((a1 - a0) / (b1 - b0) - 1) <= 0.06
+
+    def refit(axis: str) -> bool:
+        (a0, a1), (b0, b1) = now[axis], before[axis]
+        return abs((a0 + a1) - (b0 + b1)) / 2 <= 1e-3 * (b1 - b0) and abs((a1 - a0) / (b1 - b0) - 1) <= 0.12
+
+    return (_same(now["y"], before["y"]) and refit("x")) or (_same(now["x"], before["x"]) and refit("y"))
 
 
 def _watch(pg, zoomed: dict[str, dict], changed, refreshes: int = 3, timeout: float = 120) -> None:
@@ -193,14 +198,27 @@ def test_cora_projection_fills_its_plot_with_equal_aspect(server, page):
         hero = pg.evaluate(HERO_JS) or hero
     assert hero["title"].startswith("UMAP"), f"no UMAP frame within 5 minutes: {hero['title']}"
     # The picture of a trained encoder: the first frames of a barely trained one are thin lines (an
-    # elongated cloud cannot fill an equal-aspect panel), and UMAP can be warm after a few epochs.
+    # elongated cloud cannot fill an equal-aspect panel), and UMAP can be warm after a few epochs. Half of
+    # the 400 epochs: Stop now takes effect at once (at epoch 125 the cloud covered 59 %).
     trained_by = time.time() + 300
-    while _frame_epoch(hero) < 120 and time.time() < trained_by:
+    while _frame_epoch(hero) < 200 and time.time() < trained_by:
         pg.wait_for_timeout(1000)
         hero = pg.evaluate(HERO_JS) or hero
     pg.get_by_role("button", name="Stop").first.click()  # then the picture holds still for the screenshot
     pg.get_by_text("stopped", exact=False).first.wait_for(timeout=120_000)
     _wait_idle(pg)
+    # the playback may still move toward the last trained epoch (a frame a poll): wait until the frame on
+    # screen stays the same for 2 s, then for its glide to end
+    settle_by, last = time.time() + 60, None
+    while time.time() < settle_by:
+        hero = pg.evaluate(HERO_JS)
+        if hero is None:  # redrawn just now: look again
+            pg.wait_for_timeout(500)
+            continue
+        if last is not None and hero["title"] == last:
+            break
+        last = hero["title"]
+        pg.wait_for_timeout(2000)
     pg.wait_for_timeout(1000)  # the last transition
     hero = pg.evaluate(HERO_JS)
     el = pg.locator(".js-plotly-plot").filter(has=pg.locator("text=embeddings at epoch")).first
