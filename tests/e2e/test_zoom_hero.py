@@ -235,12 +235,14 @@ def test_cora_projection_fills_its_plot_with_equal_aspect(server, page):
     assert hero["n"] >= 2700 and hero["shown"] >= 0.99 * hero["n"], hero
     # The ranges are fitted to the cloud: on the axis that limits it (equal aspect), the cloud spans at
     # least 90 % of the plot. The area it covers then depends on the layout's own shape: 75-80 % in
-    # earlier runs, 68 % for a 1.42:1 cloud in a 1.07:1 plot area (CI, epoch 205).
+    # earlier runs, 68 % and 65 % for clouds of 1.42:1 and 0.78:1 in a 1.07:1 plot area (CI, epochs 205, 210).
     xfill = (hero["bx"][1] - hero["bx"][0]) / xspan
     yfill = (hero["by"][1] - hero["by"][0]) / yspan
     assert max(xfill, yfill) >= 0.90, f"the ranges are not fitted to the cloud ({xfill:.0%} x, {yfill:.0%} y): {hero}"
     cloud = (hero["bx"][1] - hero["bx"][0]) / max(hero["by"][1] - hero["by"][0], 1e-9)
     best = min(cloud, hero["w"] / hero["h"]) / max(cloud, hero["w"] / hero["h"])  # the most an equal-aspect fit can cover
-    assert fill >= min(0.70, 0.9 * best), f"the cloud covers only {fill:.0%} of the plot area: {hero}"
+    # with the limiting axis at >= 90 %, the area covered is at least 0.9² of that most (CI: 65 % for a
+    # 0.78:1 cloud in a 1.07:1 area, 68 % for a 1.42:1 one)
+    assert fill >= min(0.70, 0.81 * best), f"the cloud covers only {fill:.0%} of the plot area: {hero}"
     # the plot area is most of the panel (no big legend beside it)
     assert hero["w"] * hero["h"] >= 0.6 * hero["panel_w"] * hero["panel_h"], hero
