@@ -5,19 +5,19 @@ in the repository, next to the ``graphcl_core`` folder. So the command finds ``a
 works for an editable install (``pip install -e .``) and when run from a clone, and otherwise says
 how to get it.
 
-It runs Streamlit in this process (its own ``streamlit run`` entry point) after starting the
-projection's and the CUDA warm-ups (``start_warmups``): they then run while the server boots, before
-anyone opens the page, instead of when the first visitor's page script starts them. Importing
-TorchDR alone took 6.1 s on the GPU machine; a visitor who pressed Start soon after opening a fresh
-server waited for it. ``streamlit run app.py`` still works: app.py starts the same warm-ups, and
-starting them twice does nothing.
+The server runs in a process of its own, ``python -m ui.studio_server`` (the app's side: this
+library never imports Streamlit), which starts the projection's and the CUDA warm-ups before Streamlit,
+so they run while the server boots instead of when the first visitor's page script starts them.
+Ctrl-C here reaches that process too.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
+import subprocess
 import sys
-import threading
 from pathlib import Path
 
 NOT_FOUND = ("graphcl-studio could not find the app (app.py) next to the installed graphcl_core "
@@ -33,27 +33,9 @@ def find_app() -> Path | None:
     return app if app.is_file() and (app.parent / "pages").is_dir() else None
 
 
-def start_warmups() -> list[threading.Thread]:
-    """Start UMAP's warm-up (TorchDR's import and first layout on a GPU, the numba compile on a CPU) and
-    the CUDA context's, each in a daemon thread; returns the threads (the CUDA one only where CUDA is)."""
-    from . import device, projection
-
-    threads = [projection.warmup_in_background()]
-    cuda = device.warm_up_cuda_in_background()
-    return threads + ([cuda] if cuda is not None else [])
-
-
-def streamlit_main(args: list[str]) -> int:
-    """Streamlit's own ``streamlit`` command with ``args`` (``run app.py ...``), in this process; its exit
-    code. Streamlit stops its server on Ctrl-C by itself once the server runs."""
-    from streamlit.web import cli
-
-    sys.argv = ["streamlit", *args]  # Streamlit reads the command line from here too
-    try:
-        cli.main(args=list(args), prog_name="streamlit")
-    except SystemExit as e:  # click ends every command with SystemExit
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    return 0
+def server_command(app: Path, args: list[str]) -> list[str]:
+    """The server process's command line: ``ui.studio_server`` with the app and Streamlit's options."""
+    return [sys.executable, "-m", "ui.studio_server", str(app), *args]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,15 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     if app is None:
         sys.stderr.write(NOT_FOUND.format(where=Path(__file__).resolve().parent) + "\n")
         return 2
-    if importlib.util.find_spec("streamlit") is None:  # found without importing it: the warm-ups come first
+    if importlib.util.find_spec("streamlit") is None:  # found without importing it
         sys.stderr.write(NO_STREAMLIT + "\n")
         return 2
-    try:
-        start_warmups()
-        return streamlit_main(["run", str(app), *args])
-    except KeyboardInterrupt:  # Ctrl-C before Streamlit's own handler was set up
-        sys.stderr.write("graphcl-studio: interrupted\n")
-        return 130
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(app.parent), os.environ.get("PYTHONPATH"))
+                                                       if p)}  # ui/ lives next to app.py
+    proc = subprocess.Popen(server_command(app, args), env=env)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # Ctrl-C: the server stops itself (a terminal sends it the signal too)
+            proc.send_signal(signal.SIGINT)
 
 
 if __name__ == "__main__":

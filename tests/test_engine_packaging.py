@@ -27,10 +27,18 @@ def test_pyproject_commands_and_dependencies_come_from_requirements():
 def test_studio_runs_the_repository_app(monkeypatch):
     assert studio.find_app() == REPO / "app.py"
     calls = []
-    monkeypatch.setattr(studio, "start_warmups", lambda: None)
-    monkeypatch.setattr(studio, "streamlit_main", lambda args: calls.append(args) or 0)
+
+    class Proc:
+        def __init__(self, cmd, env):
+            calls.append((cmd, env["PYTHONPATH"].split(os.pathsep)[0]))
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(studio.subprocess, "Popen", Proc)
     assert studio.main(["--server.port", "8999"]) == 0
-    assert calls == [["run", str(REPO / "app.py"), "--server.port", "8999"]]
+    assert calls == [([sys.executable, "-m", "ui.studio_server", str(REPO / "app.py"), "--server.port", "8999"],
+                      str(REPO))]
 
 
 def test_studio_without_the_repository_says_how_to_get_it(monkeypatch, capsys):
