@@ -2,7 +2,7 @@
 ``bench/latency.py start_breakdown`` (JSON lines, printed as they come; CPU or GPU).
 
 ``fresh_server``: a child process does what a freshly started ``graphcl-studio`` does — imports the
-package and starts the warm-ups (``studio.start_warmups``) — then opens the Train page in ``AppTest``
+package and starts the warm-ups (``ui.studio_server.start_warmups``) — then opens the Train page in ``AppTest``
 with ``?graph=...`` at once, clicks Start ``--click-after`` seconds after the warm-ups started (or as soon
 as the page is there, if later), and times from the click: the job's first loss row, the page script
 **emitting** the loss chart with a point and the projection with its first UMAP frame (the moment
@@ -120,7 +120,7 @@ def start_breakdown(graph: str, epochs: int, repeats: int, warmups: bool) -> Non
     from ui import graphs
 
     if warmups:  # as a server that has been up a while: the studio's warm-ups are done
-        from graphcl_core import studio
+        from ui import studio_server as studio
 
         t = time.perf_counter()
         for th in studio.start_warmups():
@@ -230,8 +230,11 @@ def fresh_server(graph: str, click_after: list[float], timeout: float) -> None:
 
 def child_fresh_server(graph: str, click_after: float, timeout: float) -> None:
     t_proc = time.perf_counter()
-    from graphcl_core import projection, studio  # what graphcl-studio does first: the package, the warm-ups
+    from graphcl_core import projection  # what graphcl-studio does first: the package, the warm-ups
+    from ui import studio_server as studio
 
+    if os.environ.get("SWITCH_MS"):  # experiment: the interpreter's GIL switch interval
+        sys.setswitchinterval(float(os.environ["SWITCH_MS"]) / 1000)
     fits = _record_fits()
     t_w = time.perf_counter()
     threads = studio.start_warmups()

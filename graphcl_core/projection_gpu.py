@@ -18,6 +18,7 @@ cuDNN to benchmark mode) under a run that is training in another thread.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import threading
@@ -25,8 +26,27 @@ import threading
 import numpy as np
 import torch
 
+from .fast.graphed_step import CAPTURE_LOCK
+
 # One GPU layout at a time: two tabs asking at once would only fight over the same device.
 _GPU_LOCK = threading.Lock()
+_STREAMS: dict = {}  # device -> the CUDA stream layouts run on
+
+
+def _layout_stream(device: torch.device):
+    """A CUDA stream of the layouts' own (a no-op context elsewhere): on the default stream a layout's
+    kernels queue behind a training run's, and TorchDR reads a value back every iteration, so each of
+    its iterations would wait for the run's queued work."""
+    if device.type != "cuda":
+        return contextlib.nullcontext()
+    if device not in _STREAMS:
+        _STREAMS[device] = torch.cuda.Stream(device)
+    return torch.cuda.stream(_STREAMS[device])
+
+
+def layout_in_progress() -> bool:
+    """Whether a GPU layout is running now (live evaluations wait for it: ``Trainer._evaluate_async``)."""
+    return _GPU_LOCK.locked()
 
 
 @functools.lru_cache(maxsize=1)
@@ -54,6 +74,19 @@ def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float
 
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"unknown metric {metric!r}")
+    device = torch.device(device)
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    with _GPU_LOCK, CAPTURE_LOCK:  # TorchDR draws from the default CUDA generator: never during a capture
+        if x.is_cuda:  # made on the caller's stream: a copy of our own, ready before the layout's stream uses it
+            x = x.detach().clone()
+            torch.cuda.current_stream(device).synchronize()
+        with _layout_stream(device):
+            return _layout(torchdr, x, dim, n_neighbors, min_dist, metric, init, iterations, learning_rate, warm,
+                           device)
+
+
+def _layout(torchdr, x, dim, n_neighbors, min_dist, metric, init, iterations, learning_rate, warm, device):
     x = x.to(device=device, dtype=torch.float32)
     if metric == "cosine":
         x = torch.nn.functional.normalize(x, dim=1)
@@ -70,8 +103,7 @@ def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float
     reducer = torchdr.UMAP(n_neighbors=int(n_neighbors), n_components=int(dim), min_dist=float(min_dist),
                            lr=float(learning_rate), init=start, init_scaling=scaling, max_iter=int(iterations),
                            device=str(device), backend=None, verbose=False, distributed=False)
-    with _GPU_LOCK:
-        out = reducer.fit_transform(x)
+    out = reducer.fit_transform(x)
     out = torch.as_tensor(out).detach().to("cpu", torch.float32)
     return out[inverse.cpu()].numpy()
 

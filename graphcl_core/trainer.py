@@ -217,12 +217,15 @@ class Trainer:
     def _evaluate_async(self, snap: Snapshot) -> None:
         """Quick metrics of a snapshot in a helper thread, so training goes on meanwhile.
 
-        Skipped when the previous evaluation is still running (the GPU outpaces scikit-learn); the
-        metrics land in the history row and the snapshot of that epoch when ready.
+        Skipped when the previous evaluation is still running (the GPU outpaces scikit-learn) or a frame
+        of the live view is being laid out (``projection.layout_in_progress``: the picture comes first);
+        the metrics land in the history row and the snapshot of that epoch when ready.
         """
-        if self._eval_thread is not None and self._eval_thread.is_alive():
-            return
         from .evaluation import evaluate
+        from .projection import layout_in_progress
+
+        if self._eval_thread is not None and self._eval_thread.is_alive() or layout_in_progress():
+            return
 
         emb, epoch = snap.embeddings, snap.epoch
 

@@ -82,14 +82,16 @@ def test_hadsell_edges_adamw_and_gcn_batch_too():
         assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
 
 
-def test_stacked_adam_is_torch_adam_per_trial():
+@pytest.mark.parametrize("fused", [False, True])
+def test_stacked_adam_is_torch_adam_per_trial(fused):
     torch.manual_seed(0)
     p0 = torch.randn(3, 4, 5)
     grads = [torch.randn(3, 4, 5) for _ in range(4)]
-    lrs, wds = [1e-3, 1e-2, 5e-2], [0.0, 1e-2, 1e-1]
+    lrs, wds = [1e-3, 1e-2, 1e-3], [0.0, 1e-2, 0.0]  # trials 0 and 2 share one fused call
     for decoupled, cls in ((False, torch.optim.Adam), (True, torch.optim.AdamW)):
         stacked = p0.clone().requires_grad_()
-        opt = StackedAdam([stacked], torch.tensor(lrs), torch.tensor(wds), decoupled=decoupled)
+        opt = StackedAdam([stacked], torch.tensor(lrs), torch.tensor(wds), decoupled=decoupled, fused=fused)
+        assert opt.fused == fused and (not fused or len(opt.groups) == 2)
         singles = [p0[t].clone().requires_grad_() for t in range(3)]
         refs = [cls([singles[t]], lr=lrs[t], weight_decay=wds[t]) for t in range(3)]
         for g in grads:

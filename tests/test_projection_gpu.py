@@ -79,6 +79,7 @@ def test_torchdr_frames_separate_groups_and_warm_frames_move_little():
 @needs_torchdr
 def test_a_reflected_warm_frame_is_aligned_back(monkeypatch):
     """Procrustes after the GPU layout too: a frame that comes back mirrored is turned onto the last."""
+    torch.manual_seed(0)  # TorchDR draws from the global generator: whatever ran before must not matter
     x, _ = _blobs(n_per=20)
     p = Projector("umap", 2, backend="torchdr", n_neighbors=8)
     first = p.project(x)
@@ -86,7 +87,8 @@ def test_a_reflected_warm_frame_is_aligned_back(monkeypatch):
     monkeypatch.setattr(projection_gpu, "torchdr_umap", lambda *a, **k: real(*a, **k) * np.array([-1.0, 1.0],
                                                                                                   np.float32))
     second = p.project(x)
-    assert np.abs(second.coords - first.coords).mean() < 0.15
+    mirrored = np.abs(first.coords * np.array([-1.0, 1.0]) - first.coords).mean()  # if it were not turned back
+    assert np.abs(second.coords - first.coords).mean() < min(0.25, mirrored / 2)
 
 
 def test_auto_uses_umap_learn_without_cuda(monkeypatch):

@@ -133,3 +133,12 @@ def test_the_real_command_serves_the_app_and_ctrl_c_stops_it_cleanly(tmp_path):
             proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "Traceback" not in out
+
+
+def test_the_cuda_warm_up_trains_the_default_recipe_on_sparse_features():
+    """The warm-up's training part runs (on the CPU here): a silent failure would leave a first GPU run cold."""
+    from graphcl_core.fast.graphed_step import WARMUP_STEPS
+
+    trainer = device._warm_training("cpu")
+    assert trainer.epoch == WARMUP_STEPS + 3 and len(trainer.history) == WARMUP_STEPS + 3
+    assert trainer.fast_info["sparse_features"] == "on"

@@ -31,7 +31,7 @@ from ..device import resolve_device
 from ..engine.base import MAX_POSITIVES
 from ..engine.inputs import RunInputs
 from ..errors import ConfigError
-from ..fast.graphed_step import WARMUP_STEPS, tf32
+from ..fast.graphed_step import CAPTURE_LOCK, WARMUP_STEPS, tf32
 from ..graph import GraphBundle
 from ..options import RuntimeOptions
 from ..trainer import Snapshot
@@ -76,7 +76,8 @@ class BatchedTrainer:
 
         self.draws = BatchedDraws(inputs, self.inputs.sampler, configs, 2 if self.two_views else 1)
         self.optimizer = StackedAdam(self.model.parameters(), per_trial("lr"), per_trial("weight_decay"),
-                                     decoupled=cfg.optimizer == "adamw")
+                                     decoupled=cfg.optimizer == "adamw",
+                                     fused=self.device.type == "cuda" and self.options.fused_adam)
         self.margin = per_trial("margin").unsqueeze(1)
         cuda = self.device.type == "cuda"
         self.tf32 = cuda and self.options.tf32
@@ -169,8 +170,11 @@ class BatchedTrainer:
 
     def _step(self) -> None:
         t0 = time.perf_counter()
-        if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS:
-            self._capture()
+        if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS and CAPTURE_LOCK.acquire(blocking=False):
+            try:  # (a layout drawing from the default generator holds the lock: one more eager step instead)
+                self._capture()
+            finally:
+                CAPTURE_LOCK.release()
         if self._graph is not None:
             self._graph.replay()
             loss = self._ring[self._slot]
@@ -208,7 +212,7 @@ class BatchedTrainer:
             pos = torch.zeros(1, dtype=torch.long, device=self.device)
             self.optimizer.zero_grad(set_to_none=True)
             torch.cuda.synchronize(self.device)
-            with tf32(self.tf32), torch.cuda.graph(graph, capture_error_mode="thread_local"):
+            with CAPTURE_LOCK, tf32(self.tf32), torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 per = self._step_body()
                 ring.index_copy_(0, pos, per.unsqueeze(0))
                 pos.add_(1).remainder_(RING)

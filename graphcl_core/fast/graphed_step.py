@@ -15,11 +15,19 @@ Anything that fails during capture is reported by ``capture_step`` raising; the 
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Callable
 
 import torch
 
 WARMUP_STEPS = 3
+
+# Held while a CUDA graph is captured, and by any other thread's work that draws from the default CUDA
+# generator (a TorchDR layout: ``projection_gpu``). A capture owns that generator's offset; a draw from
+# another thread meanwhile fails ("Offset increment outside graph capture encountered unexpectedly":
+# on the H200 a frame laid out while a new run captured its step fell back to PCA), and two captures
+# at once (a sweep beside a run) would share it.
+CAPTURE_LOCK = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -74,7 +82,7 @@ def capture_step(step_body: Callable[[], torch.Tensor], optimizer: torch.optim.O
     pos = torch.zeros(1, dtype=torch.long, device=device)
     optimizer.zero_grad(set_to_none=True)  # grads are then allocated by the captured backward
     torch.cuda.synchronize(device)
-    with tf32(allow_tf32), torch.cuda.graph(graph, capture_error_mode="thread_local"):
+    with CAPTURE_LOCK, tf32(allow_tf32), torch.cuda.graph(graph, capture_error_mode="thread_local"):
         loss = step_body()
         ring.index_copy_(0, pos, loss.detach().reshape(1).to(torch.float32))
         pos.add_(1).remainder_(ring.numel())
