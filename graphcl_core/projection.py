@@ -87,7 +87,11 @@ _METHODS = ("umap", "pca")
 BACKENDS = ("auto", "umap-learn", "torchdr")
 # TorchDR iterations per frame: a cold frame, then warm-started ones (its vectorised SGD needs more
 # iterations than umap-learn's per-edge epochs; ~1.5 ms each on Cora on an H200).
-GPU_FIRST_ITERATIONS = 300
+# 150 for a cold frame (was 300: half the wait for a run's first picture, which a training run and the
+# page share the interpreter with): by the same criterion as below (bench/latency_cold_iterations.py, CPU TorchDR,
+# a default Cora run's 20 live frames, 2 repeats each), the first frame's trustworthiness 0.9151-0.9156
+# against 0.9184-0.9187 with 300 (100: 0.9139-0.9149), the chain's mean 0.9480-0.9485 against 0.9482-0.9489.
+GPU_FIRST_ITERATIONS = 150
 # 80 for a warm frame: the fewest of 40/60/80/100 within tolerance of 100 on a trained Cora run's 20
 # live frames (bench/latency_iterations.py, docs/latency.md): trustworthiness of the chain of frames
 # 0.948 (100: 0.950, 60: 0.946; tolerance 0.005, and 0.01 per frame, which 60 missed by 0.003), one
