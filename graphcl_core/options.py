@@ -22,7 +22,6 @@ crashes an import or silently turns a switch the wrong way.
 | GRAPHCL_FUSED_ADAM | fused_adam | on |
 | GRAPHCL_INFONCE_FAST | infonce_fast | on |
 | GRAPHCL_NUMBA_CACHE | numba_cache | on |
-| GRAPHCL_LAYOUT_PROCESS | layout_process | on (the GPU's UMAP layouts run in a process of their own) |
 | GRAPHCL_OFFLINE | offline | off |
 | GRAPHCL_GPU_SLOTS | gpu_slots | 2 |
 | GRAPHCL_CPU_SLOTS | cpu_slots | None (the number of cores minus one, at least 1) |
@@ -98,7 +97,6 @@ class RuntimeOptions:
     fused_adam: bool = True
     infonce_fast: bool = True
     numba_cache: bool = True
-    layout_process: bool = True
     offline: bool = False
     gpu_slots: int = 2
     cpu_slots: int | None = None

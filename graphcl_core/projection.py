@@ -411,19 +411,13 @@ def warm_here() -> None:
 
 
 def _warmup() -> None:
-    """On a GPU with TorchDR: the layout process (``layout_worker``), or where it is off or failed, a
-    Cora-sized layout here. Otherwise the numba compile in a low-priority child process
+    """On a GPU with TorchDR: one small layout. Otherwise the numba compile in a low-priority child process
     (``umap_warmup``), then the cached kernels loaded here once no run trains on the CPU (or after 20 s)."""
     from . import umap_warmup
     from .options import current
 
     try:
-        on_gpu = Projector("umap", 2).on_gpu
-        if on_gpu and current().layout_process:  # the layout process warms itself up (layout_worker)
-            worker = projection_gpu.start_worker("cuda")
-            if worker.wait_ready():
-                return
-        if not on_gpu:
+        if not Projector("umap", 2).on_gpu:
             if current().numba_cache:
                 umap_warmup.compile_in_child()
             umap_warmup.wait_while_cpu_trains()

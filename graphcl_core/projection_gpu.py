@@ -21,15 +21,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
-import logging
 import threading
 
 import numpy as np
 import torch
 
 from .fast.graphed_step import CAPTURE_LOCK
-
-log = logging.getLogger(__name__)
 
 # One GPU layout at a time: two tabs asking at once would only fight over the same device.
 _GPU_LOCK = threading.Lock()
@@ -48,8 +45,7 @@ def _layout_stream(device: torch.device):
 
 
 def layout_in_progress() -> bool:
-    """Whether a GPU layout is running in this process now (live evaluations wait for it:
-    ``Trainer._evaluate_async``; one in the layout process takes nothing from them)."""
+    """Whether a GPU layout is running now (live evaluations wait for it: ``Trainer._evaluate_async``)."""
     return _GPU_LOCK.locked()
 
 
@@ -64,20 +60,6 @@ def gpu_available() -> bool:
     return torch.cuda.is_available() and torchdr_installed()
 
 
-_WORKER: list = []  # the layout process (layout_worker.LayoutWorker), once started
-_WORKER_LOCK = threading.Lock()
-
-
-def start_worker(device: str = "cuda"):
-    """Start the layout process once (``layout_worker``); later calls return the same one."""
-    from .layout_worker import LayoutWorker
-
-    with _WORKER_LOCK:
-        if not _WORKER:
-            _WORKER.append(LayoutWorker(device))
-        return _WORKER[0]
-
-
 def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float, metric: str,
                  init: np.ndarray, iterations: int, learning_rate: float, warm: bool,
                  device: str | torch.device = "cuda") -> np.ndarray:
@@ -86,28 +68,9 @@ def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float
     ``warm``: ``init`` is the previous frame and is kept at its own scale; otherwise it is a PCA start
     that TorchDR shrinks to its usual near-zero spread. ``metric='cosine'`` is UMAP on L2-normalised
     rows with squared Euclidean distance (the same neighbours: |a-b|² = 2 - 2 cos(a, b)).
-    Returns float32 N×dim on the CPU. Runs in the layout process when it was started and is ready
-    (``start_worker``), otherwise here.
+    Returns float32 N×dim on the CPU.
     """
-    kw = dict(n_neighbors=n_neighbors, min_dist=min_dist, metric=metric, init=np.asarray(init, dtype=np.float32),
-              iterations=iterations, learning_rate=learning_rate, warm=warm)
-    worker = _WORKER[0] if _WORKER else None
-    if worker is not None and worker.alive:
-        from .layout_worker import WorkerUnavailable
-
-        try:
-            return worker.layout(x.detach().float().cpu().numpy(), dim=dim, device=str(device), **kw)
-        except WorkerUnavailable as e:
-            log.warning("laying the frame out in the server process: %s", e)
-    return layout_here(x, dim, device=device, **kw)
-
-
-def layout_here(x, dim: int, *, n_neighbors: int, min_dist: float, metric: str, init: np.ndarray, iterations: int,
-                learning_rate: float, warm: bool, device: str | torch.device = "cuda") -> np.ndarray:
-    """``torchdr_umap`` in this process (``x``: a tensor or an array)."""
     import torchdr
-
-    x = torch.as_tensor(x)
 
     if metric not in ("cosine", "euclidean"):
         raise ValueError(f"unknown metric {metric!r}")
