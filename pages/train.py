@@ -267,7 +267,7 @@ def live_view() -> None:
         ss["train.done_seen"] = job
         st.rerun()  # the whole page: buttons change and polling changes
     rate = current_pace(job)
-    shown = head.update(live.run_key(job), time.time(), s["epoch"], rate)
+    shown = live.on_screen(head.update(live.run_key(job), time.time(), s["epoch"], rate), s["epoch"])
     if live.poll_seconds(job, head, rate) != ss.get("train.poll"):
         st.rerun()  # admitted from the queue, or the playback reached the end: the page polls anew
     _status(job, s, shown, rate)

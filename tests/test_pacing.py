@@ -149,6 +149,9 @@ def test_live_frames_project_in_the_background_while_the_run_trains(tiny_graph, 
     slot = SimpleNamespace(cache={})
     frame, epoch, err = live_frames.frame_at(slot, job, 8, wait_s=0.05)
     assert frame is None and epoch == 0 and err is None  # not ready: the page draws the rest meanwhile
+    monkeypatch.setattr(live_frames, "WAIT_S", 30.0)  # would hang below if epoch 0 waited for its frame
+    frame, _, _ = live_frames.frame_at(slot, job, 0, last=False)
+    assert frame is None  # nothing trained on screen yet: the redraw does not wait for the first frame
     release.set()
     frame, epoch, _ = live_frames.frame_at(slot, job, 8, wait_s=30)
     assert frame is not None and epoch == 8

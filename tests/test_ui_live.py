@@ -66,3 +66,9 @@ def test_metrics_and_their_deltas():
     assert live.quality_metric(hist, "silhouette", "{:.3f}") == ("0.200", None)
     assert live.quality_metric(hist, "knn_acc", "{:.1%}") == ("—", None)
     assert live.probe_fraction(hist) == 0.1 and live.probe_fraction(hist[:5]) == 0.3
+
+
+def test_the_first_trained_epoch_is_on_screen_at_once():
+    assert live.on_screen(0, 0) == 0  # nothing trained: nothing to show
+    assert live.on_screen(0, 7) == 1  # the paced playhead has not reached epoch 1 yet: show it anyway
+    assert live.on_screen(5, 200) == 5  # afterwards the pace decides

@@ -83,6 +83,13 @@ def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: b
     return text
 
 
+def on_screen(shown: int, trained: int) -> int:
+    """The epoch the live view draws: the playhead's, but the first trained epoch at once. A paced
+    playhead starts at epoch 0 and reaches epoch 1 only 1/pace seconds after the first redraw (0.1 s at
+    karate's Auto pace), so the first loss point would come a poll late after Start."""
+    return max(shown, min(1, trained))
+
+
 def is_held(job: Any, head: pacing.Playhead) -> bool:
     """The run or its playback is paused (the page offers Resume)."""
     return job is not None and (training.is_paused(job) or head.paused(run_key(job)))

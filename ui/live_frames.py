@@ -110,8 +110,10 @@ class RunFrames:
 def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None):
     """``(Projection | None, its snapshot epoch, error)`` for the epoch ``shown`` of ``job``: the frame
     of the snapshot at or before it when ready within ``wait_s``, else the newest frame ready. By
-    default ``wait_s`` is ``FINAL_WAIT_S`` for the ``last`` redraw (default: once the run has ended), else
-    ``WAIT_S``."""
+    default ``wait_s`` is ``FINAL_WAIT_S`` for the ``last`` redraw (default: once the run has ended), 0
+    while epoch 0 is on screen (no loss point yet: a redraw waiting for the first frame, a cold layout
+    of up to ~2 s, would hold the first loss point back by its wait; the next redraw follows in 0.1 s),
+    else ``WAIT_S``."""
     t = job.trainer
     snaps = t.snapshot_list() if t is not None else []
     epoch = pacing.frame_epoch(shown, [s.epoch for s in snaps])
@@ -122,6 +124,6 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = No
         frames = slot.cache[CACHE_KEY] = RunFrames(job, job.cfg.seed)
     if wait_s is None:
         last = getattr(job, "done", True) if last is None else last
-        wait_s = FINAL_WAIT_S if last else WAIT_S
+        wait_s = FINAL_WAIT_S if last else (0.0 if shown == 0 else WAIT_S)
     r = frames.ask(epoch, "umap" if projection.is_warm() else "pca", wait_s)
     return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]
