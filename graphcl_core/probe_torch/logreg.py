@@ -51,12 +51,16 @@ class Problems:
         return W, theta[..., self.d * self.K:]
 
     def logits(self, theta: torch.Tensor) -> torch.Tensor:
-        """(S, G, n, K) with ``x`` broadcast over the C grid."""
+        """(S, G, n, K): one product per slot for all its G weight matrices (``x @ W`` with ``x`` broadcast
+        over G would copy ``x`` G times first)."""
         W, b = self.split(theta)
-        return self.x.unsqueeze(1) @ W + b.unsqueeze(-2) + self.absent
+        S, G, d, K = W.shape
+        z = torch.bmm(self.x, W.permute(0, 2, 1, 3).reshape(S, d, G * K))  # (S, n, G·K)
+        return z.view(S, -1, G, K).permute(0, 2, 1, 3) + b.unsqueeze(-2) + self.absent
 
     def value_and_grad(self, theta: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         W, _ = self.split(theta)
+        S, G, d, K = W.shape
         z = self.logits(theta)
         lse = torch.logsumexp(z, -1, keepdim=True)
         wt = self.w[:, None, :, None]
@@ -64,7 +68,8 @@ class Problems:
         data = ((lse * wt).sum((-1, -2)) - (z * oh).sum((-1, -2))) * self.inv_n[..., 0]
         f = data + 0.5 * self.lam[..., 0, 0] * W.pow(2).sum((-1, -2))
         g = (torch.softmax(z, -1) * wt - oh) * self.inv_n.unsqueeze(1)  # (S, G, n, K)
-        gW = self.x.unsqueeze(1).transpose(-1, -2) @ g + self.lam * W
+        gx = torch.bmm(self.x.transpose(1, 2), g.permute(0, 2, 1, 3).reshape(S, -1, G * K))  # (S, d, G·K)
+        gW = gx.view(S, d, G, K).permute(0, 2, 1, 3) + self.lam * W
         return f, torch.cat([gW.flatten(-2), g.sum(-2)], -1)
 
 
@@ -138,4 +143,6 @@ def _two_loop(g: torch.Tensor, s_hist: torch.Tensor, y_hist: torch.Tensor, rho: 
 def predict(problems: Problems, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Class ids (S, G, m) for rows ``x`` (S, m, d) of each slot."""
     W, b = problems.split(theta)
-    return (x.unsqueeze(1) @ W + b.unsqueeze(-2) + problems.absent).argmax(-1)
+    S, G, d, K = W.shape
+    z = torch.bmm(x, W.permute(0, 2, 1, 3).reshape(S, d, G * K)).view(S, -1, G, K).permute(0, 2, 1, 3)
+    return (z + b.unsqueeze(-2) + problems.absent).argmax(-1)
