@@ -271,6 +271,8 @@ def live_view() -> None:
     if live.poll_seconds(job, head, rate) != ss.get("train.poll"):
         st.rerun()  # admitted from the queue, or the playback reached the end: the page polls anew
     _status(job, s, shown, rate)
+    if not job.done and s.get("queue_position") is None:  # (not for a run waiting in line)
+        live_frames.prefetch_first(slot, job)  # the first frame is laid out while the run starts
     if job.trainer is None:
         return  # still waiting for its first slot: nothing to chart yet, and 19 waiting tabs poll this
     hist = pacing.history_until(s["history"], shown)

@@ -213,3 +213,41 @@ def test_a_projector_that_cannot_be_made_is_reported_and_the_thread_lives_on(tin
     assert frame is None and "quantum" in err
     frame, epoch, err = live_frames.frame_at(slot, job, 8, wait_s=30)
     assert frame is not None and epoch == 8 and err is None
+
+
+def test_the_first_frame_is_laid_out_before_the_page_can_ask_for_it(tiny_graph, monkeypatch):
+    """Right after Start the run has no trainer: ``prefetch_first`` lays epoch 0 out once its snapshot
+    exists, and the page's own ask for epoch 0 meanwhile neither waits twice nor projects it twice."""
+    import threading
+    from types import SimpleNamespace
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=4, snapshot_every=2)
+    job = SimpleNamespace(trainer=None, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    calls = []
+    real = projection.Projector.project
+    monkeypatch.setattr(projection.Projector, "project", lambda self, emb: calls.append(1) or real(self, emb))
+    live_frames.prefetch_first(slot, job)  # no trainer yet: the frame thread waits for the first snapshot
+    assert slot.cache[live_frames.CACHE_KEY].ready()["done"] is None
+
+    def start_run():
+        trainer = Trainer(tiny_graph, cfg)
+        trainer.take_snapshot()
+        job.trainer = trainer
+
+    threading.Timer(0.2, start_run).start()
+    frames = slot.cache[live_frames.CACHE_KEY]
+    for _ in range(3000):  # the prefetch lays the snapshot out once the run has taken it
+        if frames.ready()["done"] is not None:
+            break
+        threading.Event().wait(0.01)
+    assert frames.ready()["done"][0] == 0 and frames.ready()["frame"] is not None
+    frame, epoch, err = live_frames.frame_at(slot, job, 0, wait_s=30)
+    assert err is None and epoch == 0 and frame is frames.ready()["frame"]
+    live_frames.prefetch_first(slot, job)  # already done: nothing more
+    assert len(calls) == 1
