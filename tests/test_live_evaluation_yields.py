@@ -23,3 +23,31 @@ def test_no_live_evaluation_starts_during_a_layout():
     free = Trainer(bundle, CFG)
     free.run()
     assert _evaluated_epochs(free)  # the same run evaluates when nothing is laid out
+
+
+def test_live_evaluations_rest_as_long_as_they_ran(monkeypatch):
+    """Back to back, evaluations would hold the interpreter the whole run: after one ends, none starts for
+    as long again."""
+    import time
+
+    from graphcl_core import evaluation
+
+    real = evaluation.evaluate
+
+    def slow(*a, **k):
+        time.sleep(0.3)
+        return real(*a, **k)
+
+    monkeypatch.setattr(evaluation, "evaluate", slow)
+    trainer = Trainer(load_graph("karate"), CFG.replace(epochs=4, eval_every=1))
+    snap = trainer.take_snapshot()
+    trainer._evaluate_async(snap)
+    first = trainer._eval_thread
+    first.join(30)
+    assert trainer._eval_rest_until > time.perf_counter()  # resting now: the next due evaluation is skipped
+    trainer._evaluate_async(trainer.take_snapshot())
+    assert trainer._eval_thread is first
+    time.sleep(max(0.0, trainer._eval_rest_until - time.perf_counter()) + 0.01)
+    trainer._evaluate_async(trainer.take_snapshot())
+    assert trainer._eval_thread is not first  # rested: the next one starts
+    trainer.wait_for_evaluation()
