@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ui import pacing
@@ -251,3 +253,31 @@ def test_the_first_frame_is_laid_out_before_the_page_can_ask_for_it(tiny_graph, 
     assert err is None and epoch == 0 and frame is frames.ready()["frame"]
     live_frames.prefetch_first(slot, job)  # already done: nothing more
     assert len(calls) == 1
+
+
+def test_a_first_frame_whose_run_never_started_is_not_marked_done(tiny_graph, monkeypatch):
+    """A run still waiting in line when the prefetch gives up: its first frame is made once it starts."""
+    from types import SimpleNamespace
+
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    monkeypatch.setattr(live_frames, "FIRST_SNAPSHOT_WAIT_S", 0.05)
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=4, snapshot_every=2)
+    job = SimpleNamespace(trainer=None, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    frame, _, _ = live_frames.frame_at(slot, job, 0, wait_s=5)  # no trainer: nothing to ask for yet
+    live_frames.prefetch_first(slot, job)
+    frames = slot.cache[live_frames.CACHE_KEY]
+    threading.Event().wait(0.2)  # longer than the prefetch waits for the first snapshot
+    for _ in range(500):
+        if frames._busy is None and frames._want is None:
+            break
+        threading.Event().wait(0.01)
+    assert frames.ready()["done"] is None
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.take_snapshot()
+    job.trainer = trainer
+    frame, epoch, err = live_frames.frame_at(slot, job, 0, wait_s=30)
+    assert err is None and epoch == 0 and frame is not None

@@ -86,7 +86,8 @@ class RunFrames:
                 if result.get("frame") is not None:
                     result.update(epoch=epoch, method=method)
                 with self._cond:
-                    self._ready = {**self._ready, **result, "done": (epoch, method)}
+                    if result:  # (no snapshot there, or not yet: a later ask for it projects it)
+                        self._ready = {**self._ready, **result, "done": (epoch, method)}
                     self._busy = None
                     self._cond.notify_all()
         finally:
