@@ -1,5 +1,7 @@
 """A run's live evaluations wait while a frame of the live view is laid out (they share the interpreter)."""
 
+import pytest
+
 from graphcl_core import projection
 from graphcl_core.config import TrainConfig
 from graphcl_core.loaders import load_graph
@@ -27,27 +29,30 @@ def test_no_live_evaluation_starts_during_a_layout():
 
 def test_live_evaluations_rest_as_long_as_they_ran(monkeypatch):
     """Back to back, evaluations would hold the interpreter the whole run: after one ends, none starts for
-    as long again."""
-    import time
+    as long again. The trainer's clock is a fake one here: the evaluation "takes" 0.3 s of it."""
+    from types import SimpleNamespace
 
     from graphcl_core import evaluation
+    from graphcl_core import trainer as trainer_module
 
+    clock = SimpleNamespace(now=100.0)
+    monkeypatch.setattr(trainer_module, "time", SimpleNamespace(perf_counter=lambda: clock.now))
     real = evaluation.evaluate
 
     def slow(*a, **k):
-        time.sleep(0.3)
+        clock.now += 0.3
         return real(*a, **k)
 
     monkeypatch.setattr(evaluation, "evaluate", slow)
     trainer = Trainer(load_graph("karate"), CFG.replace(epochs=4, eval_every=1))
-    snap = trainer.take_snapshot()
-    trainer._evaluate_async(snap)
+    trainer._evaluate_async(trainer.take_snapshot())
     first = trainer._eval_thread
     first.join(30)
-    assert trainer._eval_rest_until > time.perf_counter()  # resting now: the next due evaluation is skipped
+    assert trainer._eval_rest_until == pytest.approx(100.6)  # ended at 100.3 after 0.3: rests until 100.6
+    clock.now = 100.5
     trainer._evaluate_async(trainer.take_snapshot())
-    assert trainer._eval_thread is first
-    time.sleep(max(0.0, trainer._eval_rest_until - time.perf_counter()) + 0.01)
+    assert trainer._eval_thread is first  # still resting: the due evaluation is skipped
+    clock.now = 100.7
     trainer._evaluate_async(trainer.take_snapshot())
     assert trainer._eval_thread is not first  # rested: the next one starts
     trainer.wait_for_evaluation()

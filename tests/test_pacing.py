@@ -270,7 +270,6 @@ def test_a_first_frame_whose_run_never_started_is_not_marked_done(tiny_graph, mo
     frame, _, _ = live_frames.frame_at(slot, job, 0, wait_s=5)  # no trainer: nothing to ask for yet
     live_frames.prefetch_first(slot, job)
     frames = slot.cache[live_frames.CACHE_KEY]
-    threading.Event().wait(0.2)  # longer than the prefetch waits for the first snapshot
     for _ in range(500):
         if frames._busy is None and frames._want is None:
             break
