@@ -59,14 +59,13 @@ class RunFrames:
         with self._cond:
             if self._ready["done"] == target or self._busy == target:
                 self._want = None  # an older request still pending would bend the warm-start chain back
-                self._cond.wait_for(lambda: self._ready["done"] == target, timeout=wait_s)
             else:
                 self._want = target
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(target=self._loop, name="graphcl-live-frames", daemon=True)
                     self._thread.start()
                 self._cond.notify_all()
-                self._cond.wait_for(lambda: self._ready["done"] == target, timeout=wait_s)
+            self._cond.wait_for(lambda: self._ready["done"] == target, timeout=wait_s)
             return dict(self._ready)
 
     def _loop(self) -> None:
@@ -124,6 +123,11 @@ class RunFrames:
             time.sleep(0.005)
 
 
+def _method() -> str:
+    """PCA until UMAP is warm, then UMAP."""
+    return "umap" if projection.is_warm() else "pca"
+
+
 def _frames_of(slot: Slot, job: TrainingJob) -> RunFrames:
     frames = slot.cache.get(CACHE_KEY)
     if not isinstance(frames, RunFrames) or frames.job is not job:
@@ -137,7 +141,7 @@ def prefetch_first(slot: Slot, job: TrainingJob) -> None:
     (on the H200 the layout began 0.57 s after the click). Does not wait."""
     frames = _frames_of(slot, job)
     if frames.ready()["done"] is None:
-        frames.ask(0, "umap" if projection.is_warm() else "pca", 0.0)
+        frames.ask(0, _method(), 0.0)
 
 
 def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None):
@@ -156,5 +160,5 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = No
     if wait_s is None:
         last = getattr(job, "done", True) if last is None else last
         wait_s = FINAL_WAIT_S if last else (0.0 if shown == 0 else WAIT_S)
-    r = frames.ask(epoch, "umap" if projection.is_warm() else "pca", wait_s)
+    r = frames.ask(epoch, _method(), wait_s)
     return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]

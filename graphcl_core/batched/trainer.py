@@ -31,7 +31,7 @@ from ..device import resolve_device
 from ..engine.base import MAX_POSITIVES
 from ..engine.inputs import RunInputs
 from ..errors import ConfigError
-from ..fast.graphed_step import CAPTURE_LOCK, WARMUP_STEPS, tf32
+from ..fast.graphed_step import CAPTURE_LOCK, WARMUP_STEPS, capture_when_free, tf32
 from ..graph import GraphBundle
 from ..options import RuntimeOptions
 from ..trainer import Snapshot
@@ -170,11 +170,8 @@ class BatchedTrainer:
 
     def _step(self) -> None:
         t0 = time.perf_counter()
-        if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS and CAPTURE_LOCK.acquire(blocking=False):
-            try:  # (a layout drawing from the default generator holds the lock: one more eager step instead)
-                self._capture()
-            finally:
-                CAPTURE_LOCK.release()
+        if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS:
+            capture_when_free(self._capture)
         if self._graph is not None:
             self._graph.replay()
             loss = self._ring[self._slot]

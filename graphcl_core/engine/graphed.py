@@ -13,7 +13,7 @@ import logging
 
 import torch
 
-from ..fast.graphed_step import CAPTURE_LOCK, WARMUP_STEPS, GraphedStep, capture_step, tf32
+from ..fast.graphed_step import WARMUP_STEPS, GraphedStep, capture_step, capture_when_free, tf32
 from ..config import TrainConfig
 from .fast import FastEngine
 from .inputs import SEED_LOCK, RunInputs
@@ -43,11 +43,8 @@ class GraphedEngine(FastEngine):
         self._side_stream = None
 
     def step(self) -> torch.Tensor:
-        if self.state == "pending" and self._steps >= WARMUP_STEPS and CAPTURE_LOCK.acquire(blocking=False):
-            try:  # (a layout drawing from the default generator holds the lock: one more eager step instead)
-                self._capture()
-            finally:
-                CAPTURE_LOCK.release()
+        if self.state == "pending" and self._steps >= WARMUP_STEPS:
+            capture_when_free(self._capture)
         self._steps += 1
         if self.graphed is not None:
             return self.graphed.replay()

@@ -30,6 +30,16 @@ WARMUP_STEPS = 3
 CAPTURE_LOCK = threading.RLock()
 
 
+def capture_when_free(capture: Callable[[], None]) -> None:
+    """Run ``capture`` unless a layout holds ``CAPTURE_LOCK`` now; then the caller trains this epoch
+    eagerly and tries again at the next one (a run never waits for a layout)."""
+    if CAPTURE_LOCK.acquire(blocking=False):
+        try:
+            capture()
+        finally:
+            CAPTURE_LOCK.release()
+
+
 @contextlib.contextmanager
 def tf32(enabled: bool):
     """Allow TF32 matrix products inside the block (restored afterwards; no-op when not enabled)."""
