@@ -57,6 +57,52 @@ def test_batched_lbfgs_finds_scikit_learns_weights(classes):
             assert np.abs(ours - ref).max() < 2e-3
 
 
+def _two_loop(g, pairs):
+    """The textbook L-BFGS two-loop recursion (Nocedal & Wright, Algorithm 7.4), pairs oldest first; a pair
+    with sᵀy ≤ 1e-10 is skipped; γ from the newest pair (1 when it was skipped)."""
+    q, alphas = g.clone(), []
+    for s, y in reversed(pairs):
+        sy = float(s @ y)
+        a = (s @ q) / sy if sy > 1e-10 else 0.0
+        q = q - a * y
+        alphas.append((a, s, y, sy))
+    s, y = pairs[-1]
+    gamma = float(s @ y) / float(y @ y) if float(s @ y) > 1e-10 else 1.0
+    r = gamma * q
+    for a, s, y, sy in reversed(alphas):
+        b = (y @ r) / sy if sy > 1e-10 else 0.0
+        r = r + (a - b) * s
+    return r
+
+
+@pytest.mark.parametrize("made", [1, 4, 10, 13])
+def test_the_compact_inverse_hessian_product_is_the_two_loop_recursions(made):
+    """``_Solver`` keeps pairs in a ring and uses the compact form; it must give the recursion's direction
+    whichever slot holds the newest pair, with unused slots and flat pairs (sᵀy ≤ 1e-10) left out."""
+    gen = torch.Generator().manual_seed(made)
+    x = torch.randn(3, 20, 4, dtype=torch.float64, generator=gen)
+    probs = logreg.Problems(x, torch.randint(0, 3, (3, 20), generator=gen), torch.ones(3, 20, dtype=torch.float64),
+                            torch.ones(3, 2, dtype=torch.float64), 3)
+    solver = logreg._Solver(probs, 1e-4)
+    P_ = solver.g.size(-1)
+    made_pairs = []
+    for k in range(made):
+        s = torch.randn(6, P_, dtype=torch.float64, generator=gen)
+        y = s * (0.5 + torch.rand(6, P_, dtype=torch.float64, generator=gen))  # sᵀy > 0
+        if k % 5 == 2:
+            y[1] = -y[1]  # a flat pair for one problem: left out there
+        slot = int(solver.pos)
+        solver.s_hist[:, slot], solver.y_hist[:, slot] = s, y
+        solver.pos.add_(1).remainder_(logreg.HISTORY)
+        made_pairs.append((s, y))
+    g = torch.randn(3, 2, P_, dtype=torch.float64, generator=gen)
+    got = solver._inverse_hessian_times(g).reshape(6, P_)
+    kept = made_pairs[-logreg.HISTORY:]
+    for b in range(6):
+        want = _two_loop(g.reshape(6, P_)[b], [(s[b], y[b]) for s, y in kept])
+        assert torch.allclose(got[b], want, rtol=1e-9, atol=1e-9)
+
+
 def test_linear_probe_equals_scikit_learn_split_by_split(karate_embs):
     """A fixed C: the same accuracy on every split. C by CV: karate's folds validate on 3-4 nodes, so a fold
     fit's borderline node (where the two solvers' tolerances differ) can tip the choice; at most one test
