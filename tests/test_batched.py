@@ -51,6 +51,28 @@ def test_several_trials_each_behave_like_their_own_run():
     assert bt.snapshots[0][-1].epoch == BASE.epochs
 
 
+@pytest.mark.parametrize("masks", ["some trials", "none"])
+def test_sparse_features_give_every_trial_and_view_its_own_first_layer(masks):
+    """The block-sparse first layer (``batched.block_features``): each view's feature mask in the matrix's
+    values, each trial's weights in its own columns; without masks the views share one product."""
+    import dataclasses
+
+    from graphcl_core import options
+
+    bundle = load_graph("karate")  # 15 feature columns: wider than the first layer's 8
+    p, base = (0.3 if masks == "some trials" else 0.0), BASE.replace(hidden=8, embedding_dim=4)
+    configs = [base.replace(lr=1e-2, seed=0, mask_feature_p=p), base.replace(lr=3e-3, seed=5, mask_feature_p=0.0),
+               base.replace(lr=5e-3, seed=2, mask_feature_p=p / 2, margin=0.5)]
+    bt = BatchedTrainer(bundle, configs, options=dataclasses.replace(options.current(), sparse_features="on"))
+    assert bt.inputs.sparse is not None
+    bt.run(base.epochs)
+    emb = bt.embeddings()
+    for t, cfg in enumerate(configs):
+        losses, alone, _ = _alone(bundle, cfg)
+        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
+        assert torch.allclose(emb[t], alone, atol=1e-4)
+
+
 @pytest.mark.parametrize("pairs", ["views", "edges"])
 def test_a_step_that_takes_a_subset_of_the_positives_still_matches(monkeypatch, pairs):
     """Above MAX_POSITIVES a step draws a random subset of the positives (generate_pairs' cap)."""

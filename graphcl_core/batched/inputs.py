@@ -4,8 +4,9 @@ Every trial draws its own views (``draws.BatchedDraws``: the trial's generator, 
 order the single-run engines draw). The encoder then runs all trials × views in one pass over
 disjoint copies of the graph (the union graph of ``FastInputs.stacked``, here with T·V copies):
 propagation follows edges, which never cross copies, so that is the same as T·V separate passes.
-The first layer's product ``(X ⊙ keep) W = X (keep ⊙ W)`` takes each view's column mask into its
-trial's weights, so the features are shared by every trial (sparse CSR when they are sparse).
+Sparse features make the first layer one block-sparse product for every trial and view, each view's
+column mask in the matrix's values (``block_features``); dense features take each view's mask into its
+trial's weights, ``(X ⊙ keep) W = X (keep ⊙ W)``, so the features are shared by every trial.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import torch
 from ..engine.inputs import RunInputs
 from ..engine.views import ViewSampler
 from ..fast.propagation import CachedAdjacency, choose_kernel
-from ..fast.sparse_features import SparseFeatures, sparse_features_wanted
+from ..fast.sparse_features import sparse_features_wanted
+from .block_features import BlockFeatures
 
 
 class StackedInputs:
@@ -26,9 +28,9 @@ class StackedInputs:
         self.inputs, self.trials, self.views = inputs, trials, views
         self.sampler = ViewSampler(inputs)
         n, ei = inputs.num_nodes, inputs.edge_index
-        self.sparse = None
+        self.sparse = None  # {views per trial: BlockFeatures}: the training views', and the clean graph's
         if sparse_features_wanted(inputs.x, first_out, sparse_features)[0]:
-            self.sparse = SparseFeatures(inputs.x)
+            self.sparse = {v: BlockFeatures(inputs.x, trials, v) for v in {views, 1}}
 
         if propagation == "auto" and inputs.device.type == "cuda":
             # T·V copies are a large graph: cuSPARSE's SpMM beats the gather kernel's E×F temporaries and
@@ -44,15 +46,19 @@ class StackedInputs:
         self.adj_clean = union(trials)
         self.clean_view = self.adj_clean.view(inputs.base_weight.repeat(trials)).materialize()
 
-    def first_product(self, w: torch.Tensor, keep: torch.Tensor | None, views: int) -> torch.Tensor:
-        """``X (keep ⊙ W)ᵀ`` for every trial and view: ``w`` (T, O, F) → (T, V, N, O)."""
-        T, O, F = w.shape
-        n = self.inputs.num_nodes
-        if keep is None:
-            wm, v = w, 1  # one product per trial, shared by its views
+    def first_products(self, weights: list[torch.Tensor], keep: torch.Tensor | None, views: int) -> list[torch.Tensor]:
+        """``(X ⊙ keep) Wᵀ`` for every trial and view, for each of ``weights`` (T, O, F) → (T, V, N, O).
+
+        Without a feature mask a trial's views share one product (expanded, not copied)."""
+        per = views if keep is not None else 1
+        if self.sparse is not None:
+            out = self.sparse[per].products(weights, keep)
         else:
-            wm, v = (w.unsqueeze(1) * keep.unsqueeze(2).to(w.dtype)).reshape(T * views, O, F), views
-        flat = wm.reshape(-1, F)
-        out = self.sparse.view().linear(flat) if self.sparse is not None else self.inputs.x @ flat.t()
-        out = out.view(n, T, v, O).permute(1, 2, 0, 3)
-        return out if v == views else out.expand(T, views, n, O)
+            out = [self._dense_product(w, keep, per) for w in weights]
+        return out if per == views else [o.expand(-1, views, -1, -1) for o in out]
+
+    def _dense_product(self, w: torch.Tensor, keep: torch.Tensor | None, views: int) -> torch.Tensor:
+        T, O, F = w.shape
+        wm = w if keep is None else (w.unsqueeze(1) * keep.unsqueeze(2).to(w.dtype)).reshape(T * views, O, F)
+        out = self.inputs.x @ wm.reshape(-1, F).t()
+        return out.view(-1, T, views, O).permute(1, 2, 0, 3)

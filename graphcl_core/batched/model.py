@@ -58,10 +58,9 @@ class StackedModel:
             w_rel = p[pre + "lin_rel.weight"] if graphconv else p[pre + "lin.weight"]  # (T, O, I)
             bias = p[pre + "lin_rel.bias"] if graphconv else p[pre + "bias"]
             out = bias.size(-1)
-            if h is None:  # one sparse product for both of GraphConv's weights (the features are shared)
-                w = torch.cat([w_rel, p[pre + "lin_root.weight"]], 1) if graphconv else w_rel
-                hw = inputs.first_product(w, keep, views)
-                rel, root = hw[..., :out], (hw[..., out:] if graphconv else None)
+            if h is None:  # the features are shared: one sparse matrix for every trial and view
+                ws = [w_rel, p[pre + "lin_root.weight"]] if graphconv else [w_rel]
+                rel, root = (inputs.first_products(ws, keep, views) + [None])[:2]
             else:  # two products: contiguous outputs, no copy before the propagation
                 rel = h @ w_rel.transpose(1, 2).unsqueeze(1)
                 root = h @ p[pre + "lin_root.weight"].transpose(1, 2).unsqueeze(1) if graphconv else None
