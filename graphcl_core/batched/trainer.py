@@ -138,24 +138,10 @@ class BatchedTrainer:
         d, k = self.draws, self.cfg.negatives
         a = za if d.identity else za.index_select(1, d.pos_src)
         b = zb if d.identity else zb.index_select(1, d.pos_dst)
-        pos = (a - b).pow(2).sum(-1)
-        if self.cfg.loss == "margin":  # Hadsell's √d needs d exact near 0 (a node drawn as its own partner)
-            return pos, self._negative_distances(a, zb, (d.negatives_of(self.gens) + offset).flatten())
         b_neg = rows(zb, d.negatives_of(self.gens)).view(T, a.size(1), k, D)
-        return pos, (a.unsqueeze(2) - b_neg).pow(2).sum(-1).flatten(1)
-
-    @staticmethod
-    def _negative_distances(a: torch.Tensor, zb: torch.Tensor, partners: torch.Tensor) -> torch.Tensor:
-        """``‖a_j − b_m‖²`` for each anchor ``j`` and its ``k`` partners ``m``, as ``‖a‖² + ‖b‖² − 2 a·b``
-        (T, P₊·k), ``partners`` the rows of ``zb`` flattened to (T·n, D), anchor-major. The ``k`` dot products
-        are one small product per anchor, so neither the T·P₊·k·D differences nor their squares are
-        written (forward or backward); only the partners' rows are."""
-        T, P, D = a.shape
-        k = partners.numel() // (T * P)
-        b_neg = zb.reshape(-1, D).index_select(0, partners).view(T * P, k, D)
-        dots = torch.bmm(b_neg, a.reshape(T * P, D, 1)).view(T, P, k)
-        sq_b = zb.pow(2).sum(-1).flatten().index_select(0, partners).view(T, P, k)
-        return (a.pow(2).sum(-1, keepdim=True) + sq_b - 2 * dots).clamp(min=0).flatten(1)
+        pos = (a - b).pow(2).sum(-1)
+        neg = (a.unsqueeze(2) - b_neg).pow(2).sum(-1).flatten(1)
+        return pos, neg
 
     def _pairs(self) -> tuple[torch.Tensor, torch.Tensor, int]:
         """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them where a step takes a
