@@ -80,9 +80,10 @@ class Problems:
 def fit(problems: Problems, max_iter: int = MAX_ITER, tol: float = TOL, graphs: bool | None = None) -> torch.Tensor:
     """Solve every problem; returns ``theta`` (S, G, (d+1)·K): ``W`` row-major then ``b``.
 
-    On CUDA (``graphs`` None or True) the iterations after the first replay two CUDA graphs each
-    (``_Solver.propose``, ``_Solver.accept``) with one read-back between them: eagerly, an iteration's
-    ~150 small kernels and two read-backs took 4-5 ms whatever the problem size (H200)."""
+    On CUDA (``graphs`` None or True) the iterations after the first replay CUDA graphs
+    (``_Solver.propose``, ``halve`` while a step is too long, ``accept``), reading one flag back after
+    each: eagerly, an iteration's ~150 small kernels and two read-backs took 4-5 ms whatever the problem
+    size (H200)."""
     solver = _Solver(problems, tol)
     graphed = problems.x.is_cuda if graphs is None else graphs
     replays: _Replays | None = None
@@ -98,8 +99,14 @@ def fit(problems: Problems, max_iter: int = MAX_ITER, tol: float = TOL, graphs: 
             bad_any, active_any = solver.propose().tolist()
         if not active_any:
             break
-        if bad_any:
-            solver.backtrack()
+        for _ in range(_MAX_HALVINGS if bad_any else 0):  # Armijo backtracking, while a step is still too long
+            if replays is not None:
+                replays.halve.replay()
+                bad_any = bool(replays.still_bad)
+            else:
+                bad_any = bool(solver.halve())
+            if not bad_any:
+                break
         if replays is not None:
             replays.accept.replay()
         else:
@@ -146,16 +153,15 @@ class _Solver:
     def _too_long(self) -> torch.Tensor:
         return self.active & ~(self.new_f <= self.f + _ARMIJO * self.t * self.slope)
 
-    def backtrack(self) -> None:
-        """Halve the steps that do not decrease enough (Armijo), at most ``_MAX_HALVINGS`` times (eager)."""
-        for k in range(_MAX_HALVINGS):
-            bad = self._too_long()
-            if k and not bool(bad.any()):
-                break
-            self.t.copy_(torch.where(bad, self.t * 0.5, self.t))
-            trial_f, trial_g = self.problems.value_and_grad(self.theta + self.t.unsqueeze(-1) * self.d)
-            self.new_f.copy_(torch.where(bad, trial_f, self.new_f))
-            self.new_g.copy_(torch.where(bad.unsqueeze(-1), trial_g, self.new_g))
+    def halve(self) -> torch.Tensor:
+        """Halve the steps that do not decrease enough (Armijo) and evaluate them; returns whether any still
+        does not."""
+        bad = self._too_long()
+        self.t.copy_(torch.where(bad, self.t * 0.5, self.t))
+        trial_f, trial_g = self.problems.value_and_grad(self.theta + self.t.unsqueeze(-1) * self.d)
+        self.new_f.copy_(torch.where(bad, trial_f, self.new_f))
+        self.new_g.copy_(torch.where(bad.unsqueeze(-1), trial_g, self.new_g))
+        return self._too_long().any()
 
     def accept(self) -> None:
         """Take the steps, store the new curvature pairs, and retire the problems that are solved."""
@@ -201,10 +207,11 @@ class _Solver:
 
 
 class _Replays:
-    """``propose`` and ``accept`` of one solver captured as CUDA graphs (after its first, eager, iteration)."""
+    """``propose``, ``halve`` and ``accept`` of one solver captured as CUDA graphs (after its first, eager,
+    iteration); ``flags`` and ``still_bad`` are what ``propose`` and ``halve`` return."""
 
-    def __init__(self, propose, accept, flags: torch.Tensor):
-        self.propose, self.accept, self.flags = propose, accept, flags
+    def __init__(self, propose, halve, accept, flags: torch.Tensor, still_bad: torch.Tensor):
+        self.propose, self.halve, self.accept, self.flags, self.still_bad = propose, halve, accept, flags, still_bad
 
     @staticmethod
     def capture(solver: _Solver) -> "_Replays | None":
@@ -215,9 +222,11 @@ class _Replays:
         stream.wait_stream(torch.cuda.current_stream(dev))
         try:
             with CAPTURE_LOCK:
-                propose, accept = torch.cuda.CUDAGraph(), torch.cuda.CUDAGraph()
+                propose, halve, accept = torch.cuda.CUDAGraph(), torch.cuda.CUDAGraph(), torch.cuda.CUDAGraph()
                 with torch.cuda.graph(propose, stream=stream, capture_error_mode="thread_local"):
                     flags = solver.propose()
+                with torch.cuda.graph(halve, stream=stream, capture_error_mode="thread_local"):
+                    still_bad = solver.halve()
                 with torch.cuda.graph(accept, stream=stream, capture_error_mode="thread_local"):
                     solver.accept()
         except Exception as e:  # noqa: BLE001 - any capture problem: iterate eagerly (same arithmetic)
@@ -225,7 +234,7 @@ class _Replays:
             torch.cuda.synchronize(dev)
             return None
         torch.cuda.current_stream(dev).wait_stream(stream)
-        return _Replays(propose, accept, flags)
+        return _Replays(propose, halve, accept, flags, still_bad)
 
 
 def predict(problems: Problems, theta: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
