@@ -26,10 +26,13 @@ import threading
 import numpy as np
 import torch
 
-from .fast.graphed_step import CAPTURE_LOCK
+from .fast.graphed_step import CAPTURE_LOCK, wait_for_pending_captures
 
 # One GPU layout at a time: two tabs asking at once would only fight over the same device.
 _GPU_LOCK = threading.Lock()
+# How long a layout waits for runs about to capture their CUDA graph (3 eager epochs and a capture: ~0.1 s on
+# an H200; a run that waits longer trains eagerly meanwhile, and the frame is that much later).
+CAPTURE_WAIT_S = 0.3
 _STREAMS: dict = {}  # device -> the CUDA stream layouts run on
 
 
@@ -77,6 +80,7 @@ def torchdr_umap(x: torch.Tensor, dim: int, *, n_neighbors: int, min_dist: float
     device = torch.device(device)
     if device.type == "cuda" and device.index is None:
         device = torch.device("cuda", torch.cuda.current_device())
+    wait_for_pending_captures(CAPTURE_WAIT_S)  # a run about to capture goes first (it trains eagerly until then)
     with _GPU_LOCK, CAPTURE_LOCK:  # TorchDR draws from the default CUDA generator: never during a capture
         if x.is_cuda:  # made on the caller's stream: a copy of our own, ready before the layout's stream uses it
             x = x.detach().clone()

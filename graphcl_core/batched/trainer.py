@@ -31,7 +31,8 @@ from ..device import resolve_device
 from ..engine.base import MAX_POSITIVES
 from ..engine.inputs import RunInputs
 from ..errors import ConfigError
-from ..fast.graphed_step import CAPTURE_LOCK, WARMUP_STEPS, capture_when_free, tf32
+from ..fast.graphed_step import (CAPTURE_LOCK, WARMUP_STEPS, announce_capture, capture_settled, capture_when_free,
+                                 tf32)
 from ..graph import GraphBundle
 from ..options import RuntimeOptions
 from ..trainer import Snapshot
@@ -82,6 +83,8 @@ class BatchedTrainer:
         cuda = self.device.type == "cuda"
         self.tf32 = cuda and self.options.tf32
         self.graph_state = "pending" if cuda and self.options.cuda_graph else "off"
+        if self.graph_state == "pending":
+            announce_capture(self)  # a GPU layout about to start waits for this capture (fast.graphed_step)
         self._graph = self._ring = None
         self._slot = 0
         self._side_stream = None
@@ -215,7 +218,9 @@ class BatchedTrainer:
                 pos.add_(1).remainder_(RING)
             # ``pos`` lives outside the graph's pool: keep it, or its memory is reused and replays index garbage
             self._graph, self._ring, self._pos, self._slot, self.graph_state = graph, ring, pos, 0, "on"
+            capture_settled(self)
         except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
+            capture_settled(self)
             self.graph_state = f"off: capture failed ({type(e).__name__})"
             log.warning("batched CUDA graph %s; training without it", self.graph_state)
             self.optimizer.zero_grad(set_to_none=True)

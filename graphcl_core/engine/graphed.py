@@ -13,7 +13,8 @@ import logging
 
 import torch
 
-from ..fast.graphed_step import WARMUP_STEPS, GraphedStep, capture_step, capture_when_free, tf32
+from ..fast.graphed_step import (WARMUP_STEPS, GraphedStep, announce_capture, capture_settled, capture_step,
+                                 capture_when_free, tf32)
 from ..config import TrainConfig
 from .fast import FastEngine
 from .inputs import SEED_LOCK, RunInputs
@@ -41,6 +42,8 @@ class GraphedEngine(FastEngine):
         self.graphed: GraphedStep | None = None
         self._steps = 0
         self._side_stream = None
+        if inputs.device.type == "cuda":
+            announce_capture(self)  # a GPU layout about to start waits for this capture (fast.graphed_step)
 
     def step(self) -> torch.Tensor:
         if self.state == "pending" and self._steps >= WARMUP_STEPS:
@@ -75,7 +78,9 @@ class GraphedEngine(FastEngine):
             self.graphed = capture_step(self.step_body, self.optimizer, gens, self.ring_size, dev,
                                         allow_tf32=self.tf32)
             self.state = self.info["cuda_graph"] = "on"
+            capture_settled(self)
         except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
+            capture_settled(self)
             self.graphed = None
             self.state = "off"
             reason = f"capture failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"[:300]

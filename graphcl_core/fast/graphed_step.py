@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Callable
 
 import torch
@@ -28,6 +29,43 @@ WARMUP_STEPS = 3
 # on the H200 a frame laid out while a new run captured its step fell back to PCA), and two captures
 # at once (a sweep beside a run) would share it.
 CAPTURE_LOCK = threading.RLock()
+
+
+# Runs that will capture their step in a moment (announced when their engine is made, settled when the capture
+# is done or given up). A layout waits for them before it takes ``CAPTURE_LOCK`` (``wait_for_pending_captures``):
+# while a layout holds the lock a new run cannot capture, so it trains eagerly, a few hundred Python-launched
+# kernels an epoch that take the interpreter lock from the layout itself. Announcements expire, so a run made
+# but never started does not hold layouts up.
+PENDING_EXPIRES_S = 1.0
+_pending: dict[int, float] = {}
+_pending_changed = threading.Condition()
+
+
+def announce_capture(owner: object) -> None:
+    with _pending_changed:
+        _pending[id(owner)] = time.monotonic()
+
+
+def capture_settled(owner: object) -> None:
+    with _pending_changed:
+        if _pending.pop(id(owner), None) is not None:
+            _pending_changed.notify_all()
+
+
+def wait_for_pending_captures(max_wait_s: float, clock: Callable[[], float] = time.monotonic) -> bool:
+    """Wait (at most ``max_wait_s``) until no run announced within ``PENDING_EXPIRES_S`` is still to capture;
+    returns whether none is."""
+    deadline = clock() + max_wait_s
+    with _pending_changed:
+        while True:
+            now = clock()
+            live = [t for t in _pending.values() if now - t < PENDING_EXPIRES_S]
+            if not live:
+                return True
+            left = min(deadline, min(live) + PENDING_EXPIRES_S) - now
+            if deadline - now <= 0:
+                return False
+            _pending_changed.wait(max(0.0, left))
 
 
 def capture_when_free(capture: Callable[[], None]) -> None:
