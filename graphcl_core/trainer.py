@@ -30,6 +30,12 @@ from .options import RuntimeOptions
 log = logging.getLogger(__name__)
 
 
+# While a run's first frame is laid out (``projection.first_frame``), a GPU run sleeps this long before each epoch,
+# handing the interpreter lock to the layout: a few hundred ms of a run's ~1 s, for a first frame that comes
+# that much sooner (CPU runs do not: there the cores, not the lock, are what run and layout share).
+FIRST_FRAME_YIELD_S = 0.002
+
+
 @dataclass
 class Snapshot:
     """Node embeddings (float16, encoder output) at one epoch, for replaying the projection."""
@@ -54,6 +60,7 @@ class Trainer:
         self.cfg = cfg.validate()
         self.bundle = bundle
         self.device = resolve_device(cfg.device)
+        self.yields_to_first_frame = self.device.type == "cuda"
         self.options = options if options is not None else runtime_options.current()
         if fast is not None:
             self.options = self.options.with_(fast=bool(fast))
@@ -115,9 +122,14 @@ class Trainer:
         target = cfg.epochs if epochs is None else self.epoch + epochs
         if self.epoch == 0 and not self.snapshots:
             self.take_snapshot()
+        from .projection import first_frame_in_progress
+
+        yields = self.yields_to_first_frame
         while self.epoch < target and not self._stop.is_set():
             if not self._may_step():
                 continue
+            if yields and first_frame_in_progress():
+                time.sleep(FIRST_FRAME_YIELD_S)  # the interpreter lock to the first frame's layout
             self.step()
             boundary = self.epoch % self.snapshot_every == 0 or self.epoch == target or self.paused
             eval_due = bool(self.bundle.has_labels and cfg.eval_every and self.epoch % cfg.eval_every == 0)

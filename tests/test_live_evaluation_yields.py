@@ -56,3 +56,21 @@ def test_live_evaluations_rest_as_long_as_they_ran(monkeypatch):
     trainer._evaluate_async(trainer.take_snapshot())
     assert trainer._eval_thread is not first  # rested: the next one starts
     trainer.wait_for_evaluation()
+
+
+def test_a_gpu_run_yields_the_interpreter_lock_while_a_first_frame_is_laid_out(monkeypatch):
+    """``projection.first_frame`` marks the layout a person waits for; a GPU run sleeps before each epoch
+    meanwhile (set here on a CPU run: the sleeps are counted, not timed), and not otherwise."""
+    import graphcl_core.trainer as trainer_module
+
+    sleeps = []
+    monkeypatch.setattr(trainer_module.time, "sleep", lambda s: sleeps.append(s))
+    t = Trainer(load_graph("karate"), TrainConfig(epochs=4, device="cpu", eval_every=0, hidden=8, embedding_dim=4))
+    t.yields_to_first_frame = True
+    t.run(2)
+    assert sleeps == []
+    with projection.first_frame():
+        assert projection.first_frame_in_progress()
+        t.run(2)
+    assert not projection.first_frame_in_progress()
+    assert sleeps == [trainer_module.FIRST_FRAME_YIELD_S] * 2

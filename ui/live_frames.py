@@ -17,6 +17,7 @@ last redraw (no poll follows) waits for its frame.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -98,10 +99,12 @@ class RunFrames:
         snap = self._snapshot(epoch)
         if snap is None:  # thinned away since it was asked for: the next redraw asks for one that exists
             return {}
-        if self._projector is None or self._projector.method != method:
+        cold = self._projector is None or self._projector.method != method
+        if cold:
             self._projector = projection.Projector(method, 2, max_points=LIVE_MAX_POINTS, seed=self.seed)
         try:
-            frame = self._projector.project(snap.embeddings.astype(np.float32))
+            with projection.first_frame() if cold else contextlib.nullcontext():  # a person waits for this one
+                frame = self._projector.project(snap.embeddings.astype(np.float32))
         except GraphCLError as e:
             return {"error": str(e)}
         if (writer := getattr(self.job, "writer", None)) is not None:
