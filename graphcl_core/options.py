@@ -21,6 +21,7 @@ crashes an import or silently turns a switch the wrong way.
 | GRAPHCL_TF32 | tf32 | on |
 | GRAPHCL_FUSED_ADAM | fused_adam | on |
 | GRAPHCL_INFONCE_FAST | infonce_fast | on |
+| GRAPHCL_TORCH_PROBE | torch_probe | on (a GPU run's final scores by ``probe_torch`` on the GPU; off: scikit-learn) |
 | GRAPHCL_NUMBA_CACHE | numba_cache | on |
 | GRAPHCL_OFFLINE | offline | off |
 | GRAPHCL_GPU_SLOTS | gpu_slots | 2 |
@@ -96,6 +97,7 @@ class RuntimeOptions:
     tf32: bool = True
     fused_adam: bool = True
     infonce_fast: bool = True
+    torch_probe: bool = True
     numba_cache: bool = True
     offline: bool = False
     gpu_slots: int = 2

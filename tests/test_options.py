@@ -11,8 +11,8 @@ from graphcl_core.loaders import limits
 from graphcl_core.loaders.limits import SizeLimits
 from graphcl_core.options import RuntimeOptions, parse_flag
 
-BOOL_FIELDS = ["fast", "fast_propagation", "cuda_graph", "tf32", "fused_adam", "infonce_fast", "numba_cache",
-               "offline"]
+BOOL_FIELDS = ["fast", "fast_propagation", "cuda_graph", "tf32", "fused_adam", "infonce_fast", "torch_probe",
+               "numba_cache", "offline"]
 
 
 @pytest.fixture(autouse=True)

@@ -146,3 +146,24 @@ def test_probe_scores_validation_protocol_and_bad_input(planetoid_dir):
     assert abs(ours["public"] - want["public"]) < 0.01
     with pytest.raises(E.ConfigError, match="NaN"):
         P.linear_probe(torch.full((1, 34, 4), float("nan")), load_graph("karate").data.y)
+
+
+def test_a_gpu_runs_final_scores_come_from_the_torch_probe(monkeypatch):
+    """``Trainer.evaluate`` on a CUDA run uses ``probe_torch`` (here on the CPU, the trainer told it is a GPU
+    run); with ``torch_probe`` off, scikit-learn's. Both agree within the probe's tolerance."""
+    from graphcl_core import options
+
+    bundle = load_graph("karate")
+    t = Trainer(bundle, TrainConfig(epochs=15, device="cpu", eval_every=0, hidden=16, embedding_dim=8))
+    t.run()
+    want = E.evaluate(t.embeddings(), bundle, quick=False, seed=0)
+    calls = []
+    real = P.evaluate
+    monkeypatch.setattr(P, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    t.device = torch.device("cuda")
+    got = t.evaluate(quick=False)
+    assert calls == [1] and sorted(got) == sorted(want)
+    assert got["knn_acc"] == pytest.approx(want["knn_acc"]) and got["silhouette"] == pytest.approx(want["silhouette"])
+    assert abs(got["linear_probe_acc"] - want["linear_probe_acc"]) <= 0.05  # karate: 3-4 node CV folds
+    t.options = options.current().with_(torch_probe=False)
+    assert t.evaluate(quick=False) == want and calls == [1]
