@@ -453,6 +453,19 @@ def _warmup() -> None:
         _WARM.set()
 
 
+def _import_cyclic_packages() -> None:
+    """Import here, before the warm-up thread starts, the packages whose modules import each other:
+    ``narwhals.stable`` imports its ``v1`` and ``v2``, which import it back, so two threads importing them at
+    once deadlock. The warm-up imports them through TorchDR → scikit-learn (``v2``) while the server's main
+    thread imports them through Streamlit → plotly (``v1``): on the H200 a fresh server failed to start with
+    ``_DeadlockError: deadlock detected by _ModuleLock('narwhals.stable.v2')``."""
+    try:
+        import narwhals.stable.v1  # noqa: F401 - plotly's (and its package, v2 included)
+        import narwhals.stable.v2  # noqa: F401 - scikit-learn's
+    except ImportError:  # an older plotly or scikit-learn without narwhals: nothing to race on
+        pass
+
+
 def warmup_in_background() -> threading.Thread:
     """Get UMAP ready in a daemon thread so the user's first frame doesn't pay for it (``_warmup``).
 
@@ -461,6 +474,7 @@ def warmup_in_background() -> threading.Thread:
     global _WARM_THREAD
     with _WARM_LOCK:
         if _WARM_THREAD is None:
+            _import_cyclic_packages()
             _WARM_THREAD = threading.Thread(target=_warmup, name="graphcl-umap-warmup", daemon=True)
             _WARM_THREAD.start()
         return _WARM_THREAD
