@@ -14,8 +14,8 @@ from graphcl_core import projection
 from graphcl_core.device import device_info
 from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import check_host_limits
-from ui import (controls, figures, graphs, live, live_frames, pacing, present, registry, shell, sources, state,
-                training)
+from ui import (controls, figures, first_frame_ahead, graphs, live, live_frames, pacing, present, registry, shell,
+                sources, state, training)
 from ui.live_chart import live_chart, preload_plotly
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -261,6 +261,7 @@ def live_view() -> None:
                 "here while it learns.", icon=":material/play_arrow:")
         st.caption(f"Device: {device_info()['label']}")
         preload_plotly(key="train.preload")  # the first chart after Start then draws at once
+        first_frame_ahead.prepare(slot, bundle, state.current_config())  # and the first map
         return
     s = job.status()
     if job.done and ss.get("train.done_seen") is not job:

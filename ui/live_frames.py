@@ -27,7 +27,8 @@ from graphcl_core import projection, saved_frames
 from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import TrainingJob
 
-from . import pacing
+from . import first_frame_ahead, pacing
+from .first_frame_ahead import FirstFrameAhead
 from .registry import Slot
 from .training import LIVE_MAX_POINTS
 
@@ -41,8 +42,8 @@ FIRST_SNAPSHOT_WAIT_S = 10.0  # how long the first frame waits for a just-starte
 class RunFrames:
     """One run's frames: ``ask(epoch, method)`` from the page, projected in order in a daemon thread."""
 
-    def __init__(self, job: TrainingJob, seed: int):
-        self.job, self.seed = job, seed
+    def __init__(self, job: TrainingJob, seed: int, ahead: FirstFrameAhead | None = None):
+        self.job, self.seed, self._ahead = job, seed, ahead
         self._cond = threading.Condition()
         self._want: tuple[int, str] | None = None
         self._ready: dict = {"frame": None, "epoch": 0, "method": None, "error": None, "done": None}
@@ -100,13 +101,17 @@ class RunFrames:
         if snap is None:  # thinned away since it was asked for: the next redraw asks for one that exists
             return {}
         cold = self._projector is None or self._projector.method != method
-        if cold:
-            self._projector = projection.Projector(method, 2, max_points=LIVE_MAX_POINTS, seed=self.seed)
-        try:
-            with projection.first_frame() if cold else contextlib.nullcontext():  # a person waits for this one
-                frame = self._projector.project(snap.embeddings.astype(np.float32))
-        except GraphCLError as e:
-            return {"error": str(e)}
+        ahead = self._ahead.take(snap.embeddings, method) if cold and epoch == 0 and self._ahead else None
+        if ahead is not None:  # laid out before Start (ui.first_frame_ahead): the chain goes on from it
+            self._projector, frame = ahead
+        else:
+            if cold:
+                self._projector = projection.Projector(method, 2, max_points=LIVE_MAX_POINTS, seed=self.seed)
+            try:
+                with projection.first_frame() if cold else contextlib.nullcontext():  # a person waits for this one
+                    frame = self._projector.project(snap.embeddings.astype(np.float32))
+            except GraphCLError as e:
+                return {"error": str(e)}
         if (writer := getattr(self.job, "writer", None)) is not None:
             try:
                 saved_frames.save_frame(writer.path, epoch, frame)
@@ -134,7 +139,7 @@ def _method() -> str:
 def _frames_of(slot: Slot, job: TrainingJob) -> RunFrames:
     frames = slot.cache.get(CACHE_KEY)
     if not isinstance(frames, RunFrames) or frames.job is not job:
-        frames = slot.cache[CACHE_KEY] = RunFrames(job, job.cfg.seed)
+        frames = slot.cache[CACHE_KEY] = RunFrames(job, job.cfg.seed, first_frame_ahead.of(slot))
     return frames
 
 

@@ -1,0 +1,97 @@
+"""``ui.first_frame_ahead``: the next run's first frame laid out before Start, handed to that run only."""
+
+from __future__ import annotations
+
+import time
+import types
+
+import numpy as np
+import pytest
+
+from graphcl_core import projection
+from graphcl_core.config import TrainConfig
+from graphcl_core.loaders import load_graph
+from graphcl_core.trainer import Trainer
+from ui import first_frame_ahead, live_frames
+
+CFG = TrainConfig(epochs=5, device="cpu", eval_every=0, hidden=16, embedding_dim=8, seed=3)
+
+
+class _FakeProjector:
+    """Stands in for UMAP (no numba compile in a test); counts layouts."""
+
+    made: list = []
+
+    def __init__(self, method, dim, **kw):
+        self.method, self.layouts = method, 0
+        _FakeProjector.made.append(self)
+
+    def project(self, emb):
+        self.layouts += 1
+        return types.SimpleNamespace(coords=emb[:, :2].copy(), method=self.method)
+
+
+@pytest.fixture
+def fake_umap(monkeypatch):
+    _FakeProjector.made = []
+    monkeypatch.setattr(projection, "Projector", _FakeProjector)
+    return _FakeProjector
+
+
+def _ready(ahead, bundle, cfg, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not ahead.ready_for(bundle, cfg) and time.monotonic() < end:
+        time.sleep(0.01)
+    return ahead.ready_for(bundle, cfg)
+
+
+def test_the_frame_laid_out_ahead_is_the_runs_first_and_is_handed_over_once(fake_umap):
+    bundle = load_graph("karate")
+    ahead = first_frame_ahead.FirstFrameAhead()
+    ahead.want(bundle, CFG)
+    assert _ready(ahead, bundle, CFG)
+    run_first = Trainer(bundle, CFG).take_snapshot().embeddings  # what Start's run snapshots at epoch 0
+    other_seed = Trainer(bundle, CFG.replace(seed=4)).take_snapshot().embeddings
+    assert ahead.take(other_seed, "umap") is None
+    assert ahead.take(run_first, "pca") is None  # UMAP was not warm when the run started: not this frame
+    projector, frame = ahead.take(run_first, "umap")
+    assert isinstance(projector, _FakeProjector) and projector.layouts == 1
+    assert np.array_equal(frame.coords, run_first[:, :2].astype(np.float32))
+    assert ahead.take(run_first, "umap") is None  # a second run gets its own chain
+
+
+def test_new_settings_replace_the_frame_laid_out_ahead(fake_umap):
+    bundle = load_graph("karate")
+    ahead = first_frame_ahead.FirstFrameAhead()
+    ahead.want(bundle, CFG)
+    assert _ready(ahead, bundle, CFG)
+    ahead.want(bundle, CFG)  # the same settings: nothing laid out again
+    new = CFG.replace(seed=9)
+    ahead.want(bundle, new)
+    assert _ready(ahead, bundle, new) and not ahead.ready_for(bundle, CFG)
+    assert len(fake_umap.made) == 2
+
+
+def test_the_runs_frames_start_from_the_frame_laid_out_ahead(fake_umap):
+    bundle = load_graph("karate")
+    ahead = first_frame_ahead.FirstFrameAhead()
+    ahead.want(bundle, CFG)
+    assert _ready(ahead, bundle, CFG)
+    trainer = Trainer(bundle, CFG)
+    trainer.take_snapshot()
+    job = types.SimpleNamespace(trainer=trainer, done=False, writer=None, cfg=CFG)
+    frames = live_frames.RunFrames(job, CFG.seed, ahead)
+    out = frames._project(0, "umap")
+    assert out["frame"] is not None and out["error"] is None
+    assert len(fake_umap.made) == 1 and fake_umap.made[0].layouts == 1  # no second layout of epoch 0
+    assert frames._projector is fake_umap.made[0]  # the chain goes on from it
+
+
+def test_nothing_is_laid_out_ahead_without_umap_on_a_gpu():
+    bundle = load_graph("karate")
+    if first_frame_ahead.projection_gpu.gpu_available():
+        pytest.skip("this machine has UMAP on a GPU")
+    assert not first_frame_ahead.wanted(bundle, CFG.replace(device="auto"))
+    slot = types.SimpleNamespace(cache={})
+    first_frame_ahead.prepare(slot, bundle, CFG)
+    assert slot.cache == {}
