@@ -480,6 +480,12 @@ def warmup_in_background() -> threading.Thread:
         return _WARM_THREAD
 
 
+def wait_until_warm(timeout: float) -> bool:
+    """Start the warm-up if it has not started, wait for it at most ``timeout`` seconds; ``is_warm()``."""
+    warmup_in_background()
+    return _WARM.wait(timeout)
+
+
 def is_warm() -> bool:
     """True once the background warm-up has finished (successfully or not)."""
     return _WARM.is_set()

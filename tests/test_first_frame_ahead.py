@@ -35,6 +35,7 @@ class _FakeProjector:
 def fake_umap(monkeypatch):
     _FakeProjector.made = []
     monkeypatch.setattr(projection, "Projector", _FakeProjector)
+    monkeypatch.setattr(projection, "wait_until_warm", lambda timeout: True)
     return _FakeProjector
 
 

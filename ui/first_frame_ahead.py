@@ -8,8 +8,8 @@ would (same graph, settings and seed, no training), takes its epoch-0 snapshot a
 run's own epoch-0 snapshot turns out to be that one (``take``: the same embeddings, compared value by
 value), its first frame is that layout, and the run's warm-started chain continues from it.
 
-Only where UMAP runs on the GPU and is warm, and for graphs of at most ``MAX_NODES`` nodes (the trainer
-holds GPU memory outside the admission queue for a moment).
+Only where UMAP runs on the GPU (the layout waits for its warm-up), and for graphs of at most ``MAX_NODES``
+nodes (the trainer holds GPU memory outside the admission queue for a moment).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CACHE_KEY = "first-frame-ahead"
 MAX_NODES = 50_000
 SAME_EMBEDDINGS_ATOL = 1e-2  # float16 snapshots; another seed or setting differs by far more
+WARM_WAIT_S = 300.0  # a page opened while UMAP warms up: its frame is laid out once UMAP is warm
 
 
 class FirstFrameAhead:
@@ -86,7 +87,9 @@ class FirstFrameAhead:
             with self._cond:
                 self._ready = ready
 
-    def _lay_out(self, bundle: GraphBundle, cfg: TrainConfig) -> dict:
+    def _lay_out(self, bundle: GraphBundle, cfg: TrainConfig) -> dict | None:
+        if not projection.wait_until_warm(WARM_WAIT_S):  # the page may open before UMAP is warm
+            return None
         # no CUDA graph: this trainer never trains, and a capture it announced would hold layouts back
         trainer = Trainer(bundle, cfg, options=runtime_options.current().with_(cuda_graph=False))
         emb = trainer.take_snapshot().embeddings
@@ -97,8 +100,8 @@ class FirstFrameAhead:
 
 
 def wanted(bundle: GraphBundle | None, cfg: TrainConfig) -> bool:
-    """Worth laying out ahead: UMAP on the GPU and warm, a GPU run, a graph of at most ``MAX_NODES`` nodes."""
-    if bundle is None or bundle.num_nodes > MAX_NODES or not projection.is_warm():
+    """Worth laying out ahead: UMAP on the GPU, a GPU run, a graph of at most ``MAX_NODES`` nodes."""
+    if bundle is None or bundle.num_nodes > MAX_NODES:
         return False
     if not projection_gpu.gpu_available():
         return False
