@@ -295,8 +295,9 @@ def child_fresh_server(graph: str, click_after: float, timeout: float) -> None:
     run_end_loss = None
     last_start = t0
     while time.perf_counter() - t0 < timeout:
-        if first(lambda k, m, n: k == "train.projection" and m == "umap") is not None:
-            break
+        if (first(lambda k, m, n: k == "train.projection" and m == "umap") is not None
+                and first(lambda k, m, n: k == "train.loss" and n > 0) is not None):
+            break  # both the first UMAP frame and the first loss point are out
         poll = at.session_state["train.poll"] if "train.poll" in at.session_state else None
         time.sleep(max(0.0, last_start + (poll or 0.0) - time.perf_counter()))  # the page's own timer
         last_start = time.perf_counter()
