@@ -96,3 +96,14 @@ def test_nothing_is_laid_out_ahead_without_umap_on_a_gpu():
     slot = types.SimpleNamespace(cache={})
     first_frame_ahead.prepare(slot, bundle, CFG)
     assert slot.cache == {}
+
+
+def test_nothing_is_laid_out_ahead_once_the_tabs_run_has_started(fake_umap):
+    """Start before UMAP was warm: the run lays out its own first frame; one ahead beside it would slow it."""
+    bundle = load_graph("karate")
+    ahead = first_frame_ahead.FirstFrameAhead(idle=lambda: False)
+    ahead.want(bundle, CFG)
+    end = time.monotonic() + 60
+    while ahead._thread is not None and time.monotonic() < end:  # the thread ends once it has nothing to do
+        time.sleep(0.01)
+    assert ahead._thread is None and not ahead.ready_for(bundle, CFG) and fake_umap.made == []

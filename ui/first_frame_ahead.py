@@ -40,8 +40,10 @@ WARM_WAIT_S = 300.0  # a page opened while UMAP warms up: its frame is laid out 
 class FirstFrameAhead:
     """One tab's laid-out first frame for the settings last asked for; ``take`` hands it over once."""
 
-    def __init__(self, max_points: int = LIVE_MAX_POINTS):
-        self.max_points = max_points
+    def __init__(self, max_points: int = LIVE_MAX_POINTS, idle=lambda: True):
+        """``idle()``: no run of this tab is going (a run that started lays out its own first frame, and a
+        layout ahead beside it would only slow that one down)."""
+        self.max_points, self.idle = max_points, idle
         self._cond = threading.Condition()
         self._want: tuple[GraphBundle, TrainConfig] | None = None
         self._ready: dict | None = None  # {"key", "embeddings", "projector", "frame"}
@@ -88,7 +90,7 @@ class FirstFrameAhead:
                 self._ready = ready
 
     def _lay_out(self, bundle: GraphBundle, cfg: TrainConfig) -> dict | None:
-        if not projection.wait_until_warm(WARM_WAIT_S):  # the page may open before UMAP is warm
+        if not projection.wait_until_warm(WARM_WAIT_S) or not self.idle():  # the page may open before UMAP is warm
             return None
         # no CUDA graph: this trainer never trains, and a capture it announced would hold layouts back
         trainer = Trainer(bundle, cfg, options=runtime_options.current().with_(cuda_graph=False))
@@ -117,7 +119,7 @@ def prepare(slot: Slot, bundle: GraphBundle | None, cfg: TrainConfig) -> None:
         return
     ahead = slot.cache.get(CACHE_KEY)
     if not isinstance(ahead, FirstFrameAhead):
-        ahead = slot.cache[CACHE_KEY] = FirstFrameAhead()
+        ahead = slot.cache[CACHE_KEY] = FirstFrameAhead(idle=lambda: slot.job is None or slot.job.done)
     ahead.want(bundle, cfg)
 
 
