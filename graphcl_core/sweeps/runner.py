@@ -8,7 +8,9 @@ Use it from a page or the CLI::
             print(ev.data["result"].metric)
 
 or ``runner.run()`` in the calling thread with ``on_event=...``. ``pause()``, ``resume()`` and
-``stop()`` may be called from any thread. Public events (``SweepEvent.kind``):
+``stop()`` may be called from any thread. The trials' files are written by one background thread
+(``run_writes.py``) while the sweep goes on; the sweep ends (state, record, ``sweep_finished``) only
+once they are all on disk. Public events (``SweepEvent.kind``):
 
 ==============  ==========================================================================
 sweep_started   sweep_id, trials, metric, graph, record (folder of sweep.json, or None)
@@ -44,6 +46,7 @@ from .control import SweepControl
 from .metrics import Scorer, resolve_metric
 from .record import SweepRecord, sweeps_root_for
 from .results import TrialResult, best
+from .run_writes import RunWrites
 from .snapshot_budget import within_sweep_budget
 
 # Snapshot events wait in the queue only while it is shorter than this (nobody may be reading).
@@ -108,6 +111,7 @@ class SweepRunner:
         self.seconds = 0.0
         self._queue: queue.Queue[SweepEvent] = queue.Queue()
         self._writers: dict[int, RunWriter] = {}
+        self._writes = RunWrites()  # the trials' files, written beside the sweep thread (run_writes.py)
         self._last_save: dict[int, float] = {}
         self._last_snap: dict[int, tuple[float, int]] = {}
         self._latest: dict[int, tuple[int, object]] = {}
@@ -200,12 +204,15 @@ class SweepRunner:
             finally:
                 if self._owns_backend and not getattr(self.backend, "shared", False):
                     self.backend.close()  # (the shared Ray backend keeps its actors for the next sweep)
+            self._writes.wait()
+            self._writes.raise_error()  # a write that failed after the last trial event ends the sweep here
             final = "stopped" if self.control.stopped else "finished"
         except GraphCLError as e:
             final, message = "failed", str(e)
         except Exception as e:  # noqa: BLE001 - report, never kill the app
             traceback.print_exc()
             final, message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
+        self._writes.close()  # every trial's files are complete before the sweep says it ended
         self.message = message
         self._set_state(final, final=True)
         self.seconds = time.perf_counter() - t0
@@ -224,6 +231,7 @@ class SweepRunner:
             self.on_event(ev)
 
     def _on_trial_event(self, ev: TrialEvent) -> None:
+        self._writes.raise_error()  # a failed write stops the sweep, as when the write was made here
         handler = {"waiting": self._waiting, "started": self._started, "progress": self._progress,
                    "paused": self._paused, "resumed": self._resumed, "rung": self._rung,
                    "finished": self._finished}[ev.kind]
@@ -250,7 +258,9 @@ class SweepRunner:
         i, now = ev.index, time.perf_counter()
         w = self._writers.get(i)
         if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= SAVE_EVERY_S):
-            w.save_progress(ev.history, ev.snapshots, ev.epoch, ev.seconds)
+            # copies: a trainer's evaluation thread adds metrics to its history rows in place
+            self._writes.submit(w.run_id, w.save_progress, [dict(r) for r in ev.history], list(ev.snapshots),
+                                ev.epoch, ev.seconds)
             self._last_save[i] = now
         if ev.history:
             self._update_row(i, epoch=ev.epoch, loss=ev.history[-1]["loss"])
@@ -283,10 +293,10 @@ class SweepRunner:
         i = ev.index
         self._progress(ev, force_save=True)
         w = self._writers.pop(i, None)
-        if w is not None:
+        if w is not None:  # (the weights are CPU tensors no trainer steps any more)
             if ev.weights is not None:
-                w.save_weights(_Weights(ev.weights))
-            w.finish(ev.status, ev.message, ev.metrics)
+                self._writes.submit(w.run_id, w.save_weights, _Weights(ev.weights))
+            self._writes.submit(w.run_id, w.finish, ev.status, ev.message, dict(ev.metrics))
         final_loss = float(ev.history[-1]["loss"]) if ev.history else None
         result = TrialResult(i, dict(self.points[i]), ev.status, self.metric,
                              None if ev.metric is None else float(ev.metric), dict(ev.metrics), final_loss, ev.epoch,

@@ -1,0 +1,252 @@
+"""A sweep's run-store writes go through one background thread (``sweeps/run_writes.py``): the sweep
+thread never waits for a write, each run's writes keep their order, every file is on disk when the sweep
+says it ended, and a write that fails ends the sweep with the message a synchronous write error gave."""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from graphcl_core.config import TrainConfig
+from graphcl_core.runs import RunStore, RunWriter
+from graphcl_core.sweep import SweepConfig, SweepRunner, load_sweep
+from graphcl_core.sweeps.backend import TrialEvent
+from graphcl_core.sweeps.run_writes import RunWrites
+
+pytestmark = pytest.mark.timeout(300)
+FAST = dict(hidden=16, embedding_dim=8, device="cpu", eval_every=0, snapshot_every=2)
+WAIT_S = 120  # only so that a broken build fails instead of hanging; nothing here measures time
+
+
+def _sweep(epochs: int = 10, **kw) -> SweepConfig:
+    kw.setdefault("vary", {"margin": [0.5, 2.5], "lr": [1e-3, 1e-2]})
+    kw.setdefault("probe", "quick")
+    return SweepConfig("tiny-communities", base=TrainConfig(epochs=epochs, **FAST), **kw)
+
+
+def _files(store: RunStore, run_id: str) -> dict:
+    """What a page opening the trial from disk would find (read directly, no cache)."""
+    d = store.path / run_id
+    with (d / "metrics.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {"meta": json.loads((d / "meta.json").read_text(encoding="utf-8")),
+            "epochs": [int(r["epoch"]) for r in rows],
+            "snapshots": sorted(int(f.stem.split("_")[1]) for f in (d / "snapshots").glob("epoch_*.npy")),
+            "weights": (d / "model.pt").exists()}
+
+
+def _record_writes(monkeypatch) -> list[tuple[str, str, int | None, str]]:
+    """Every RunWriter write as ``(run_id, what, epoch, thread name)``, in the order they ran."""
+    calls, lock = [], threading.Lock()
+
+    def wrap(name, epoch_of):
+        original = getattr(RunWriter, name)
+
+        def write(self, *args, **kw):
+            with lock:
+                calls.append((self.run_id, name, epoch_of(args), threading.current_thread().name))
+            return original(self, *args, **kw)
+
+        monkeypatch.setattr(RunWriter, name, write)
+
+    wrap("save_progress", lambda args: args[2])
+    wrap("save_weights", lambda args: None)
+    wrap("finish", lambda args: None)
+    return calls
+
+
+# ------------------------------------------------------------------------------------ the whole sweep
+@pytest.mark.parametrize("backend", ["local", "batched"])
+def test_every_file_is_on_disk_and_in_order_when_the_sweep_says_finished(tiny_graph, tmp_path, monkeypatch,
+                                                                          backend):
+    calls = _record_writes(monkeypatch)
+    all_reported = threading.Event()
+    finish = RunWriter.finish
+
+    def late_finish(self, *args, **kw):  # held until the sweep thread has reported every trial
+        assert all_reported.wait(WAIT_S)
+        return finish(self, *args, **kw)
+
+    monkeypatch.setattr(RunWriter, "finish", late_finish)
+    store = RunStore(tmp_path / "runs")
+    seen_at_end = {}
+    ended = []
+
+    def on_event(ev):
+        if ev.kind == "trial_finished":
+            ended.append(ev.trial)
+            if len(ended) == 4:
+                all_reported.set()
+        if ev.kind == "sweep_finished":  # in the sweep thread, the moment it says it ended
+            seen_at_end.update({r.run_id: _files(store, r.run_id) for r in ev.data["results"]})
+            seen_at_end["record"] = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)[0]["status"]
+
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, backend=backend, progress_interval_s=0.0,
+                         on_event=on_event)
+    results = runner.run()
+    assert runner.state == "finished" and [r.status for r in results] == ["finished"] * 4
+    assert seen_at_end.pop("record") == "finished"
+    assert set(seen_at_end) == {r.run_id for r in results}
+    for files in seen_at_end.values():
+        assert files["meta"]["status"] == "finished" and files["meta"]["epoch"] == 10
+        assert "validation_probe_acc" in files["meta"]["metrics"]
+        assert files["epochs"] == list(range(1, 11))
+        assert files["snapshots"][0] == 0 and files["snapshots"][-1] == 10
+        assert files["weights"]
+
+    # one writer thread, not the sweep's; per run: progress (epochs never going back), weights, finish
+    assert {name for *_, name in calls} == {"graphcl-sweep-writes_0"}
+    for r in results:
+        mine = [(what, epoch) for run_id, what, epoch, _ in calls if run_id == r.run_id]
+        assert [what for what, _ in mine[-2:]] == ["save_weights", "finish"]
+        progress = [epoch for what, epoch in mine[:-2]]
+        assert progress and all(what == "save_progress" for what, _ in mine[:-2])
+        assert progress == sorted(progress) and progress[-1] == 10
+
+
+def test_the_sweep_thread_goes_on_while_a_write_is_stuck_and_ends_only_after_it(tiny_graph, tmp_path,
+                                                                                 monkeypatch):
+    gate, stuck, all_reported = threading.Event(), threading.Event(), threading.Event()
+    save = RunWriter.save_progress
+
+    def stuck_save(self, *args, **kw):  # the first write blocks the writer thread until the test opens the gate
+        stuck.set()
+        assert gate.wait(WAIT_S)
+        return save(self, *args, **kw)
+
+    monkeypatch.setattr(RunWriter, "save_progress", stuck_save)
+    store = RunStore(tmp_path / "runs")
+    kinds = []
+
+    def on_event(ev):
+        kinds.append(ev.kind)
+        if ev.kind == "trial_finished" and kinds.count("trial_finished") == 4:
+            all_reported.set()
+
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, progress_interval_s=0.0, on_event=on_event).start()
+    try:
+        # every trial trained and was reported while the first write of the first trial still hangs
+        assert all_reported.wait(WAIT_S) and stuck.is_set() and not gate.is_set()
+        assert kinds.count("epoch") >= 4
+        # ...but the sweep does not say it ended before its files are written
+        assert runner.state == "running" and "sweep_finished" not in kinds
+        assert load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)[0]["status"] == "running"
+    finally:
+        gate.set()
+        runner.join(WAIT_S)
+    assert runner.state == "finished" and kinds[-1] == "sweep_finished"
+    for r in runner.results:
+        files = _files(store, r.run_id)
+        assert files["meta"]["status"] == "finished" and files["epochs"] == list(range(1, 11)) and files["weights"]
+
+
+def test_rows_handed_to_the_writer_do_not_change_with_the_trainers_rows(tiny_graph, tmp_path, monkeypatch):
+    gate = threading.Event()
+    save = RunWriter.save_progress
+    monkeypatch.setattr(RunWriter, "save_progress", lambda self, *a: (gate.wait(WAIT_S), save(self, *a)))
+    store = RunStore(tmp_path / "runs")
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph)
+    runner._on_trial_event(TrialEvent("started", 0, device="cpu", epochs=10))
+    history = [{"epoch": 1, "loss": 1.5, "seconds": 0.1}]
+    runner._on_trial_event(TrialEvent("progress", 0, epoch=1, epochs=10, history=history))
+    history[0]["linear_probe_acc"] = 0.5  # what a trainer's evaluation thread does to its rows
+    history.append({"epoch": 2, "loss": 1.25, "seconds": 0.2})
+    gate.set()
+    runner._writes.close()
+    run_id = runner.trial_table()[0]["run_id"]
+    assert (store.path / run_id / "metrics.csv").read_text() == "epoch,loss,seconds\n1,1.5,0.1\n"
+
+
+# ------------------------------------------------------------------------------------ failing writes
+def _synchronous_message(e: Exception) -> str:
+    """What ``SweepRunner.run`` said when the same error came out of a write made in the sweep thread."""
+    return f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
+
+
+@pytest.mark.parametrize("backend", ["local", "batched"])
+def test_a_folder_that_cannot_be_written_fails_the_sweep_as_before(tiny_graph, tmp_path, backend):
+    store = RunStore(tmp_path / "runs")
+    events = []
+
+    def on_event(ev):  # the first trial's snapshots folder becomes a file: every snapshot write fails
+        events.append(ev)
+        if ev.kind == "trial_started" and ev.trial == 0:
+            snaps = store.path / ev.data["run_id"] / "snapshots"
+            snaps.rmdir()
+            snaps.write_text("not a folder")
+
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, backend=backend, progress_interval_s=0.0,
+                         on_event=on_event)
+    runner.run()  # returns: nothing hangs
+    run_id = events[1].data["run_id"]
+    expected = _synchronous_message(NotADirectoryError(20, "Not a directory",
+                                                       str(store.path / run_id / "snapshots" / "epoch_000000.npy")))
+    assert runner.state == "failed" and runner.message == expected
+    assert events[-1].kind == "sweep_finished" and events[-1].data["status"] == "failed"
+    assert events[-1].data["message"] == expected
+    meta = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)[0]
+    assert meta["status"] == "failed" and meta["message"] == expected
+    # the sweep stopped at the failed write, as it did when the write was made in its own thread
+    assert not any(e.kind == "trial_finished" and e.trial == 0 for e in events)
+    assert store.load(run_id).meta["status"] == "running"  # never finished (read as interrupted once we exit)
+
+
+def test_a_write_failing_after_the_last_trial_event_still_fails_the_sweep(tiny_graph, tmp_path, monkeypatch):
+    finish = RunWriter.finish
+    failed = []
+
+    def full_disk_at_the_end(self, status, *args, **kw):
+        if len(failed) == 0 and self.meta["sweep"]["trial"] == 4:  # the last write of the sweep
+            failed.append(OSError(28, "No space left on device"))
+            raise failed[0]
+        return finish(self, status, *args, **kw)
+
+    monkeypatch.setattr(RunWriter, "finish", full_disk_at_the_end)
+    store = RunStore(tmp_path / "runs")
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph)
+    results = runner.run()
+    assert len(results) == 4 and failed
+    assert runner.state == "failed"
+    assert runner.message == "The sweep stopped because of an unexpected error: OSError: [Errno 28] No space left " \
+                             "on device" == _synchronous_message(failed[0])
+    assert load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)[0]["status"] == "failed"
+    assert sorted(store.load(r.run_id).meta["status"] for r in results) == ["finished"] * 3 + ["running"]
+
+
+def test_after_a_failed_write_that_runs_later_writes_are_skipped_and_the_first_error_kept():
+    writes, done = RunWrites(), []
+
+    def ok(tag):
+        done.append(tag)
+
+    def fails(tag):
+        done.append(tag)
+        raise OSError(30, f"Read-only file system ({tag})")
+
+    writes.submit("a", ok, "a1")
+    writes.submit("a", fails, "a2")
+    writes.submit("b", fails, "b1")
+    writes.submit("a", ok, "a3")
+    writes.submit("b", ok, "b2")
+    writes.submit("c", ok, "c1")
+    writes.wait()
+    assert done == ["a1", "a2", "b1", "c1"]
+    assert str(writes.error) == "[Errno 30] Read-only file system (a2)"
+    with pytest.raises(OSError, match=r"\(a2\)"):
+        writes.raise_error()
+    writes.close()
+
+
+def test_writes_run_in_order_on_one_thread_other_than_the_callers():
+    writes, seen = RunWrites(), []
+    for i in range(50):
+        writes.submit(f"run{i % 3}", lambda i=i: seen.append((i, threading.current_thread())))
+    writes.close()
+    assert [i for i, _ in seen] == list(range(50))
+    assert len({t for _, t in seen}) == 1 and seen[0][1] is not threading.current_thread()
+    assert writes.error is None
+    writes.raise_error()  # nothing to raise
