@@ -146,3 +146,24 @@ def test_estimate_of_a_batched_sweep_is_measured():
     est = estimate_seconds(sweep, backend="batched")
     assert est.backend == "batched" and est.batches == 2 and est.trials == 4 and est.epochs == 80
     assert est.seconds > 0 and "2 batches" in est.describe() and "measured" in est.describe()
+
+
+def test_trained_trials_are_saved_before_they_are_scored(tmp_path, monkeypatch):
+    """After training, every trial's snapshots go to the run store's writer before the (GPU) scoring, so the
+    files are written meanwhile instead of all at the sweep's end."""
+    import graphcl_core.sweeps.batched_backend as bb
+
+    store, seen = RunStore(tmp_path / "runs"), {}
+    runner = SweepRunner(_sweep(epochs=6), store, backend="batched", progress_interval_s=1e9)  # no progress saves
+    real = bb.score_batch
+
+    def scoring(scorer, embs, hist, seeds):
+        runner._writes.wait()  # what was queued before the scoring is on disk now
+        seen["snapshots"] = sorted(len(list(w.path.glob("snapshots/*.npy"))) for w in runner._writers.values())
+        return real(scorer, embs, hist, seeds)
+
+    monkeypatch.setattr(bb, "score_batch", scoring)
+    runner.run()
+    assert runner.state == "finished"
+    finals = sorted(len(list((store.load(r.run_id).path / "snapshots").glob("*.npy"))) for r in runner.results)
+    assert seen["snapshots"] == finals and len(finals) == 4 and min(finals) >= 4  # epochs 0, 2, 4, 6

@@ -86,6 +86,7 @@ class TrialEvent:
     message: str = ""
     metric: float | None = None
     metrics: dict = field(default_factory=dict)
+    save: bool = False  # progress: save the run's files now (not only every SAVE_EVERY_S)
     weights: dict | None = None
 
 

@@ -139,6 +139,7 @@ class _Wave:
                     return self._end_all("stopped", "The sweep was stopped.")
                 if k < len(stages) - 1 and self.alive:
                     self._rung()
+            self._save_trained()
             self._finish_scored()
         except Exception as e:  # noqa: BLE001 - out of memory or a bug: this wave's trials fail, the sweep goes on
             if not isinstance(e, GraphCLError):
@@ -225,6 +226,13 @@ class _Wave:
             if tr is not None and k[1] in tr.failed:
                 self.alive.remove(k)
                 self._end(k, "failed", tr.failed[k[1]])
+
+    def _save_trained(self) -> None:
+        """Every live trial's files now, before the scoring: the run store writes them on its own thread
+        (``run_writes``) while the GPU scores, instead of all snapshots after it (27 Cora trials: ~700
+        snapshot files, 0.4-0.5 s that the sweep's end waited for)."""
+        for k in self.alive:
+            self.on_event(self._event("progress", k, save=True))
 
     # ---- scoring: every live trial with the same embedding size in one solve ---------------------------
     def _by_width(self) -> list[tuple[list, torch.Tensor, list, list]]:

@@ -232,7 +232,8 @@ class SweepRunner:
 
     def _on_trial_event(self, ev: TrialEvent) -> None:
         self._writes.raise_error()  # a failed write stops the sweep, as when the write was made here
-        handler = {"waiting": self._waiting, "started": self._started, "progress": self._progress,
+        handler = {"waiting": self._waiting, "started": self._started,
+                   "progress": lambda e: self._progress(e, force_save=e.save),
                    "paused": self._paused, "resumed": self._resumed, "rung": self._rung,
                    "finished": self._finished}[ev.kind]
         handler(ev)
