@@ -21,6 +21,16 @@ def _alone(bundle, cfg):
     return [r["loss"] for r in t.history], t.embeddings(), t.model.state_dict()
 
 
+def _each_learns_as_alone(bundle, bt, configs, epochs):
+    """Train ``bt`` ``epochs`` epochs; every trial's losses and embeddings are those of its own run."""
+    bt.run(epochs)
+    emb = bt.embeddings()
+    for t, cfg in enumerate(configs):
+        losses, alone, _ = _alone(bundle, cfg)
+        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
+        assert torch.allclose(emb[t], alone, atol=1e-4)
+
+
 @pytest.mark.parametrize("graph", ["karate", "communities"])
 def test_one_trial_follows_the_trainer_loss_by_loss(graph):
     bundle = load_graph(graph)
@@ -41,12 +51,7 @@ def test_several_trials_each_behave_like_their_own_run():
                BASE.replace(lr=1e-2, margin=2.5, seed=3, drop_edge_p=0.0, weight_decay=1e-3),
                BASE.replace(lr=5e-3, margin=0.5, seed=7, mask_feature_p=0.0)]
     bt = BatchedTrainer(bundle, configs)
-    bt.run(BASE.epochs)
-    emb = bt.embeddings()
-    for t, cfg in enumerate(configs):
-        losses, alone, _ = _alone(bundle, cfg)
-        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
-        assert torch.allclose(emb[t], alone, atol=1e-4)
+    _each_learns_as_alone(bundle, bt, configs, BASE.epochs)
     assert len(bt.snapshots[0]) >= 2 and bt.snapshots[0][0].epoch == 0
     assert bt.snapshots[0][-1].epoch == BASE.epochs
 
@@ -65,12 +70,7 @@ def test_sparse_features_give_every_trial_and_view_its_own_first_layer(masks):
                base.replace(lr=5e-3, seed=2, mask_feature_p=p / 2, margin=0.5)]
     bt = BatchedTrainer(bundle, configs, options=dataclasses.replace(options.current(), sparse_features="on"))
     assert bt.inputs.sparse is not None
-    bt.run(base.epochs)
-    emb = bt.embeddings()
-    for t, cfg in enumerate(configs):
-        losses, alone, _ = _alone(bundle, cfg)
-        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
-        assert torch.allclose(emb[t], alone, atol=1e-4)
+    _each_learns_as_alone(bundle, bt, configs, base.epochs)
 
 
 @pytest.mark.parametrize("pairs", ["views", "edges"])
