@@ -117,8 +117,8 @@ def fit(problems: Problems, max_iter: int = MAX_ITER, tol: float = TOL, graphs: 
 class _Solver:
     """Batched L-BFGS with Armijo backtracking; every problem keeps its own step, pairs and stopping test.
 
-    The state lives in tensors updated in place, so one capture of ``propose`` and of ``accept`` serves
-    every iteration. The inverse-Hessian product uses the compact form of Byrd, Nocedal & Schnabel
+    The state lives in tensors updated in place, so one capture each of ``propose``, ``halve`` and
+    ``accept`` serves every iteration. The inverse-Hessian product uses the compact form of Byrd, Nocedal & Schnabel
     (1994; Nocedal & Wright eq. 7.24): a few batched products over all stored pairs instead of the
     two-loop recursion's 40 per-pair kernels, and independent of where the newest pair is stored.
     """
@@ -130,7 +130,7 @@ class _Solver:
         self.problems, self.tol, self.batch = problems, tol, S * G
         self.theta = x.new_zeros(S, G, P)
         self.f, self.g = problems.value_and_grad(self.theta)
-        self.s_hist = x.new_zeros(S * G, HISTORY, P)  # step pairs; a slot of zeros (unused, or a flat pair) is skipped
+        self.s_hist = x.new_zeros(S * G, HISTORY, P)  # pairs (step, gradient change); flat or unused: left out
         self.y_hist = x.new_zeros(S * G, HISTORY, P)
         self.pos = torch.zeros(1, dtype=torch.long, device=x.device)  # the slot the next pair goes to (the oldest)
         self.slots = torch.arange(HISTORY, device=x.device)
