@@ -222,12 +222,17 @@ class Trainer:
         protocol took ~2 s of the interpreter lock after a ~1 s Cora run on an H200, while the live view
         laid out its first frames (which then took 1-2 s instead of 0.3 s)."""
         self.flush_losses()
+        metrics = None
         if self.device.type == "cuda" and self.options.torch_probe:
             from . import probe_torch
 
-            metrics = probe_torch.evaluate(self.embeddings().float().unsqueeze(0), self.bundle, quick=quick,
-                                           seed=self.cfg.seed)[0][0]
-        else:
+            try:
+                metrics = probe_torch.evaluate(self.embeddings().float().unsqueeze(0), self.bundle, quick=quick,
+                                               seed=self.cfg.seed)[0][0]
+            except torch.cuda.OutOfMemoryError:  # the GPU is full (other runs): scikit-learn on the CPU instead
+                log.warning("the torch probe ran out of GPU memory; scoring with scikit-learn")
+                torch.cuda.empty_cache()
+        if metrics is None:
             from .evaluation import evaluate
 
             metrics = evaluate(self.embeddings(), self.bundle, quick=quick, seed=self.cfg.seed)

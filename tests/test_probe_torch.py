@@ -167,3 +167,10 @@ def test_a_gpu_runs_final_scores_come_from_the_torch_probe(monkeypatch):
     assert abs(got["linear_probe_acc"] - want["linear_probe_acc"]) <= 0.05  # karate: 3-4 node CV folds
     t.options = options.current().with_(torch_probe=False)
     assert t.evaluate(quick=False) == want and calls == [1]
+
+    def full(*a, **k):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(P, "evaluate", full)  # a full GPU: scikit-learn's scores instead, not a failed run
+    t.options = options.current()
+    assert t.evaluate(quick=False) == want
