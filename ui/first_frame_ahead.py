@@ -52,7 +52,8 @@ class FirstFrameAhead:
     def want(self, bundle: GraphBundle, cfg: TrainConfig) -> None:
         key = (id(bundle), cfg)
         with self._cond:
-            if (self._ready and self._ready["key"] == key) or (self._want and (id(self._want[0]), self._want[1]) == key):
+            asked = (id(self._want[0]), self._want[1]) if self._want else None
+            if (self._ready and self._ready["key"] == key) or asked == key:
                 return
             self._want = (bundle, cfg)
             if self._thread is None or not self._thread.is_alive():
