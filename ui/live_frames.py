@@ -28,7 +28,6 @@ from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import TrainingJob
 
 from . import first_frame_ahead, pacing
-from .first_frame_ahead import FirstFrameAhead
 from .registry import Slot
 from .training import LIVE_MAX_POINTS
 
@@ -42,7 +41,7 @@ FIRST_SNAPSHOT_WAIT_S = 10.0  # how long the first frame waits for a just-starte
 class RunFrames:
     """One run's frames: ``ask(epoch, method)`` from the page, projected in order in a daemon thread."""
 
-    def __init__(self, job: TrainingJob, seed: int, ahead: FirstFrameAhead | None = None):
+    def __init__(self, job: TrainingJob, seed: int, ahead: first_frame_ahead.FirstFrameAhead | None = None):
         self.job, self.seed, self._ahead = job, seed, ahead
         self._cond = threading.Condition()
         self._want: tuple[int, str] | None = None

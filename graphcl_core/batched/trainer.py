@@ -31,8 +31,7 @@ from ..device import resolve_device
 from ..engine.base import MAX_POSITIVES
 from ..engine.inputs import RunInputs
 from ..errors import ConfigError
-from ..fast.graphed_step import (CAPTURE_LOCK, WARMUP_STEPS, announce_capture, capture_settled, capture_when_free,
-                                 tf32)
+from ..fast.graphed_step import CAPTURE_LOCK, WARMUP_STEPS, announce_capture, capture_when_free, tf32
 from ..graph import GraphBundle
 from ..options import RuntimeOptions
 from ..trainer import Snapshot
@@ -174,7 +173,7 @@ class BatchedTrainer:
     def _step(self) -> None:
         t0 = time.perf_counter()
         if self.graph_state == "pending" and self.epoch >= WARMUP_STEPS:
-            capture_when_free(self._capture)
+            capture_when_free(self._capture, self)
         if self._graph is not None:
             self._graph.replay()
             loss = self._ring[self._slot]
@@ -218,9 +217,7 @@ class BatchedTrainer:
                 pos.add_(1).remainder_(RING)
             # ``pos`` lives outside the graph's pool: keep it, or its memory is reused and replays index garbage
             self._graph, self._ring, self._pos, self._slot, self.graph_state = graph, ring, pos, 0, "on"
-            capture_settled(self)
         except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
-            capture_settled(self)
             self.graph_state = f"off: capture failed ({type(e).__name__})"
             log.warning("batched CUDA graph %s; training without it", self.graph_state)
             self.optimizer.zero_grad(set_to_none=True)

@@ -13,8 +13,7 @@ import logging
 
 import torch
 
-from ..fast.graphed_step import (WARMUP_STEPS, GraphedStep, announce_capture, capture_settled, capture_step,
-                                 capture_when_free, tf32)
+from ..fast.graphed_step import WARMUP_STEPS, GraphedStep, announce_capture, capture_step, capture_when_free, tf32
 from ..config import TrainConfig
 from .fast import FastEngine
 from .inputs import SEED_LOCK, RunInputs
@@ -47,7 +46,7 @@ class GraphedEngine(FastEngine):
 
     def step(self) -> torch.Tensor:
         if self.state == "pending" and self._steps >= WARMUP_STEPS:
-            capture_when_free(self._capture)
+            capture_when_free(self._capture, self)
         self._steps += 1
         if self.graphed is not None:
             return self.graphed.replay()
@@ -78,9 +77,7 @@ class GraphedEngine(FastEngine):
             self.graphed = capture_step(self.step_body, self.optimizer, gens, self.ring_size, dev,
                                         allow_tf32=self.tf32)
             self.state = self.info["cuda_graph"] = "on"
-            capture_settled(self)
         except Exception as e:  # noqa: BLE001 - any capture problem means: train eagerly
-            capture_settled(self)
             self.graphed = None
             self.state = "off"
             reason = f"capture failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})"[:300]

@@ -68,14 +68,16 @@ def wait_for_pending_captures(max_wait_s: float, clock: Callable[[], float] = ti
             _pending_changed.wait(max(0.0, left))
 
 
-def capture_when_free(capture: Callable[[], None]) -> None:
+def capture_when_free(capture: Callable[[], None], owner: object) -> None:
     """Run ``capture`` unless a layout holds ``CAPTURE_LOCK`` now; then the caller trains this epoch
-    eagerly and tries again at the next one (a run never waits for a layout)."""
+    eagerly and tries again at the next one (a run never waits for a layout). Once it has run (captured
+    or given up), ``owner``'s announced capture is settled."""
     if CAPTURE_LOCK.acquire(blocking=False):
         try:
             capture()
         finally:
             CAPTURE_LOCK.release()
+            capture_settled(owner)
 
 
 @contextlib.contextmanager
