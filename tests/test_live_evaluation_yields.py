@@ -1,5 +1,7 @@
 """A run's live evaluations wait while a frame of the live view is laid out (they share the interpreter)."""
 
+import threading
+
 import pytest
 
 from graphcl_core import projection
@@ -63,8 +65,12 @@ def test_a_gpu_run_yields_the_interpreter_lock_while_a_first_frame_is_laid_out(m
     meanwhile (set here on a CPU run: the sleeps are counted, not timed), and not otherwise."""
     import graphcl_core.trainer as trainer_module
 
-    sleeps = []
-    monkeypatch.setattr(trainer_module.time, "sleep", lambda s: sleeps.append(s))
+    sleeps, me, real_sleep = [], threading.current_thread(), trainer_module.time.sleep
+
+    def counted(s):  # (time.sleep is global: other tests' leftover threads sleep too, and still may)
+        sleeps.append(s) if threading.current_thread() is me else real_sleep(s)
+
+    monkeypatch.setattr(trainer_module.time, "sleep", counted)
     t = Trainer(load_graph("karate"), TrainConfig(epochs=4, device="cpu", eval_every=0, hidden=8, embedding_dim=4))
     t.yields_to_first_frame = True
     t.run(2)
