@@ -174,6 +174,19 @@ class TrainingJob:
             time.sleep(0.005)
         return self.done
 
+    def wait_first_loss(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the run's first loss row; whether it has one. Returns at once
+        when the run is waiting in line for a slot, paused before its first epoch, or has ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            t, ticket = self.trainer, self._ticket
+            if t is not None and t.history:
+                return True
+            if (self.done or self._start_paused or (ticket is not None and ticket.waiting)
+                    or time.monotonic() >= deadline):
+                return False
+            time.sleep(0.002)  # (sleeping hands the interpreter to the run's thread)
+
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()

@@ -263,6 +263,7 @@ def live_view() -> None:
         preload_plotly(key="train.preload")  # the first chart after Start then draws at once
         first_frame_ahead.prepare(slot, bundle, state.current_config())  # and the first map
         return
+    live.await_first_loss(job)  # just started: this redraw draws the first loss point
     s = job.status()
     if job.done and ss.get("train.done_seen") is not job:
         ss["train.done_seen"] = job

@@ -69,3 +69,53 @@ def test_stop_is_shown_by_the_click_or_by_fast_polls(karate):
     assert live.poll_seconds(slow, pacing.Playhead({}), None) == training.POLL_FIRST_S
     slow.stop_requested_at -= training.FAST_POLL_MAX_S + 1  # a stop that takes long: the usual pace again
     assert live.poll_seconds(slow, pacing.Playhead({}), None) == training.POLL_RUNNING_S
+
+
+def test_the_redraw_after_start_waits_for_the_first_loss_row(karate):
+    """The click's redraw holds until the run's first loss row, so it draws the first point itself."""
+    job = TrainingJob(karate, preset("default", epochs=5, device="cpu"), None,
+                      queue=admission.AdmissionQueue({"cpu": 1}))
+    job.created += 60  # (a slow CI machine must not run out of the wait before the first epoch)
+    job.start()
+    try:
+        assert job.trainer is None or not job.trainer.history or job.done
+        assert live.await_first_loss(job) or job.done
+        assert job.trainer is not None and job.trainer.history
+    finally:
+        job.stop()
+        job.join(30)
+
+
+def test_nothing_waits_for_a_run_in_line_paused_or_started_long_ago(karate):
+    import time
+
+    queue = admission.AdmissionQueue({"cpu": 1})
+    other = queue.request("someone-else", "cpu")
+    in_line = TrainingJob(karate, preset("default", epochs=5, device="cpu"), None, owner="me", queue=queue)
+    in_line.created += 60
+    in_line.start()
+    paused = TrainingJob(karate, preset("default", epochs=5, device="cpu"), None, start_paused=True,
+                         queue=admission.AdmissionQueue({"cpu": 1}))
+    paused.created += 60
+    try:
+        for _ in range(500):
+            if in_line.status()["queue_position"] is not None:
+                break
+            in_line.join(0.01)
+        for job in (in_line, paused):
+            t0 = time.monotonic()
+            assert live.await_first_loss(job) is False
+            assert time.monotonic() - t0 < 5  # at once, not the 60 s the wait would allow
+    finally:
+        for job in (in_line, paused):
+            job.stop()
+        queue.release(other)
+        in_line.join(30)
+
+    class Old:  # started long ago: its redraws never wait
+        done, state, _start_paused, trainer, created = False, "running", False, None, time.time() - 10
+
+        def wait_first_loss(self, timeout):
+            raise AssertionError("an old run was waited for")
+
+    assert live.await_first_loss(Old()) is False

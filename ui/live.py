@@ -117,6 +117,22 @@ def playback_pending(job: Any, head: pacing.Playhead, rate: float | None) -> boo
     return bool(job.done and rate and head.behind(run_key(job), trained))
 
 
+def await_first_loss(job: Any, now: float | None = None) -> bool:
+    """Right after Start, hold the redraw until the run's first loss row (at most until
+    ``training.FIRST_LOSS_WAIT_S`` after Start), so that this redraw draws the first point.
+
+    Why: a redraw that starts before the row exists draws no point, and the next one comes a poll later
+    and takes its own 0.1-0.3 s beside the starting run (H200, Cora: the row 0.2 s after the click, the
+    point 0.4-0.6 s). Waiting, the page hands the interpreter to the run's thread, whose start is then
+    quicker too. A run in line, paused, or ended is not waited for. Whether the run has its first row."""
+    if job is None or job.done or training.is_paused(job):
+        return False
+    left = job.created + training.FIRST_LOSS_WAIT_S - (time.time() if now is None else now)
+    if left <= 0:
+        return bool(job.trainer is not None and job.trainer.history)
+    return job.wait_first_loss(left)
+
+
 def _recent(t: float | None) -> bool:
     """Within ``training.FAST_POLL_MAX_S`` of ``t``: fast polls after Start or Stop are for a moment only
     (a slow first epoch or a slow stop on a big graph must not become ten reruns a second)."""

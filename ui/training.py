@@ -24,6 +24,7 @@ from .registry import Slot
 POLL_RUNNING_S = 0.7
 POLL_FIRST_S = 0.1  # from Start until the first loss row (a fraction of a second on a GPU), and while stopping
 STOP_WAIT_S = 0.3  # Stop's click waits this long for the run to say it stopped
+FIRST_LOSS_WAIT_S = 0.5  # a redraw right after Start waits for the first loss row until this long after Start
 FAST_POLL_MAX_S = 3.0  # POLL_FIRST_S lasts at most this long after Start or Stop
 POLL_IDLE_S = 1.5
 # While waiting in the queue (a room of visitors polling must not slow the run they wait for).
