@@ -280,3 +280,46 @@ def test_a_first_frame_whose_run_never_started_is_not_marked_done(tiny_graph, mo
     job.trainer = trainer
     frame, epoch, err = live_frames.frame_at(slot, job, 0, wait_s=30)
     assert err is None and epoch == 0 and frame is not None
+
+
+def test_the_first_umap_frame_starts_the_moment_umap_is_warm(tiny_graph, monkeypatch):
+    """Frames are PCA while UMAP warms up; once it is warm, the frame thread lays out the newest epoch asked
+    for with UMAP at once, without waiting for the page's next ask."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    warm = threading.Event()
+    monkeypatch.setattr(projection, "is_warm", warm.is_set)
+    laid_out, ours = [], None
+    real = projection.Projector.project
+
+    def project(self, emb):
+        if ours is not None and np.array_equal(emb, ours):  # (other tests' frame threads may still be about)
+            laid_out.append(self.method)
+        if self.method == "umap":  # (umap-learn's numba compile is not what this tests)
+            return projection.Projection(np.zeros((len(emb), 2), np.float32), np.arange(len(emb)), "umap", 2,
+                                         False, 0.0)
+        return real(self, emb)
+
+    monkeypatch.setattr(projection.Projector, "project", project)
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=4, snapshot_every=2, seed=8101)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.take_snapshot()
+    ours = trainer.snapshot_list()[0].embeddings.astype(np.float32)
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    frame, epoch, err = live_frames.frame_at(slot, job, 0, wait_s=30)
+    assert err is None and frame.method == "pca" and laid_out == ["pca"]
+    frames = slot.cache[live_frames.CACHE_KEY]
+    warm.set()  # no further ask from the page
+    for _ in range(3000):
+        if frames.ready()["method"] == "umap":
+            break
+        threading.Event().wait(0.01)
+    assert frames.ready()["method"] == "umap" and frames.ready()["epoch"] == 0 and laid_out == ["pca", "umap"]

@@ -35,6 +35,8 @@ CACHE_KEY = "paced-frames"
 WAIT_S = 0.3  # how long a redraw waits for the frame it asked for before drawing the newest one ready
 FINAL_WAIT_S = 60.0  # after the run: the last redraw's frame
 IDLE_EXIT_S = 30.0  # the projecting thread ends after this long without a request (and restarts on one)
+WARM_CHECK_S = 0.05  # while the frames are PCA because UMAP warms up: how often the thread looks whether it is warm
+WARM_SWITCH_RECENT_S = 5.0  # ... and only for a page that asked for a frame this recently
 FIRST_SNAPSHOT_WAIT_S = 10.0  # how long the first frame waits for a just-started run's first snapshot
 
 
@@ -49,6 +51,7 @@ class RunFrames:
         self._projector: projection.Projector | None = None
         self._thread: threading.Thread | None = None
         self._busy: tuple[int, str] | None = None  # the frame being projected now
+        self._asked_at = time.monotonic()
 
     def ready(self) -> dict:
         with self._cond:
@@ -58,6 +61,7 @@ class RunFrames:
         """Ask for ``epoch``'s frame by ``method``; wait up to ``wait_s`` for it; the newest ready frame."""
         target = (epoch, method)
         with self._cond:
+            self._asked_at = time.monotonic()
             if self._ready["done"] == target or self._busy == target:
                 self._want = None  # an older request still pending would bend the warm-start chain back
             else:
@@ -73,7 +77,7 @@ class RunFrames:
         try:
             while True:
                 with self._cond:
-                    if not self._cond.wait_for(lambda: self._want is not None, timeout=IDLE_EXIT_S):
+                    if not self._wait_for_work():
                         self._thread = None  # under the lock: the next ask starts a new thread
                         return
                     (epoch, method), self._want = self._want, None
@@ -94,6 +98,24 @@ class RunFrames:
             with self._cond:
                 if self._thread is threading.current_thread():
                     self._thread = None
+
+    def _wait_for_work(self) -> bool:
+        """(Under ``_cond``.) Wait for a request; False after ``IDLE_EXIT_S`` without one. While the chain is
+        PCA because UMAP was warming up, the moment UMAP is warm its first frame (of the newest PCA frame's
+        epoch) is started without waiting for the page's next ask: on a fresh machine the first UMAP frame
+        is the one a person waits longest for, and a poll can be 0.1-0.7 s away."""
+        deadline = time.monotonic() + IDLE_EXIT_S
+        while self._want is None:
+            done = self._ready["done"]
+            if (done is not None and done[1] == "pca" and projection.is_warm()
+                    and time.monotonic() - self._asked_at < WARM_SWITCH_RECENT_S):  # (not for a tab left alone)
+                self._want = (done[0], "umap")
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._cond.wait(min(left, WARM_CHECK_S) if done is not None and done[1] == "pca" else left)
+        return True
 
     def _project(self, epoch: int, method: str) -> dict:
         snap = self._snapshot(epoch)
