@@ -154,3 +154,24 @@ def test_a_diverging_trial_fails_alone(monkeypatch):
     assert set(bt.failed) == {1} and "epoch 5" in bt.failed[1] and "learning rate" in bt.failed[1]
     assert len(bt.history[0]) == BASE.epochs and bt.history[1][-1]["epoch"] == 5
     assert torch.isfinite(bt.embeddings()[[0, 2]]).all()
+
+
+def test_reads_that_do_not_wait_lose_and_reorder_nothing():
+    """``flush(wait=False)`` (a sweep's progress reports) takes in what has arrived; the closing ``flush()``
+    the rest: the same history and snapshots as reading back with waits."""
+    bundle = load_graph("karate")
+    configs = [BASE.replace(lr=1e-3, snapshot_every=3), BASE.replace(lr=1e-2, margin=2.5, snapshot_every=3)]
+    waited, queued = BatchedTrainer(bundle, configs), BatchedTrainer(bundle, configs)
+    waited.run(BASE.epochs)
+    queued.take_snapshot()
+    while queued.epoch < BASE.epochs:
+        queued.step()
+        if queued.epoch % 3 == 0:
+            queued.take_snapshot()
+        queued.flush(wait=False)
+        assert [r["epoch"] for r in queued.history[0]] == list(range(1, len(queued.history[0]) + 1))
+    queued.flush()
+    for t in range(2):
+        assert [r["epoch"] for r in queued.history[t]] == list(range(1, BASE.epochs + 1))
+        assert [r["loss"] for r in queued.history[t]] == pytest.approx([r["loss"] for r in waited.history[t]])
+        assert [s.epoch for s in queued.snapshots[t]] == [s.epoch for s in waited.snapshots[t]]

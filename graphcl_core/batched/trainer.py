@@ -98,6 +98,7 @@ class BatchedTrainer:
         self.failed: dict[int, str] = {}
         self._pending: list[tuple[int, torch.Tensor, float]] = []
         self._pending_snaps: list[tuple[int, torch.Tensor]] = []
+        self._reads: list[tuple] = []  # read-backs queued by flush(wait=False), oldest first (with their event)
         self._stop = threading.Event()
         # as the Trainer: every cfg.snapshot_every epochs unless the run's snapshots would pass the budget
         self.snapshot_every = snapshot_interval(cfg, bundle.num_nodes)
@@ -187,8 +188,8 @@ class BatchedTrainer:
         self.epoch += 1
         self.train_seconds += time.perf_counter() - t0
         self._pending.append((self.epoch, loss, self.train_seconds))
-        if len(self._pending) >= RING:
-            self.flush()
+        if len(self._pending) >= RING:  # (read before the ring wraps: queued on the stream, ahead of the replays)
+            self.flush(wait=False)
 
     def _eager_on_side_stream(self) -> torch.Tensor:
         """Warm-up steps before the capture (PyTorch's recipe: lazy set-up happens outside the graph)."""
@@ -242,32 +243,57 @@ class BatchedTrainer:
             emb = self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0].to(torch.float16)
         self._pending_snaps.append((self.epoch, emb))
 
-    def flush(self) -> None:
-        """Read pending losses and snapshots back (one sync); a trial whose loss stopped being finite fails."""
-        with self.on_stream():
-            self._flush()
+    def flush(self, wait: bool = True) -> None:
+        """Read pending losses and snapshots back; a trial whose loss stopped being finite fails.
 
-    def _flush(self) -> None:
-        if self._pending:
-            values = torch.stack([v.reshape(-1).float() for _, v, _ in self._pending]).cpu().numpy()
+        ``wait=False`` does not wait for the device: the read-back is queued on the batch's stream (into
+        pinned memory) and what has arrived so far is taken in, the rest at a later flush. A waiting read
+        drained the GPU's queue at every progress report of a sweep, and the GPU then idled while the
+        reports were made (27 Cora trials on an H200: ~0.4 s of a 3.5 s sweep)."""
+        with self.on_stream():
+            self._queue_reads()
+            while self._reads and (wait or self._reads[0][-1] is None or self._reads[0][-1].query()):
+                *read, arrived = self._reads.pop(0)
+                if arrived is not None:
+                    arrived.synchronize()  # (waiting: the copies may still be on their way)
+                self._take_in(*read)
+
+    def _queue_reads(self) -> None:
+        if not (self._pending or self._pending_snaps):
+            return
+        losses = (torch.stack([v.reshape(-1).float() for _, v, _ in self._pending])
+                  if self._pending else None)
+        embs = torch.stack([e for _, e in self._pending_snaps]) if self._pending_snaps else None
+        cuda = self.device.type == "cuda"
+        host = [None if x is None else (torch.empty(x.shape, dtype=x.dtype, pin_memory=True).copy_(x, non_blocking=True)
+                                        if cuda else x) for x in (losses, embs)]
+        event = None
+        if cuda:
+            event = torch.cuda.Event()
+            event.record()
+        self._reads.append(([(e, s) for e, _, s in self._pending], host[0],
+                            [epoch for epoch, _ in self._pending_snaps], host[1], event))
+        self._pending.clear()
+        self._pending_snaps.clear()
+
+    def _take_in(self, rows: list[tuple[int, float]], losses, snap_epochs: list[int], embs) -> None:
+        if losses is not None:
+            values = losses.numpy()
             share = 1.0 / self.trials  # the device time each trial had: the batch's, shared
             for t in range(self.trials):
                 if t in self.failed:
                     continue
-                for (e, _, s), v in zip(self._pending, values[:, t]):
+                for (e, s), v in zip(rows, values[:, t]):
                     self.history[t].append({"epoch": e, "loss": float(v), "seconds": s * share})
                     if not np.isfinite(v):
                         self.failed[t] = (f"The loss became {float(v)} at epoch {e}, so training stopped. Try a "
                                           f"smaller learning rate (now {self.configs[t].lr:g}) or a smaller margin.")
                         break
-            self._pending.clear()
-        if self._pending_snaps:
-            embs = torch.stack([e for _, e in self._pending_snaps]).cpu().numpy()
-            for (epoch, _), emb in zip(self._pending_snaps, embs):
+        if embs is not None:  # (copied out of the pinned buffer: snapshots are kept for the whole sweep)
+            for epoch, emb in zip(snap_epochs, embs.numpy().copy()):
                 for t in range(self.trials):
                     if t not in self.failed:
                         self._keep_snapshot(t, epoch, emb[t])
-            self._pending_snaps.clear()
 
     def _keep_snapshot(self, t: int, epoch: int, emb: np.ndarray) -> None:
         hist = self.history[t]

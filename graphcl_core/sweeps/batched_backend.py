@@ -190,7 +190,7 @@ class _Wave:
         now = time.perf_counter()
         if self._last_report is None or now - self._last_report >= self.plan.progress_interval_s:
             self._last_report = now
-            self._flush()
+            self._flush(wait=False)  # (what has reached the host: the GPU's queue is not drained for a report)
             for k in self.alive:
                 self.on_event(self._event("progress", k))
         if self.control.paused and not self.control.stopped:
@@ -201,10 +201,10 @@ class _Wave:
                                              for k in self.alive])
             self._paused_s += time.perf_counter() - t0
 
-    def _flush(self) -> None:
+    def _flush(self, wait: bool = True) -> None:
         for tr in self.trainers:
             if tr is not None:
-                tr.flush()
+                tr.flush(wait)
         self._drop_failed()
 
     def _end(self, k: tuple[int, int], status: str, message: str = "", metric=None, metrics=None) -> None:
