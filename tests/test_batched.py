@@ -21,13 +21,13 @@ def _alone(bundle, cfg):
     return [r["loss"] for r in t.history], t.embeddings(), t.model.state_dict()
 
 
-def _each_learns_as_alone(bundle, bt, configs, epochs):
+def _each_learns_as_alone(bundle, bt, configs, epochs, rel=None):
     """Train ``bt`` ``epochs`` epochs; every trial's losses and embeddings are those of its own run."""
     bt.run(epochs)
     emb = bt.embeddings()
     for t, cfg in enumerate(configs):
         losses, alone, _ = _alone(bundle, cfg)
-        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5)
+        assert [r["loss"] for r in bt.history[t]] == pytest.approx(losses, abs=1e-5, rel=rel)
         assert torch.allclose(emb[t], alone, atol=1e-4)
 
 
@@ -175,3 +175,37 @@ def test_reads_that_do_not_wait_lose_and_reorder_nothing():
         assert [r["epoch"] for r in queued.history[t]] == list(range(1, BASE.epochs + 1))
         assert [r["loss"] for r in queued.history[t]] == pytest.approx([r["loss"] for r in waited.history[t]])
         assert [s.epoch for s in queued.snapshots[t]] == [s.epoch for s in waited.snapshots[t]]
+
+
+@pytest.mark.parametrize("arch", [
+    dict(),  # GraphConv, ELU… the default recipe's shape
+    dict(encoder="gcn", layers=3, activation="prelu", projection_head=True, loss="hadsell", optimizer="adamw"),
+])
+@pytest.mark.parametrize("features", ["sparse", "dense"])
+def test_trials_of_one_seed_share_their_draws_and_still_learn_as_alone(arch, features):
+    """A sweep over margin / learning rate / weight decay: every trial would draw the same views and negatives,
+    so the batch draws them once and runs the trials side by side in each node's row (``embed_shared``).
+    Each trial still learns exactly what it learns alone."""
+    import dataclasses
+
+    from graphcl_core import options
+    from graphcl_core.batched.trainer import shares_draws
+
+    bundle = load_graph("karate")
+    base = BASE.replace(hidden=8, embedding_dim=4, mask_feature_p=0.3, drop_edge_p=0.2, **arch)
+    configs = [base.replace(lr=1e-2, margin=1.0), base.replace(lr=3e-3, margin=2.5, weight_decay=1e-3),
+               base.replace(lr=5e-3, margin=0.5)]
+    assert shares_draws(configs, bundle.num_nodes)
+    assert not shares_draws(configs[:2] + [configs[2].replace(seed=9)], bundle.num_nodes)
+    assert not shares_draws(configs[:2] + [configs[2].replace(drop_edge_p=0.1)], bundle.num_nodes)
+    opts = dataclasses.replace(options.current(), sparse_features="on" if features == "sparse" else "off")
+    shared = BatchedTrainer(bundle, configs, options=opts)
+    assert shared.shared and (shared.inputs.sparse is not None) == (features == "sparse")
+    apart = BatchedTrainer(bundle, configs, options=opts, share_draws=False)
+    assert not apart.shared
+    apart.run(base.epochs)
+    _each_learns_as_alone(bundle, shared, configs, base.epochs, rel=1e-5)  # (other sums: other roundings)
+    assert torch.allclose(shared.embeddings(), apart.embeddings(), atol=1e-4)
+    assert [len(s) for s in shared.snapshots] == [len(s) for s in apart.snapshots]
+    assert all(torch.allclose(torch.as_tensor(a.embeddings).float(), torch.as_tensor(b.embeddings).float(), atol=2e-3)
+               for sa, sb in zip(shared.snapshots, apart.snapshots) for a, b in zip(sa, sb))

@@ -21,8 +21,9 @@ from .inputs import StackedInputs
 
 
 def _activation(name: str, x: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """``weight``: PReLU's, broadcastable to ``x``."""
     if name == "prelu":
-        return torch.where(x >= 0, x, weight[:, None, None, :] * x)
+        return torch.where(x >= 0, x, weight * x)
     return {"relu": F.relu, "elu": F.elu, "tanh": torch.tanh, "leaky_relu": F.leaky_relu}[name](x)
 
 
@@ -70,14 +71,48 @@ class StackedModel:
             h = adj.propagate(rel.reshape(T * V * N, out)).view(T, V, N, out)
             if root is not None:
                 h = h + root
-            h = _activation(cfg.activation, h + bias[:, None, None, :], p.get(f"encoder.acts.{i}.weight"))
+            act = p.get(f"encoder.acts.{i}.weight")
+            h = _activation(cfg.activation, h + bias[:, None, None, :], None if act is None else act[:, None, None, :])
         return h
 
-    def project(self, h: torch.Tensor) -> torch.Tensor:
-        """What the loss compares: the projection head (when there is one), then L2-normalised rows."""
+    def embed_shared(self, inputs: StackedInputs, adj: AdjView, keep: torch.Tensor | None, views: int) -> torch.Tensor:
+        """``embed`` for trials that draw the same views (``inputs`` of one copy per view, ``keep`` (1, V, F)):
+        encoder output (V, N, T, D), the trials side by side in each node's row.
+
+        Every trial's layer reads the same graph, so the propagation is one sparse product of the V-view
+        graph with ``T·O``-wide rows (instead of ``T·V`` copies of the graph with ``O``-wide ones), and the
+        first layer one product of the V masked feature copies with every trial's weights side by side."""
+        cfg, p, T = self.cfg, self.params, self.trials
+        h = None
+        for i in range(cfg.layers):
+            pre = f"encoder.convs.{i}."
+            graphconv = cfg.encoder == "graphconv"
+            w_rel = p[pre + "lin_rel.weight"] if graphconv else p[pre + "lin.weight"]  # (T, O, I)
+            bias = p[pre + "lin_rel.bias"] if graphconv else p[pre + "bias"]
+            _, out, width = w_rel.shape
+            if h is None:  # (T, O, F) → (1, T·O, F): one weight matrix whose outputs are every trial's
+                ws = [w_rel, p[pre + "lin_root.weight"]] if graphconv else [w_rel]
+                prods = inputs.first_products([w.reshape(1, T * out, width) for w in ws], keep, views)
+                rel = prods[0][0]
+                root = prods[1][0].view(*rel.shape[:2], T, out) if graphconv else None
+            else:  # h (V, N, T, I): each trial's slice times its own weights
+                rel = torch.einsum("vnti,toi->vnto", h, w_rel)
+                root = torch.einsum("vnti,toi->vnto", h, p[pre + "lin_root.weight"]) if graphconv else None
+            V, N = rel.shape[:2]
+            h = adj.propagate(rel.reshape(V * N, T * out)).view(V, N, T, out)
+            if root is not None:
+                h = h + root
+            h = _activation(cfg.activation, h + bias, p.get(f"encoder.acts.{i}.weight"))
+        return h
+
+    def project(self, h: torch.Tensor, shared: bool = False) -> torch.Tensor:
+        """What the loss compares: the projection head (when there is one), then L2-normalised rows.
+        ``shared``: ``h`` is ``embed_shared``'s (V, N, T, D)."""
         p = self.params
         if self.cfg.projection_head:
             def lin(x, name):
+                if shared:
+                    return torch.einsum("vnti,toi->vnto", x, p[name + ".weight"]) + p[name + ".bias"]
                 return x @ p[name + ".weight"].transpose(1, 2).unsqueeze(1) + p[name + ".bias"][:, None, None, :]
 
             h = lin(F.elu(lin(h, "head.fc1")), "head.fc2")

@@ -46,10 +46,25 @@ log = logging.getLogger(__name__)
 RING = 64  # epochs of losses a CUDA graph keeps on the device between two reads
 
 
+def shares_draws(configs: list[TrainConfig], num_nodes: int, *, same_draws: bool = True) -> bool:
+    """Whether a batch's trials (one ``batch_key``) can train on one draw of views and negatives: two
+    views of every node (``pairs="views"``, all positives in each step), and with ``same_draws`` the same
+    seed and view probabilities, so that each trial's generator would draw the very numbers of the first's
+    (a sweep over margin, learning rate or weight decay)."""
+    cfg = configs[0]
+    if cfg.pairs != "views" or num_nodes > MAX_POSITIVES or (same_draws and len(configs) < 2):
+        return False  # (one trial alone: nothing to share)
+    key = lambda c: (c.seed, float(c.drop_edge_p), float(c.mask_feature_p))  # noqa: E731
+    return not same_draws or all(key(c) == key(cfg) for c in configs)
+
+
 class BatchedTrainer:
     """``configs`` must share a ``groups.batch_key``. Thread-safety: ``stop()`` from any thread."""
 
-    def __init__(self, bundle: GraphBundle, configs: list[TrainConfig], *, options: RuntimeOptions | None = None):
+    def __init__(self, bundle: GraphBundle, configs: list[TrainConfig], *, options: RuntimeOptions | None = None,
+                 share_draws: bool | None = None):
+        """``share_draws``: train on one set of views and negatives for all trials (``shares_draws``; default:
+        whenever they would all draw the same ones anyway)."""
         if not configs:
             raise ConfigError("A batch needs at least one trial.")
         cfg = configs[0].validate()
@@ -67,14 +82,18 @@ class BatchedTrainer:
         self.gens = [torch.Generator(device=self.device).manual_seed(c.seed) for c in configs]
         self.model = StackedModel(configs, inputs.x.size(1), self.device)
         self.two_views = cfg.pairs == "views"
+        self.shared = shares_draws(configs, bundle.num_nodes) if share_draws is None else share_draws
+        if self.shared and not shares_draws(configs, bundle.num_nodes, same_draws=False):
+            raise ConfigError("Only two-view trials with the same seed and view probabilities can share draws.")
         first_out = cfg.hidden if cfg.layers > 1 else cfg.embedding_dim
-        self.inputs = StackedInputs(inputs, cfg.encoder, self.trials, first_out, views=2 if self.two_views else 1,
-                                    propagation=self.options.propagation,
+        self.inputs = StackedInputs(inputs, cfg.encoder, 1 if self.shared else self.trials, first_out,
+                                    views=2 if self.two_views else 1, propagation=self.options.propagation,
                                     sparse_features=self.options.sparse_features)
         def per_trial(name: str) -> torch.Tensor:
             return torch.tensor([float(getattr(c, name)) for c in configs], device=self.device)
 
-        self.draws = BatchedDraws(inputs, self.inputs.sampler, configs, 2 if self.two_views else 1)
+        self.draws = BatchedDraws(inputs, self.inputs.sampler, configs[:1] if self.shared else configs,
+                                  2 if self.two_views else 1)
         self.optimizer = StackedAdam(self.model.parameters(), per_trial("lr"), per_trial("weight_decay"),
                                      decoupled=cfg.optimizer == "adamw",
                                      fused=self.device.type == "cuda" and self.options.fused_adam)
@@ -108,6 +127,8 @@ class BatchedTrainer:
     def losses(self) -> torch.Tensor:
         """Every trial's loss (T,) on freshly drawn views and pairs."""
         cfg, model = self.cfg, self.model
+        if self.shared:
+            return self._shared_losses()
         if self.two_views:
             weights, keep = self.draws.views_of(self.gens)
             z = model.project(model.embed(self.inputs, self.inputs.adj_train.view(weights), keep, 2))
@@ -121,6 +142,26 @@ class BatchedTrainer:
         else:  # losses.hadsell_contrastive_loss
             term = torch.clamp(self.margin - torch.sqrt(neg + 1e-12), min=0).pow(2)
         return (pos.sum(1) + term.sum(1)) / (pos.size(1) + neg.size(1))
+
+    def _shared_losses(self) -> torch.Tensor:
+        """``losses`` when every trial draws the same views and negatives: drawn once (the first trial's
+        generator; the others would give the same numbers), the trials side by side in each node's row."""
+        gens = self.gens[:1]
+        weights, keep = self.draws.views_of(gens)
+        z = self.model.project(self.model.embed_shared(self.inputs, self.inputs.adj_train.view(weights), keep, 2),
+                               shared=True)  # (2, N, T, D)
+        za, zb = z[0], z[1]
+        n, T, D = za.shape
+        k = self.cfg.negatives
+        pos = (za - zb).pow(2).sum(-1)  # (N, T): node j in both views
+        b_neg = zb.index_select(0, self.draws.negatives_of(gens)[0]).view(n, k, T, D)
+        neg = (za.unsqueeze(1) - b_neg).pow(2).sum(-1)  # (N, k, T)
+        margin = self.margin.view(-1)
+        if self.cfg.loss == "margin":
+            term = torch.clamp(margin - neg, min=0)
+        else:
+            term = torch.clamp(margin - torch.sqrt(neg + 1e-12), min=0).pow(2)
+        return (pos.sum(0) + term.sum((0, 1))) / (n + n * k)
 
     def _pair_distances(self, za: torch.Tensor, zb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Squared distances of every trial's similar pairs (T, P₊) and of its dissimilar ones (T, P₋).
@@ -229,7 +270,7 @@ class BatchedTrainer:
     def embeddings(self) -> torch.Tensor:
         """Every trial's encoder output on the clean graph (T, N, D), ready for the caller's stream."""
         with self.on_stream(), tf32(self.tf32):
-            out = self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0]
+            out = self._clean_embeddings()
         if self.stream is not None:
             caller = torch.cuda.current_stream(self.device)
             caller.wait_stream(self.stream)
@@ -240,8 +281,14 @@ class BatchedTrainer:
     def take_snapshot(self) -> None:
         """Keep the embeddings of this epoch on the device (float16) until the next ``flush``."""
         with self.on_stream(), tf32(self.tf32):
-            emb = self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0].to(torch.float16)
+            emb = self._clean_embeddings().to(torch.float16)
         self._pending_snaps.append((self.epoch, emb))
+
+    def _clean_embeddings(self) -> torch.Tensor:
+        """(T, N, D) on the clean graph (the caller holds no_grad and the stream)."""
+        if self.shared:
+            return self.model.embed_shared(self.inputs, self.inputs.clean_view, None, 1)[0].permute(1, 0, 2).contiguous()
+        return self.model.embed(self.inputs, self.inputs.clean_view, None, 1)[:, 0]
 
     def flush(self, wait: bool = True) -> None:
         """Read pending losses and snapshots back; a trial whose loss stopped being finite fails.
