@@ -275,19 +275,22 @@ def child_fresh_server(graph: str, click_after: float, timeout: float) -> None:
     slot = registry.get_slot(at.session_state["sid"])
     t0 = time.perf_counter()
     click_at = t0 - t_w
-    at.button(key="train.start").click()
-    at.run()
-    runs = [time.perf_counter() - t0]
-    job = slot.job
     first_row: list[float] = []
 
-    def watch_rows() -> None:
-        while not job.status()["history"] and not job.done and time.perf_counter() - t0 < timeout:
+    def watch_rows() -> None:  # from the click on: the click's own redraw waits for this row (live.await_first_loss)
+        while time.perf_counter() - t0 < timeout:
+            job = slot.job
+            if job is not None and (job.status()["history"] or job.done):
+                break
             time.sleep(0.0005)
         first_row.append(time.perf_counter() - t0)
 
     watcher = threading.Thread(target=watch_rows, daemon=True)
     watcher.start()
+    at.button(key="train.start").click()
+    at.run()
+    runs = [time.perf_counter() - t0]
+    job = slot.job
 
     def first(pred) -> float | None:
         return next((t - t0 for t, k, m, n in emitted if t >= t0 and pred(k, m, n)), None)

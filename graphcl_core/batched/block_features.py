@@ -47,7 +47,9 @@ class BlockFeatures:
         out = []
         for w in weights:
             T, O, _ = w.shape
-            stacked = w.transpose(1, 2).reshape(T * self.F, O)  # (T·F, O): trial t's Wᵀ in rows t·F …
+            # (T·F, O): trial t's Wᵀ in rows t·F …, row-major (for one trial the reshape alone would be a
+            # column-major view, which cuSPARSE multiplies ~8× slower: H200, 2 Cora views × 2304 columns)
+            stacked = w.transpose(1, 2).reshape(T * self.F, O).contiguous()
             out.append(_BlockProduct.apply(stacked, x, xt).view(T, self.views, self.n, O))
         return out
 
