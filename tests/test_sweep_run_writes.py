@@ -98,14 +98,16 @@ def test_every_file_is_on_disk_and_in_order_when_the_sweep_says_finished(tiny_gr
         assert files["snapshots"][0] == 0 and files["snapshots"][-1] == 10
         assert files["weights"]
 
-    # one writer thread, not the sweep's; per run: progress (epochs never going back), weights, finish
+    # one writer thread, not the sweep's; per run: progress (epochs never going back), the weights once the
+    # trial is trained (batched: before it is scored, the scores' progress after), finish last
     assert {name for *_, name in calls} == {"graphcl-sweep-writes_0"}
     for r in results:
         mine = [(what, epoch) for run_id, what, epoch, _ in calls if run_id == r.run_id]
-        assert [what for what, _ in mine[-2:]] == ["save_weights", "finish"]
-        progress = [epoch for what, epoch in mine[:-2]]
-        assert progress and all(what == "save_progress" for what, _ in mine[:-2])
+        assert mine[-1][0] == "finish" and [what for what, _ in mine].count("save_weights") == 1
+        progress = [epoch for what, epoch in mine[:-1] if what != "save_weights"]
+        assert progress and all(what in ("save_progress", "save_weights") for what, _ in mine[:-1])
         assert progress == sorted(progress) and progress[-1] == 10
+        assert mine.index(("save_progress", 10)) < [w for w, _ in mine].index("save_weights")  # (trained first)
 
 
 def test_the_sweep_thread_goes_on_while_a_write_is_stuck_and_ends_only_after_it(tiny_graph, tmp_path,

@@ -50,6 +50,11 @@ class StackedModel:
     def state_dict(self, t: int) -> dict[str, torch.Tensor]:
         return {n: self.params[n][t].detach().cpu().clone() for n in self.names}
 
+    def state_dicts(self) -> list[dict[str, torch.Tensor]]:
+        """Every trial's ``state_dict``, each parameter read back once for all trials."""
+        whole = {n: self.params[n].detach().cpu() for n in self.names}
+        return [{n: whole[n][t].clone() for n in self.names} for t in range(self.trials)]
+
     # ---- forward ---------------------------------------------------------------------------------
     def embed(self, inputs: StackedInputs, adj: AdjView, keep: torch.Tensor | None, views: int) -> torch.Tensor:
         """Encoder output (T, V, N, D) of every trial on its ``views`` views."""

@@ -69,7 +69,9 @@ class TrialEvent:
     waiting carries ``message`` (the device is busy with other runs);
     progress and finished carry ``epoch``, ``history`` (rows as in ``Trainer.history``),
     ``snapshots`` and ``seconds``; rung carries ``score`` and ``kept``; finished carries ``status``,
-    ``message``, ``metric``, ``metrics`` and ``weights`` (CPU state dict, or None).
+    ``message``, ``metric``, ``metrics`` and ``weights`` (CPU state dict, or None). A progress event with
+    ``save`` may carry the final ``weights`` already (trained, not yet scored); its finished event then
+    carries none.
     """
 
     kind: str

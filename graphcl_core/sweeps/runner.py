@@ -267,6 +267,8 @@ class SweepRunner:
             self._writes.submit(w.run_id, w.save_progress, [dict(r) for r in ev.history], list(ev.snapshots),
                                 ev.epoch, ev.seconds)
             self._last_save[i] = now
+        if w is not None and ev.kind == "progress" and ev.weights is not None:  # trained: saved while it is scored
+            self._writes.submit(w.run_id, w.save_weights, _Weights(ev.weights))
         if ev.history:
             self._update_row(i, epoch=ev.epoch, loss=ev.history[-1]["loss"])
             self._emit("epoch", i, epoch=ev.epoch, epochs=ev.epochs, loss=ev.history[-1]["loss"], seconds=ev.seconds)
