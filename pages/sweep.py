@@ -184,7 +184,8 @@ def grid() -> None:
                         help="Watch every trial learn again.")
         sweep_replay.current(ss, epochs)
         if len(epochs) > 1:
-            c[1].select_slider("Epoch", epochs, key=sweep_replay.EPOCH, disabled=bool(ss.get(sweep_replay.PLAYING)))
+            c[1].select_slider("Epoch", epochs, key=sweep_replay.EPOCH, disabled=bool(ss.get(sweep_replay.PLAYING)),
+                               on_change=sweep_replay.chose, args=(ss, epochs))
         got = sweep_replay.frames_at(slot, srcs, ss[sweep_replay.EPOCH])
     live_chart(sweep_views.grid_figure(table, got, labels), key="sweep.grid", config={"displayModeBar": False})
 

@@ -180,6 +180,14 @@ def test_replay_steps_through_the_epochs_and_picks_each_trials_snapshot():
     sweep_replay.tick(ss, epochs)
     sweep_replay.pause(ss)
     assert not sweep_replay.tick(ss, epochs) and ss[sweep_replay.EPOCH] == 10
+    assert sweep_replay.current(ss, epochs) == 10  # a paused replay stays where it was
+
+    fresh = {sweep_replay.EPOCH: 0}  # an ended sweep whose slider says 0 without anyone moving it: the last epoch
+    assert sweep_replay.current(fresh, epochs) == 20
+    fresh[sweep_replay.EPOCH] = 10  # the person moved the slider
+    sweep_replay.chose(fresh, epochs)
+    assert sweep_replay.current(fresh, epochs) == 10
+    assert sweep_replay.current(fresh, epochs + [30]) == 30  # another sweep's epochs: its last again
 
     srcs = {0: _FakeSource("a", [0, 10, 20]), 1: _FakeSource("b", [5, 15])}
     assert sweep_replay.epochs_of(srcs) == [0, 5, 10, 15, 20]
@@ -265,6 +273,8 @@ def test_tiny_sweep_runs_to_the_end_then_explore_and_train_links():
     assert list(table["Trial"]) == [1, 2] and set(table["Status"]) == {"finished"}
     assert table["Linear-probe accuracy"].notna().all()
     assert "Every trial, learning" in [s.value for s in at.subheader]
+    ended = at.select_slider(key=sweep_replay.EPOCH)  # the ended grid shows where the trials ended
+    assert int(ended.value) == max(int(e) for e in ended.options) == runner.configs[0].epochs
     best = sweep_jobs.best_trial(runner.trial_table(), runner.metric)
     assert at.selectbox(key="sweep.pick").value == best
     run_id = runner.trial_table()[best - 1]["run_id"]

@@ -21,6 +21,7 @@ from .registry import Slot
 
 EPOCH = "sweep.replay.epoch"
 PLAYING = "sweep.replay.playing"
+CHOSEN = "sweep.replay.chosen"  # the epochs for which the slider or a replay chose the epoch on screen
 STARTED = "sweep.replay.started"  # the run a Play click makes shows the first epoch before stepping
 _SOURCES = "sweep.replay.sources"  # slot.cache: {run_id: SavedSource}
 _FRAMES = "sweep.replay.frames"  # slot.cache: {(run_id, epoch): Projection or None}
@@ -70,10 +71,18 @@ def frames_at(slot: Slot, srcs: dict[int, sources.SavedSource], epoch: int) -> d
 
 
 def current(state: MutableMapping[str, Any], epochs: list[int]) -> int:
-    """The epoch on screen (the last one unless a replay or the slider chose another)."""
-    if state.get(EPOCH) not in epochs:
+    """The epoch on screen: the last one, unless a replay or the slider chose another for these epochs.
+
+    (Following the last epoch is kept as a choice of its own: the slider's own value, from the browser,
+    showed an ended sweep's grid at epoch 0.)"""
+    if state.get(EPOCH) not in epochs or (state.get(CHOSEN) != tuple(epochs) and not state.get(PLAYING)):
         state[EPOCH] = epochs[-1]
     return state[EPOCH]
+
+
+def chose(state: MutableMapping[str, Any], epochs: list[int]) -> None:
+    """The slider was moved: keep its epoch on screen (for these epochs)."""
+    state[CHOSEN] = tuple(epochs)
 
 
 def play(state: MutableMapping[str, Any], epochs: list[int]) -> None:
@@ -82,6 +91,7 @@ def play(state: MutableMapping[str, Any], epochs: list[int]) -> None:
         state[EPOCH] = epochs[0]
     state[PLAYING] = True
     state[STARTED] = True
+    state[CHOSEN] = tuple(epochs)  # a paused replay keeps its epoch
 
 
 def pause(state: MutableMapping[str, Any]) -> None:
