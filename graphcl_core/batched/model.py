@@ -58,27 +58,32 @@ class StackedModel:
     # ---- forward ---------------------------------------------------------------------------------
     def embed(self, inputs: StackedInputs, adj: AdjView, keep: torch.Tensor | None, views: int) -> torch.Tensor:
         """Encoder output (T, V, N, D) of every trial on its ``views`` views."""
-        cfg, p = self.cfg, self.params
         h = None
-        for i in range(cfg.layers):
-            pre = f"encoder.convs.{i}."
-            graphconv = cfg.encoder == "graphconv"
-            w_rel = p[pre + "lin_rel.weight"] if graphconv else p[pre + "lin.weight"]  # (T, O, I)
-            bias = p[pre + "lin_rel.bias"] if graphconv else p[pre + "bias"]
+        for i in range(self.cfg.layers):
+            w_rel, w_root, bias, act = self._layer(i)
             out = bias.size(-1)
             if h is None:  # the features are shared: one sparse matrix for every trial and view
-                ws = [w_rel, p[pre + "lin_root.weight"]] if graphconv else [w_rel]
+                ws = [w_rel] + ([w_root] if w_root is not None else [])
                 rel, root = (inputs.first_products(ws, keep, views) + [None])[:2]
             else:  # two products: contiguous outputs, no copy before the propagation
                 rel = h @ w_rel.transpose(1, 2).unsqueeze(1)
-                root = h @ p[pre + "lin_root.weight"].transpose(1, 2).unsqueeze(1) if graphconv else None
+                root = h @ w_root.transpose(1, 2).unsqueeze(1) if w_root is not None else None
             T, V, N, _ = rel.shape
             h = adj.propagate(rel.reshape(T * V * N, out)).view(T, V, N, out)
             if root is not None:
                 h = h + root
-            act = p.get(f"encoder.acts.{i}.weight")
-            h = _activation(cfg.activation, h + bias[:, None, None, :], None if act is None else act[:, None, None, :])
+            h = _activation(self.cfg.activation, h + bias[:, None, None, :],
+                            None if act is None else act[:, None, None, :])
         return h
+
+    def _layer(self, i: int) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
+        """Layer ``i``'s stacked ``(W (T, O, I), W_root or None (GCN), bias (T, O), PReLU weight or None)``."""
+        p, pre = self.params, f"encoder.convs.{i}."
+        if self.cfg.encoder == "graphconv":
+            w_rel, w_root, bias = p[pre + "lin_rel.weight"], p[pre + "lin_root.weight"], p[pre + "lin_rel.bias"]
+        else:
+            w_rel, w_root, bias = p[pre + "lin.weight"], None, p[pre + "bias"]
+        return w_rel, w_root, bias, p.get(f"encoder.acts.{i}.weight")
 
     def embed_shared(self, inputs: StackedInputs, adj: AdjView, keep: torch.Tensor | None, views: int) -> torch.Tensor:
         """``embed`` for trials that draw the same views (``inputs`` of one copy per view, ``keep`` (1, V, F)):
@@ -87,27 +92,23 @@ class StackedModel:
         Every trial's layer reads the same graph, so the propagation is one sparse product of the V-view
         graph with ``T·O``-wide rows (instead of ``T·V`` copies of the graph with ``O``-wide ones), and the
         first layer one product of the V masked feature copies with every trial's weights side by side."""
-        cfg, p, T = self.cfg, self.params, self.trials
-        h = None
-        for i in range(cfg.layers):
-            pre = f"encoder.convs.{i}."
-            graphconv = cfg.encoder == "graphconv"
-            w_rel = p[pre + "lin_rel.weight"] if graphconv else p[pre + "lin.weight"]  # (T, O, I)
-            bias = p[pre + "lin_rel.bias"] if graphconv else p[pre + "bias"]
+        T, h = self.trials, None
+        for i in range(self.cfg.layers):
+            w_rel, w_root, bias, act = self._layer(i)
             _, out, width = w_rel.shape
             if h is None:  # (T, O, F) → (1, T·O, F): one weight matrix whose outputs are every trial's
-                ws = [w_rel, p[pre + "lin_root.weight"]] if graphconv else [w_rel]
+                ws = [w_rel] + ([w_root] if w_root is not None else [])
                 prods = inputs.first_products([w.reshape(1, T * out, width) for w in ws], keep, views)
                 rel = prods[0][0]
-                root = prods[1][0].view(*rel.shape[:2], T, out) if graphconv else None
+                root = prods[1][0].view(*rel.shape[:2], T, out) if w_root is not None else None
             else:  # h (V, N, T, I): each trial's slice times its own weights
                 rel = torch.einsum("vnti,toi->vnto", h, w_rel)
-                root = torch.einsum("vnti,toi->vnto", h, p[pre + "lin_root.weight"]) if graphconv else None
+                root = torch.einsum("vnti,toi->vnto", h, w_root) if w_root is not None else None
             V, N = rel.shape[:2]
             h = adj.propagate(rel.reshape(V * N, T * out)).view(V, N, T, out)
             if root is not None:
                 h = h + root
-            h = _activation(cfg.activation, h + bias, p.get(f"encoder.acts.{i}.weight"))
+            h = _activation(self.cfg.activation, h + bias, act)
         return h
 
     def project(self, h: torch.Tensor, shared: bool = False) -> torch.Tensor:
