@@ -70,6 +70,7 @@ def setting_row(name: str, removable: bool) -> None:
 
 def on_start(sweep) -> None:
     ss["sweep.error"] = sweep_jobs.start(slot, bundle, sweep)
+    sweep_replay.forget_choice(ss)  # the new sweep's grid ends on its last epoch, whatever was chosen before
 
 
 setup_col, run_col = st.columns([2.2, 1], gap="large")

@@ -201,6 +201,9 @@ def test_trials_of_one_seed_share_their_draws_and_still_learn_as_alone(arch, fea
     opts = dataclasses.replace(options.current(), sparse_features="on" if features == "sparse" else "off")
     shared = BatchedTrainer(bundle, configs, options=opts)
     assert shared.shared and (shared.inputs.sparse is not None) == (features == "sparse")
+    with pytest.raises(ConfigError, match="same seed"):  # another seed would draw other views
+        BatchedTrainer(bundle, configs[:2] + [configs[2].replace(seed=9)], options=opts, share_draws=True)
+    assert BatchedTrainer(bundle, configs[:1], options=opts, share_draws=True).shared  # one trial may
     apart = BatchedTrainer(bundle, configs, options=opts, share_draws=False)
     assert not apart.shared
     apart.run(base.epochs)

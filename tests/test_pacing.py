@@ -323,3 +323,30 @@ def test_the_first_umap_frame_starts_the_moment_umap_is_warm(tiny_graph, monkeyp
             break
         threading.Event().wait(0.01)
     assert frames.ready()["method"] == "umap" and frames.ready()["epoch"] == 0 and laid_out == ["pca", "umap"]
+
+
+def test_a_switch_to_umap_whose_snapshot_is_gone_is_tried_once(tiny_graph, monkeypatch):
+    """The automatic switch to UMAP lays out the newest PCA frame's epoch; when that snapshot has been thinned
+    away meanwhile, it is not asked for again and again (that spun a core until the page's next ask)."""
+    from types import SimpleNamespace
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    warm = threading.Event()
+    monkeypatch.setattr(projection, "is_warm", warm.is_set)
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=4, snapshot_every=2, seed=8102)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.take_snapshot()
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
+    slot = SimpleNamespace(cache={})
+    frame, _, _ = live_frames.frame_at(slot, job, 0, wait_s=30)
+    assert frame.method == "pca"
+    frames = slot.cache[live_frames.CACHE_KEY]
+    looked = []
+    monkeypatch.setattr(frames, "_snapshot", lambda epoch: looked.append(epoch))  # thinned away: no snapshot
+    warm.set()
+    threading.Event().wait(0.5)
+    assert looked == [0] and frames.ready()["method"] == "pca"

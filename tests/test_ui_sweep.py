@@ -188,6 +188,10 @@ def test_replay_steps_through_the_epochs_and_picks_each_trials_snapshot():
     sweep_replay.chose(fresh, epochs)
     assert sweep_replay.current(fresh, epochs) == 10
     assert sweep_replay.current(fresh, epochs + [30]) == 30  # another sweep's epochs: its last again
+    fresh[sweep_replay.EPOCH] = 10
+    sweep_replay.chose(fresh, epochs)
+    sweep_replay.forget_choice(fresh)  # Start of a new sweep with the same epochs
+    assert sweep_replay.current(fresh, epochs) == 20
 
     srcs = {0: _FakeSource("a", [0, 10, 20]), 1: _FakeSource("b", [5, 15])}
     assert sweep_replay.epochs_of(srcs) == [0, 5, 10, 15, 20]

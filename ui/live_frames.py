@@ -52,6 +52,7 @@ class RunFrames:
         self._thread: threading.Thread | None = None
         self._busy: tuple[int, str] | None = None  # the frame being projected now
         self._asked_at = time.monotonic()
+        self._switched_from: tuple[int, str] | None = None  # the PCA frame the thread last switched to UMAP from
 
     def ready(self) -> dict:
         with self._cond:
@@ -107,9 +108,9 @@ class RunFrames:
         deadline = time.monotonic() + IDLE_EXIT_S
         while self._want is None:
             done = self._ready["done"]
-            if (done is not None and done[1] == "pca" and projection.is_warm()
+            if (done is not None and done[1] == "pca" and done != self._switched_from and projection.is_warm()
                     and time.monotonic() - self._asked_at < WARM_SWITCH_RECENT_S):  # (not for a tab left alone)
-                self._want = (done[0], "umap")
+                self._want, self._switched_from = (done[0], "umap"), done  # (once: its snapshot may be gone)
                 break
             left = deadline - time.monotonic()
             if left <= 0:

@@ -85,6 +85,11 @@ def chose(state: MutableMapping[str, Any], epochs: list[int]) -> None:
     state[CHOSEN] = tuple(epochs)
 
 
+def forget_choice(state: MutableMapping[str, Any]) -> None:
+    """A new sweep: its ended grid shows its last epoch (even with the same epochs as the one before)."""
+    state.pop(CHOSEN, None)
+
+
 def play(state: MutableMapping[str, Any], epochs: list[int]) -> None:
     """Start the replay (from the first epoch when the last one is on screen)."""
     if current(state, epochs) == epochs[-1]:

@@ -46,16 +46,17 @@ log = logging.getLogger(__name__)
 RING = 64  # epochs of losses a CUDA graph keeps on the device between two reads
 
 
-def shares_draws(configs: list[TrainConfig], num_nodes: int, *, same_draws: bool = True) -> bool:
+def shares_draws(configs: list[TrainConfig], num_nodes: int, *, alone_too: bool = False) -> bool:
     """Whether a batch's trials (one ``batch_key``) can train on one draw of views and negatives: two
-    views of every node (``pairs="views"``, all positives in each step), and with ``same_draws`` the same
-    seed and view probabilities, so that each trial's generator would draw the very numbers of the first's
-    (a sweep over margin, learning rate or weight decay)."""
+    views of every node (``pairs="views"``, all positives in each step) and the same seed and view
+    probabilities, so that each trial's generator would draw the very numbers of the first's (a sweep
+    over margin, learning rate or weight decay). One trial alone (``alone_too``) has nothing to share,
+    but may."""
     cfg = configs[0]
-    if cfg.pairs != "views" or num_nodes > MAX_POSITIVES or (same_draws and len(configs) < 2):
-        return False  # (one trial alone: nothing to share)
+    if cfg.pairs != "views" or num_nodes > MAX_POSITIVES or (len(configs) < 2 and not alone_too):
+        return False
     key = lambda c: (c.seed, float(c.drop_edge_p), float(c.mask_feature_p))  # noqa: E731
-    return not same_draws or all(key(c) == key(cfg) for c in configs)
+    return all(key(c) == key(cfg) for c in configs)
 
 
 class BatchedTrainer:
@@ -83,7 +84,7 @@ class BatchedTrainer:
         self.model = StackedModel(configs, inputs.x.size(1), self.device)
         self.two_views = cfg.pairs == "views"
         self.shared = shares_draws(configs, bundle.num_nodes) if share_draws is None else share_draws
-        if self.shared and not shares_draws(configs, bundle.num_nodes, same_draws=False):
+        if share_draws and not shares_draws(configs, bundle.num_nodes, alone_too=True):
             raise ConfigError("Only two-view trials with the same seed and view probabilities can share draws.")
         first_out = cfg.hidden if cfg.layers > 1 else cfg.embedding_dim
         self.inputs = StackedInputs(inputs, cfg.encoder, 1 if self.shared else self.trials, first_out,

@@ -38,11 +38,7 @@ from typing import Callable, Iterator
 from ..errors import GraphCLError
 from ..graph import GraphBundle
 from ..runs import RunStore, RunWriter
-# A trial's files are saved at most this often while it trains (its metrics.csv and meta are rewritten whole,
-# its new snapshots added). More often than a single run in the app (2 s): a GPU sweep trains for a few
-# seconds, and snapshots written while the GPU trains are not written after it, beside the scoring
-# (27 Cora trials: ~700 snapshot files).
-SAVE_EVERY_S = 0.5
+from ..worker import SAVE_EVERY_S  # run files are rewritten whole: at most this often a trial, as the app does
 from ..worker import check_host_limits
 from .backend import Backend, Trial, TrialEvent, TrialPlan, backend_named
 from .config import SweepConfig
@@ -262,7 +258,8 @@ class SweepRunner:
     def _progress(self, ev: TrialEvent, force_save: bool = False) -> None:
         i, now = ev.index, time.perf_counter()
         w = self._writers.get(i)
-        if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= SAVE_EVERY_S):
+        every = getattr(self.backend, "save_every_s", SAVE_EVERY_S)
+        if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= every):
             # copies: a trainer's evaluation thread adds metrics to its history rows in place
             self._writes.submit(w.run_id, w.save_progress, [dict(r) for r in ev.history], list(ev.snapshots),
                                 ev.epoch, ev.seconds)
