@@ -32,7 +32,7 @@ function watchViewer(el) {
   el.on("plotly_doubleclick", () => { el.__viewerAxes.clear(); el.__resetting = true; });
   el.on("plotly_relayout", (ev) => {
     if (el.__resetting) { el.__resetting = false; el.__viewerAxes.clear(); return; }
-    if (performance.now() - el.__gestureAt > GESTURE_MS) return;
+    if (el.__restoring || performance.now() - el.__gestureAt > GESTURE_MS) return;
     for (const k of Object.keys(ev || {})) {
       const m = k.match(/^([xy]axis[0-9]*)\.(range|autorange)/);
       if (!m) continue;
@@ -49,6 +49,25 @@ function keepViewerAxes(el, layout) {
     if (now && now.range) layout[ax] = { ...(layout[ax] || {}), range: now.range.slice(), autorange: false };
   }
   return layout;
+}
+
+// A figure's own ranges (a projection's follow its cloud) must hold once it is drawn. Under load, a frame
+// drawn while the previous one still glided could end with the previous frame's ranges, clipping part
+// of the cloud (CI, Cora: 383 of 2,708 points outside). Equal aspect may widen one axis, never narrow it:
+// an axis whose range no longer contains the figure's is set back (axes the viewer zoomed are left alone).
+function restoreFigureRanges(Plotly, el, fig) {
+  if (el.__latest !== fig || !el._fullLayout) return;
+  const fix = {};
+  for (const ax of ["xaxis", "yaxis"]) {
+    const want = fig.layout[ax] && fig.layout[ax].range, now = el._fullLayout[ax] && el._fullLayout[ax].range;
+    if (!want || !now || (el.__viewerAxes && el.__viewerAxes.has(ax))) continue;
+    const eps = 1e-6 * Math.max(1, Math.abs(want[1] - want[0]));
+    if (Math.min(now[0], now[1]) > Math.min(want[0], want[1]) + eps
+        || Math.max(now[0], now[1]) < Math.max(want[0], want[1]) - eps) fix[ax + ".range"] = want.slice();
+  }
+  if (!Object.keys(fix).length) return;
+  el.__restoring = true; // (not a viewer's zoom, even right after a click on the chart)
+  return Plotly.relayout(el, fix).finally(() => { el.__restoring = false; });
 }
 
 export default function ({ data, parentElement }) {
@@ -74,7 +93,8 @@ export default function ({ data, parentElement }) {
     .then(() => loadPlotly(data.plotlyChunk))
     .then((Plotly) => {
       if (el.__latest !== fig) return; // a newer frame is queued: draw that one instead
-      return Plotly.react(el, fig.data, keepViewerAxes(el, fig.layout), data.config).then(() => watchViewer(el));
+      return Plotly.react(el, fig.data, keepViewerAxes(el, fig.layout), data.config)
+        .then(() => { watchViewer(el); return restoreFigureRanges(Plotly, el, fig); });
     })
     .catch((err) => {
       el.textContent = "The chart could not be drawn: " + err;
