@@ -4,7 +4,8 @@ The learning problem of each trial is the ``Trainer``'s: its seed's initial weig
 its own generator drawing its views and negatives in the single-run order (``StackedInputs.draw``,
 ``augment.generate_pairs``), the same loss, Adam with its own learning rate and weight decay
 (``StackedAdam``). Only the arithmetic is shared: one encoder pass for all trials and views, one
-backward (the trials' losses are summed; no parameter is shared, so each gets its own gradient).
+backward (the trials' losses are summed; no parameter is shared, so each gets its own gradient). Trials
+of one seed and view probabilities would all draw the same numbers, so they draw once (``shares_draws``).
 
 On CUDA the whole step (draws included: every trial's generator is registered with the graph) is
 captured as one CUDA graph after ``WARMUP_STEPS`` eager steps, as ``engine.graphed`` does for one run;
