@@ -55,11 +55,17 @@ function keepViewerAxes(el, layout) {
 // drawn while the previous one still glided could end with the previous frame's ranges, clipping part
 // of the cloud (CI, Cora: 383 of 2,708 points outside). Equal aspect may widen one axis, never narrow it:
 // an axis whose range no longer contains the figure's is set back (axes the viewer zoomed are left alone).
-function restoreFigureRanges(Plotly, el, fig) {
+function figureRanges(layout) {
+  const out = {};
+  for (const ax of ["xaxis", "yaxis"]) if (layout[ax] && layout[ax].range) out[ax] = layout[ax].range.slice();
+  return out;
+}
+
+function restoreFigureRanges(Plotly, el, fig, wanted) {
   if (el.__latest !== fig || !el._fullLayout) return;
   const fix = {};
   for (const ax of ["xaxis", "yaxis"]) {
-    const want = fig.layout[ax] && fig.layout[ax].range, now = el._fullLayout[ax] && el._fullLayout[ax].range;
+    const want = wanted[ax], now = el._fullLayout[ax] && el._fullLayout[ax].range;
     if (!want || !now || (el.__viewerAxes && el.__viewerAxes.has(ax))) continue;
     const eps = 1e-6 * Math.max(1, Math.abs(want[1] - want[0]));
     if (Math.min(now[0], now[1]) > Math.min(want[0], want[1]) + eps
@@ -93,8 +99,10 @@ export default function ({ data, parentElement }) {
     .then(() => loadPlotly(data.plotlyChunk))
     .then((Plotly) => {
       if (el.__latest !== fig) return; // a newer frame is queued: draw that one instead
+      const want = figureRanges(fig.layout); // (before react: Plotly writes its own ranges into the layout)
+      el.__want = want;
       return Plotly.react(el, fig.data, keepViewerAxes(el, fig.layout), data.config)
-        .then(() => { watchViewer(el); return restoreFigureRanges(Plotly, el, fig); });
+        .then(() => { watchViewer(el); return restoreFigureRanges(Plotly, el, fig, want); });
     })
     .catch((err) => {
       el.textContent = "The chart could not be drawn: " + err;

@@ -250,6 +250,16 @@ def test_demo_flow(page, server):
     _wait_idle(pg)
     pg.wait_for_timeout(1500)  # let the table's canvas paint
     pg.screenshot(path=str(ARTIFACTS / "explore.png"))
+    # every point is in view: Play's frames and the search's redraw left the axes with an earlier frame's
+    # range (equal aspect had narrowed y to ±0.43 with the points at ±1.0; live_chart.js now sets it back)
+    out = pg.evaluate("""() => { for (const el of document.querySelectorAll('.js-plotly-plot')) {
+        const fl = el._fullLayout; if (!fl || !String((el.layout.title || {}).text).includes('at epoch')) continue;
+        let n = 0, out = 0;
+        for (const t of el._fullData) if (t.x && t.mode && t.mode.includes('markers')) for (let i = 0; i < t.x.length; i++) {
+          n++; if (t.x[i] < fl.xaxis.range[0] || t.x[i] > fl.xaxis.range[1] || t.y[i] < fl.yaxis.range[0]
+                   || t.y[i] > fl.yaxis.range[1]) out++; }
+        return {n, out, x: fl.xaxis.range, y: fl.yaxis.range}; } return null; }""")
+    assert out is not None and out["n"] >= 34 and out["out"] == 0, out
 
     # ---- Runs ------------------------------------------------------------------------------------------
     pg.get_by_role("link", name="Runs").first.click()
