@@ -100,7 +100,6 @@ export default function ({ data, parentElement }) {
     .then((Plotly) => {
       if (el.__latest !== fig) return; // a newer frame is queued: draw that one instead
       const want = figureRanges(fig.layout); // (before react: Plotly writes its own ranges into the layout)
-      el.__want = want;
       return Plotly.react(el, fig.data, keepViewerAxes(el, fig.layout), data.config)
         .then(() => { watchViewer(el); return restoreFigureRanges(Plotly, el, fig, want); });
     })

@@ -119,7 +119,7 @@ class _Wave:
         self._t0 = time.perf_counter()
         self._paused_s = 0.0
         self._last_report: float | None = None
-        self._weights_saved: set[tuple[int, int]] = set()  # trials whose final weights went with _save_trained
+        self._weights_sent = False  # the live trials' final weights went with _save_trained (all ended after it)
 
     def trial(self, k: tuple[int, int]) -> Trial:
         return self.batches[k[0]][k[1]]
@@ -215,7 +215,7 @@ class _Wave:
     def _end(self, k: tuple[int, int], status: str, message: str = "", metric=None, metrics=None) -> None:
         ev = self._event("finished", k, status=status, message=message, metric=metric, metrics=metrics or {})
         tr = self.trainers[k[0]]
-        if tr is not None and k not in self._weights_saved:
+        if tr is not None and not self._weights_sent:
             with tr.on_stream():  # the batch trains on its own stream: read its weights there
                 ev.weights = tr.model.state_dict(k[1])
         self.on_event(ev)
@@ -243,7 +243,7 @@ class _Wave:
                 weights[j] = self.trainers[j].model.state_dicts()
         for k in self.alive:  # with the final weights, saved now too (so the trial's finished event has none)
             self.on_event(self._event("progress", k, save=True, weights=weights[k[0]][k[1]]))
-            self._weights_saved.add(k)
+        self._weights_sent = True
 
     # ---- scoring: every live trial with the same embedding size in one solve ---------------------------
     def _by_width(self) -> list[tuple[list, torch.Tensor, list, list]]:

@@ -113,6 +113,7 @@ class SweepRunner:
         self._writers: dict[int, RunWriter] = {}
         self._writes = RunWrites()  # the trials' files, written beside the sweep thread (run_writes.py)
         self._last_save: dict[int, float] = {}
+        self._save_every_s = getattr(self.backend, "save_every_s", SAVE_EVERY_S)  # (a backend may save more often)
         self._last_snap: dict[int, tuple[float, int]] = {}
         self._latest: dict[int, tuple[int, object]] = {}
         self._rungs: dict[int, list] = {}
@@ -258,8 +259,7 @@ class SweepRunner:
     def _progress(self, ev: TrialEvent, force_save: bool = False) -> None:
         i, now = ev.index, time.perf_counter()
         w = self._writers.get(i)
-        every = getattr(self.backend, "save_every_s", SAVE_EVERY_S)
-        if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= every):
+        if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= self._save_every_s):
             # copies: a trainer's evaluation thread adds metrics to its history rows in place
             self._writes.submit(w.run_id, w.save_progress, [dict(r) for r in ev.history], list(ev.snapshots),
                                 ev.epoch, ev.seconds)
