@@ -167,3 +167,30 @@ def test_trained_trials_are_saved_before_they_are_scored(tmp_path, monkeypatch):
     assert runner.state == "finished"
     finals = sorted(len(list((store.load(r.run_id).path / "snapshots").glob("*.npy"))) for r in runner.results)
     assert seen["snapshots"] == finals and len(finals) == 4 and min(finals) >= 4  # epochs 0, 2, 4, 6
+
+
+def test_trials_of_every_width_are_scored_in_one_solve_as_alone(monkeypatch):
+    """Embeddings of 4 and 8 columns are scored in one stack (zero columns pad the narrower) with the
+    metrics each trial gets scored alone at its own width (full probe: C chosen by CV)."""
+    from graphcl_core.sweeps import batched_backend
+
+    calls = []
+    real = batched_backend.score_batch
+
+    def spy(scorer, embs, histories, seeds):
+        calls.append(tuple(embs.shape))
+        return real(scorer, embs, histories, seeds)
+
+    monkeypatch.setattr(batched_backend, "score_batch", spy)
+    sweep = _sweep(epochs=8, vary={"embedding_dim": [4, 8], "lr": [1e-3, 1e-2]}, probe="full")
+    _, together = _run(sweep, backend="batched")
+    assert calls == [(4, 34, 8)]
+    calls.clear()
+    monkeypatch.setattr(batched_backend, "SCORE_STACK_BYTES", 1)  # one trial a solve
+    _, alone = _run(sweep, backend="batched")
+    assert sorted(calls) == [(1, 34, 4)] * 2 + [(1, 34, 8)] * 2
+    for t, a in zip(together, alone):
+        assert t.values == a.values and t.final_loss == a.final_loss
+        assert t.metric == pytest.approx(a.metric, abs=1e-9)
+        for key in ("linear_probe_acc", "knn_acc", "silhouette"):
+            assert t.metrics[key] == pytest.approx(a.metrics[key], abs=1e-9), key
