@@ -137,10 +137,31 @@ class SavedRun:
         return torch.load(self.weights_path, map_location="cpu", weights_only=True)
 
 
+@dataclass(frozen=True)
+class GraphFiles:
+    """A graph's part of every run folder (``nodes.csv``'s text, ``edges.npy``'s array), made once for the
+    many runs of a sweep: writing the CSV row by row cost 4 ms a run on Cora, 0.12 s before a 27-trial
+    sweep could start training."""
+
+    nodes_csv: str
+    edges: np.ndarray
+
+    @classmethod
+    def of(cls, bundle: GraphBundle) -> "GraphFiles":
+        deg = bundle.degrees().tolist()
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf)
+        w.writerow(["index", "name", "label", "degree"])
+        w.writerows([i, name, label, deg[i]] for i, (name, label) in enumerate(zip(bundle.node_names,
+                                                                                    bundle.label_texts())))
+        return cls(buf.getvalue(), bundle.data.edge_index.cpu().numpy().astype(np.int64))
+
+
 class RunWriter:
     """Writes one run's files as training goes (called from the training thread)."""
 
-    def __init__(self, path: Path, run_id: str, bundle: GraphBundle, cfg: TrainConfig, device: str):
+    def __init__(self, path: Path, run_id: str, bundle: GraphBundle, cfg: TrainConfig, device: str,
+                 files: GraphFiles | None = None):
         self.path, self.run_id = path, run_id
         (path / "snapshots").mkdir(parents=True, exist_ok=True)
         self.meta = {
@@ -151,13 +172,10 @@ class RunWriter:
         }
         _atomic_write(path / "config.json", cfg.to_json())
         self._write_meta()
-        deg = bundle.degrees().tolist()
+        files = files or GraphFiles.of(bundle)
         with (path / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["index", "name", "label", "degree"])
-            for i, (name, label) in enumerate(zip(bundle.node_names, bundle.label_texts())):
-                w.writerow([i, name, label, deg[i]])
-        np.save(path / "edges.npy", bundle.data.edge_index.cpu().numpy().astype(np.int64))
+            fh.write(files.nodes_csv)
+        np.save(path / "edges.npy", files.edges)
         self._saved_epochs: set[int] = set()
         self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs
 
@@ -251,11 +269,13 @@ class RunStore:
         workspaces.migrate_legacy(self.root)
 
     # ---- writing (own runs only) ------------------------------------------------------------------
-    def create(self, bundle: GraphBundle, cfg: TrainConfig, device: str = "cpu") -> RunWriter:
-        """A new run's writer; ``writer.pruned`` lists the runs deleted to keep ``max_runs``."""
+    def create(self, bundle: GraphBundle, cfg: TrainConfig, device: str = "cpu",
+               files: GraphFiles | None = None) -> RunWriter:
+        """A new run's writer; ``writer.pruned`` lists the runs deleted to keep ``max_runs``. ``files``:
+        the graph's files made once for many runs (a sweep's), else made now."""
         workspaces.ensure(self.root, self.workspace)
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(bundle.name)}-{secrets.token_hex(2)}"
-        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device)
+        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device, files)
         writer.pruned = self._prune()
         return writer
 

@@ -252,3 +252,31 @@ def test_writes_run_in_order_on_one_thread_other_than_the_callers():
     assert len({t for _, t in seen}) == 1 and seen[0][1] is not threading.current_thread()
     assert writes.error is None
     writes.raise_error()  # nothing to raise
+
+
+def test_a_sweep_makes_the_graphs_files_once_and_every_trial_gets_them_as_a_single_run_does(
+        tiny_graph, tmp_path, monkeypatch):
+    from graphcl_core import runs
+
+    made = []
+    real = runs.GraphFiles.of.__func__
+
+    def counted(cls, bundle):
+        made.append(bundle.name)
+        return real(cls, bundle)
+
+    monkeypatch.setattr(runs.GraphFiles, "of", classmethod(counted))
+    store = RunStore(tmp_path / "runs")
+    runner = SweepRunner(_sweep(epochs=4), store, bundle=tiny_graph, backend="local", progress_interval_s=0.0)
+    results = runner.run()
+    assert len(made) == 1 and len(results) == 4
+    alone = store.create(tiny_graph, TrainConfig(epochs=4, **FAST))  # a single run makes its own
+    assert len(made) == 2
+    for r in results:
+        d = store.path / r.run_id
+        assert (d / "nodes.csv").read_bytes() == (alone.path / "nodes.csv").read_bytes()
+        assert (d / "edges.npy").read_bytes() == (alone.path / "edges.npy").read_bytes()
+    rows = (alone.path / "nodes.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0] == "index,name,label,degree" and len(rows) == tiny_graph.num_nodes + 1
+    deg = tiny_graph.degrees().tolist()
+    assert rows[5].split(",") == ["4", tiny_graph.node_names[4], tiny_graph.label_texts()[4], str(deg[4])]

@@ -37,7 +37,7 @@ from typing import Callable, Iterator
 
 from ..errors import GraphCLError
 from ..graph import GraphBundle
-from ..runs import RunStore, RunWriter
+from ..runs import GraphFiles, RunStore, RunWriter
 from ..worker import SAVE_EVERY_S  # run files are rewritten whole: at most this often a trial, as the app does
 from ..worker import check_host_limits
 from .backend import Backend, Trial, TrialEvent, TrialPlan, backend_named
@@ -111,6 +111,7 @@ class SweepRunner:
         self.seconds = 0.0
         self._queue: queue.Queue[SweepEvent] = queue.Queue()
         self._writers: dict[int, RunWriter] = {}
+        self._graph_files: GraphFiles | None = None
         self._writes = RunWrites()  # the trials' files, written beside the sweep thread (run_writes.py)
         self._last_save: dict[int, float] = {}
         self._save_every_s = getattr(self.backend, "save_every_s", SAVE_EVERY_S)  # (a backend may save more often)
@@ -248,7 +249,9 @@ class SweepRunner:
         self.message = ""
         run_id = None
         if self.store is not None:
-            w = self.store.create(self.bundle, cfg, ev.device or cfg.device)
+            if self._graph_files is None:  # the graph's part of each trial's folder, made once
+                self._graph_files = GraphFiles.of(self.bundle)
+            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files)
             w.meta["sweep"] = {"id": self.sweep_id, "trial": i + 1}
             self._writers[i], run_id = w, w.run_id
         self._update_row(i, status="running", run_id=run_id)
