@@ -77,8 +77,9 @@ def _two_loop(g, pairs):
 
 @pytest.mark.parametrize("made", [1, 4, 10, 13])
 def test_the_compact_inverse_hessian_product_is_the_two_loop_recursions(made):
-    """``_Solver`` keeps pairs in a ring and uses the compact form; it must give the recursion's direction
-    whichever slot holds the newest pair, with unused slots and flat pairs (sᵀy ≤ 1e-10) left out."""
+    """``_Solver`` keeps pairs in a ring, their inner products updated pair by pair, and uses the compact
+    form; it must give the recursion's direction whichever slot holds the newest pair, with unused slots
+    and flat pairs (sᵀy ≤ 1e-10) left out."""
     gen = torch.Generator().manual_seed(made)
     x = torch.randn(3, 20, 4, dtype=torch.float64, generator=gen)
     probs = logreg.Problems(x, torch.randint(0, 3, (3, 20), generator=gen), torch.ones(3, 20, dtype=torch.float64),
@@ -91,9 +92,8 @@ def test_the_compact_inverse_hessian_product_is_the_two_loop_recursions(made):
         y = s * (0.5 + torch.rand(6, P_, dtype=torch.float64, generator=gen))  # sᵀy > 0
         if k % 5 == 2:
             y[1] = -y[1]  # a flat pair for one problem: left out there
-        slot = int(solver.pos)
-        solver.s_hist[:, slot], solver.y_hist[:, slot] = s, y
-        solver.pos.add_(1).remainder_(logreg.HISTORY)
+        solver._store_pair(s.view(3, 2, P_), y.view(3, 2, P_))
+        solver._inverse_hessian_times(torch.randn(3, 2, P_, dtype=torch.float64, generator=gen))  # as propose does
         made_pairs.append((s, y))
     g = torch.randn(3, 2, P_, dtype=torch.float64, generator=gen)
     got = solver._inverse_hessian_times(g).reshape(6, P_)
