@@ -7,6 +7,7 @@ on 2 GPUs in ≤ 0.6× the one-GPU time).
                                                      # second sweep of each (Ray: the same actors)
     python bench/sweep_ray.py --baseline sequential --ray-batched off --slots 2   # the per-trial paths
     python bench/sweep_ray.py --trials 8 --epochs 20 --graph karate --device cpu  # a check on the CPU
+    python bench/sweep_ray.py --probe quick --warm --prepare   # Ray's actors started first, as the page does
 
 The sweep: margin 0.5/1/2.5 × lr 1e-4/5e-4/1e-3 × hidden 64/128/256 (the issue's 27 configurations)
 × seed 0-3, 400 epochs each, from the default recipe; every trial is saved as a run in a temporary
@@ -133,6 +134,10 @@ def main() -> None:
     p.add_argument("--slots", type=int, default=2, help="Ray actors sharing one GPU in the per-trial mode")
     p.add_argument("--warm", action="store_true",
                    help="also time a second sweep of each: the baseline's in this process, Ray's on the same actors")
+    p.add_argument("--prepare", action="store_true",
+                   help="start the actors before the first Ray sweep (RayBackend.prepare, as the Sweep page does once "
+                        "Ray is chosen): that sweep's seconds then leave out ray.init and the actors' start, "
+                        "reported as ray_init_seconds and prepare_seconds")
     p.add_argument("--out", help="append the JSON lines to this file too, as they come")
     args = p.parse_args()
     setup_data_dir()
@@ -164,14 +169,20 @@ def main() -> None:
         t0 = time.perf_counter()
         backend.connect()
         init_seconds = time.perf_counter() - t0
+        prepare_seconds = None
+        if args.prepare:
+            t0 = time.perf_counter()
+            backend.prepare(sweep.trials())
+            prepare_seconds = time.perf_counter() - t0
         try:
             for label in ("cold", "warm") if args.warm else ("cold",):
                 seconds, first, results = run_sweep(sweep, bundle, backend)
-                total = seconds + (init_seconds if label == "cold" else 0.0)
+                total = seconds + (init_seconds if label == "cold" and not args.prepare else 0.0)
                 row = {**common, "backend": "ray" + ("-warm" if label == "warm" else ""), "mode": backend.last_mode,
                        "gpus": gpus, "workers": len(backend._actors), "seconds": round(total, 2),
                        "sweep_seconds": round(seconds, 2),
                        "ray_init_seconds": round(init_seconds, 2) if label == "cold" else 0.0,
+                       "prepare_seconds": round(prepare_seconds, 2) if label == "cold" and args.prepare else None,
                        "first_trial_seconds": first, **summary(results),
                        "driver": {k: [round(x, 2) for x in v] if isinstance(v, list) else round(v, 2)
                                   for k, v in backend.last_stats.items()}}

@@ -117,6 +117,7 @@ with run_col:
     if error:
         st.error(error, icon=":material/error:")
     else:
+        sweep_backends.prestart(ss[sweep_setup.BACKEND_KEY], bundle, sweep)  # Ray's workers start now
         st.metric("Trials", len(sweep.points()))
         if (est := sweep_jobs.cached_estimate(slot, sweep)) is not None:
             st.info(est, icon=":material/schedule:")

@@ -260,3 +260,27 @@ def test_without_ray_the_message_says_how_to_install_it(monkeypatch, capsys):
     assert "Ray is not installed: pip install -r requirements-ray.txt" in err and err.count("\n") == 1
     with pytest.raises(ConfigError, match="'nope' is not a backend"):
         backend_named("nope", load_graph("karate"))
+
+
+def test_prepared_actors_are_the_ones_the_next_sweep_uses(ray_local, backend, karate, tmp_path):
+    """``prepare`` (what the page does in the background once Ray is chosen) starts the sweep's actors;
+    the sweep then starts none, and while a sweep holds the actors it does nothing."""
+    from graphcl_core.sweeps import ray_shared
+
+    ray, pids = ray_local
+    ray_shared.close_shared()  # the CLI test's shared backend keeps actors: the local Ray's 2 CPUs free again
+    pids.update(_actor_pids(ray, backend))
+    backend._kill_actors()  # as a fresh server: no actors yet
+    sweep = _sweep(epochs=4)
+    assert backend.prepare(sweep.trials()) is True
+    prepared = _actor_pids(ray, backend)
+    assert len(prepared) == 2
+    events = []
+    runner = SweepRunner(sweep, RunStore(tmp_path / "runs"), bundle=karate, backend=backend, progress_interval_s=0.0,
+                         on_event=events.append)
+    results = runner.run()
+    assert runner.state == "finished" and {r.status for r in results} == {"finished"}
+    assert not [e for e in events if e.kind == "waiting"]  # no "Starting 2 Ray worker(s)…"
+    assert _actor_pids(ray, backend) == prepared
+    with ray_shared.SWEEP_LOCK:  # a sweep holds the actors
+        assert backend.prepare(sweep.trials()) is False

@@ -88,3 +88,37 @@ def test_estimate_and_start_follow_the_backend():
     while not runner.done and time.time() < deadline:
         time.sleep(0.5)
     assert runner.state == "finished" and {r.status for r in runner.results} == {"finished"}
+
+
+def test_choosing_ray_starts_its_workers_once_in_the_background(monkeypatch):
+    """The page hands a Ray sweep's settings to ``prestart`` as soon as Ray is chosen: the shared backend
+    prepares its actors in a daemon thread, once (reruns start nothing more); other choices start nothing."""
+    from graphcl_core.loaders import load_graph
+    from graphcl_core.sweeps import ray_shared
+
+    calls = []
+
+    class FakeRay:
+        def prepare(self, configs):
+            calls.append(len(configs))
+            return True
+
+    fake = FakeRay()
+    monkeypatch.setattr(sweep_backends, "ray_available", lambda: True)
+    monkeypatch.setattr(ray_shared, "shared_backend", lambda bundle: fake)
+    sweep = SweepConfig("karate", vary={"margin": [0.5, 1.0]}, backend="ray")
+    bundle = load_graph("karate")
+    assert sweep_backends.prestart("batched", bundle, sweep) is None and calls == []
+    thread = sweep_backends.prestart("ray", bundle, sweep)
+    thread.join(30)
+    assert calls == [2] and thread.name == "graphcl-ray-prestart"
+    assert sweep_backends.prestart("ray", bundle, sweep) is thread and calls == [2]
+
+    other = FakeRay()  # the page: choosing Ray prepares this server's backend for the sweep on screen
+    monkeypatch.setattr(ray_shared, "shared_backend", lambda bundle: other)
+    at = _page({"graph": "karate"})
+    _radio(at).set_value("ray").run()
+    assert not at.exception
+    sweep_backends._PRESTARTED[other].join(30)
+    trials = next(m for m in at.metric if m.label == "Trials")
+    assert len(calls) == 2 and calls[1] == int(trials.value)

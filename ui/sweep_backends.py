@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
+import threading
+import weakref
 
 from graphcl_core.graph import GraphBundle
 from graphcl_core.sweep import SweepConfig
@@ -22,6 +25,11 @@ HELP = ("Local trains one trial after another. GPU batched trains trials that sh
         "this machine's GPUs or a Ray cluster (RAY_ADDRESS).")
 NO_RAY = ("Ray is not installed on this server, so trials cannot be spread over more GPUs or a cluster "
           "(pip install -r requirements-ray.txt, then restart; see docs/ray.md).")
+
+
+log = logging.getLogger(__name__)
+_PRESTART_LOCK = threading.Lock()
+_PRESTARTED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # shared Ray backend → its prestart thread
 
 
 def ray_available() -> bool:
@@ -77,3 +85,30 @@ def make(name: str, bundle: GraphBundle, owner: str, sweep: SweepConfig) -> Back
         import_ray()
         return shared_backend(bundle)
     return SequentialBackend(bundle, owner=owner)
+
+
+def prestart(name: str, bundle: GraphBundle | None, sweep: SweepConfig | None) -> threading.Thread | None:
+    """Where the page's choice is Ray: start Ray and the actors this sweep would get, in a daemon thread,
+    once per shared backend (``RayBackend.prepare``), so that pressing Start does not wait for them (a
+    first sweep on 2 GPUs waited 8 s for ``ray.init`` and 12 s more for its first trial). The thread,
+    or None when there is nothing to start."""
+    if name != "ray" or sweep is None or bundle is None or not ray_available():
+        return None
+    from graphcl_core.sweeps.ray_shared import shared_backend
+
+    backend = shared_backend(bundle)
+    with _PRESTART_LOCK:
+        if backend in _PRESTARTED:
+            return _PRESTARTED[backend]
+        thread = threading.Thread(target=_prepare, args=(backend, sweep), name="graphcl-ray-prestart",
+                                  daemon=True)
+        _PRESTARTED[backend] = thread
+    thread.start()
+    return thread
+
+
+def _prepare(backend, sweep: SweepConfig) -> None:
+    try:
+        backend.prepare(sweep.trials())
+    except Exception as e:  # noqa: BLE001 - only a head start: the sweep starts Ray itself and reports errors
+        log.warning("Ray workers could not be started ahead of the sweep: %s: %s", type(e).__name__, e)

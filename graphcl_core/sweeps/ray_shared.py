@@ -1,8 +1,8 @@
 """One Ray backend per process, kept from sweep to sweep: its actors stay started with the graph loaded.
 
 Starting Ray and its actors costs seconds (``ray.init`` ~7 s on a GPU machine, then each actor imports
-torch and loads the graph), and on 2 H200s a first sweep on fresh actors took 76.6 s against 8.6 s for
-the next one on the same actors (docs/ray.md). So ``backend_named("ray")`` (the page's and the CLI's
+torch and loads the graph: on 2 H200s the first trial started 12.3 s into a first sweep, 0.13 s into
+the next one on the same actors; docs/ray.md). So ``backend_named("ray")`` (the page's and the CLI's
 way to a Ray backend) hands out this process's shared backend instead of a new one, and the sweep
 runner does not close it. A sweep on another graph (or another ``RAY_ADDRESS``) gets a new shared
 backend; every other shared backend's actors are stopped before a sweep starts its own (under the
