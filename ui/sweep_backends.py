@@ -29,7 +29,7 @@ NO_RAY = ("Ray is not installed on this server, so trials cannot be spread over 
 
 log = logging.getLogger(__name__)
 _PRESTART_LOCK = threading.Lock()
-_PRESTARTED: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # shared Ray backend → its prestart thread
+_PRESTARTED: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()  # id → a graph given a head start
 
 
 def ray_available() -> bool:
@@ -89,26 +89,27 @@ def make(name: str, bundle: GraphBundle, owner: str, sweep: SweepConfig) -> Back
 
 def prestart(name: str, bundle: GraphBundle | None, sweep: SweepConfig | None) -> threading.Thread | None:
     """Where the page's choice is Ray: start Ray and the actors this sweep would get, in a daemon thread,
-    once per shared backend (``RayBackend.prepare``), so that pressing Start does not wait for them (a
-    first sweep on 2 GPUs waited 8 s for ``ray.init`` and 12 s more for its first trial). The thread,
-    or None when there is nothing to start."""
+    once per loaded graph (``RayBackend.prepare``), so that pressing Start does not wait for them (a
+    first sweep on 2 GPUs waited 8 s for ``ray.init`` and 12 s more for its first trial). Everything,
+    ``import ray`` included, happens in the thread: the page never waits and never fails for it. Another
+    graph's started workers are left alone (``ray_shared.backend_to_prepare``). The thread, or None."""
     if name != "ray" or sweep is None or bundle is None or not ray_available():
         return None
-    from graphcl_core.sweeps.ray_shared import shared_backend
-
-    backend = shared_backend(bundle)
     with _PRESTART_LOCK:
-        if backend in _PRESTARTED:
-            return _PRESTARTED[backend]
-        thread = threading.Thread(target=_prepare, args=(backend, sweep), name="graphcl-ray-prestart",
-                                  daemon=True)
-        _PRESTARTED[backend] = thread
+        if _PRESTARTED.get(id(bundle)) is bundle:
+            return None
+        _PRESTARTED[id(bundle)] = bundle
+    thread = threading.Thread(target=_prepare, args=(bundle, sweep), name="graphcl-ray-prestart", daemon=True)
     thread.start()
     return thread
 
 
-def _prepare(backend, sweep: SweepConfig) -> None:
+def _prepare(bundle: GraphBundle, sweep: SweepConfig) -> None:
     try:
-        backend.prepare(sweep.trials())
+        from graphcl_core.sweeps import ray_shared
+
+        backend = ray_shared.backend_to_prepare(bundle)
+        if backend is not None:
+            backend.prepare(sweep.trials())
     except Exception as e:  # noqa: BLE001 - only a head start: the sweep starts Ray itself and reports errors
         log.warning("Ray workers could not be started ahead of the sweep: %s: %s", type(e).__name__, e)

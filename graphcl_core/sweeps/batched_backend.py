@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # At most this many bytes of float64 embeddings are scored in one solve (the probe's copy of a stack).
 SCORE_STACK_BYTES = 2**31
+NOT_FINITE = ("Training diverged: the embeddings contain NaN or infinite values, so they cannot be scored. "
+              "Try a lower learning rate.")
 
 
 def trial_bytes(bundle: GraphBundle, cfg) -> int:
@@ -249,29 +251,35 @@ class _Wave:
         self._weights_sent = True
 
     # ---- scoring: every live trial of the wave in one solve ----------------------------------------------
-    def _stacked(self) -> list[tuple[list, torch.Tensor, list, list]]:
-        """The live trials' embeddings as stacks ``[(trials, (T, N, D), histories, seeds), ...]``: one stack
-        unless the probe's float64 copy would pass ``SCORE_STACK_BYTES``. Narrower embeddings get zero
-        columns up to the widest: a zero feature changes no distance, no norm and no probe (its weight's
-        gradient and penalty keep it at 0, so every L-BFGS iterate is the same), and one solve for the wave
-        replaces one per width (each a few hundred iterations with a read-back each: 27 Cora trials over 3
-        widths, 3 solves' latency for 1)."""
+    def _stacked(self) -> Iterator[tuple[list, torch.Tensor, list, list]]:
+        """The live trials' embeddings as stacks ``(trials, (T, N, D), histories, seeds)``, one at a time:
+        one stack unless the probe's float64 copy would pass ``SCORE_STACK_BYTES``. Narrower embeddings
+        get zero columns up to the widest: a zero feature changes no distance, no norm and no probe (its
+        weight's gradient and penalty keep it at 0, so every L-BFGS iterate is the same), and one solve for
+        the wave replaces one per width (each a few hundred iterations with a read-back each). A trial
+        whose embeddings are not finite fails here alone (the probe would refuse its whole stack)."""
         self._flush()
         embs = {j: tr.embeddings() for j, tr in enumerate(self.trainers)
                 if tr is not None and any(k[0] == j for k in self.alive)}
         if not embs:
-            return []
+            return
         width = max(e.size(-1) for e in embs.values())
-        per_trial = 8 * self.bundle.num_nodes * width
-        step = max(1, SCORE_STACK_BYTES // per_trial)
-        out = []
-        for s in range(0, len(self.alive), step):
-            ks = self.alive[s: s + step]
+        step = max(1, SCORE_STACK_BYTES // (8 * self.bundle.num_nodes * width))
+        alive = list(self.alive)  # the caller ends trials while it scores a stack
+        for s in range(0, len(alive), step):
+            ks = alive[s: s + step]
             wide = max(embs[j].size(-1) for j, _ in ks)
-            rows = [torch.nn.functional.pad(embs[j][r], (0, wide - embs[j].size(-1))) for j, r in ks]
-            out.append((ks, torch.stack(rows), [self.trainers[j].history[r] for j, r in ks],
-                        [self.trial(k).config.seed for k in ks]))
-        return out
+            stack = torch.stack([torch.nn.functional.pad(embs[j][r], (0, wide - embs[j].size(-1))) for j, r in ks])
+            finite = torch.isfinite(stack).flatten(1).all(1).tolist()
+            for k in [k for k, ok in zip(ks, finite) if not ok]:
+                self.alive.remove(k)
+                self._end(k, "failed", NOT_FINITE)
+            if not all(finite):
+                stack = stack[torch.tensor(finite, device=stack.device)]
+                ks = [k for k, ok in zip(ks, finite) if ok]
+            if ks:
+                yield (ks, stack, [self.trainers[j].history[r] for j, r in ks],
+                       [self.trial(k).config.seed for k in ks])
 
     def _rung(self) -> None:
         scores = {}

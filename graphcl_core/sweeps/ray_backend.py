@@ -54,10 +54,10 @@ from .ray_batches import BatchDispatch, split_groups
 from .ray_dispatch import StageDispatch
 from .ray_relay import new_stats
 from .ray_shared import BUSY, SWEEP_LOCK, close_others, graph_key
-
-PREPARING = "Starting Ray and its workers (begun when Ray was chosen); the sweep starts as soon as they are ready."
 from .ray_support import RAY_MISSING, STOPPED, import_ray
 from .ray_worker import TrialWorker
+
+PREPARING = "Starting Ray and its workers (begun when Ray was chosen); the sweep starts as soon as they are ready."
 
 __all__ = ["RayBackend", "TrialWorker", "import_ray", "RAY_MISSING", "STOPPED"]  # importable from here as before
 
@@ -168,9 +168,12 @@ class RayBackend(Backend):
         (CUDA started, the graph loaded): the page does this in the background as soon as Ray is chosen,
         so the first sweep does not wait for them (on 2 H200s a first sweep's first trial started 12.3 s
         after the sweep, 0.13 s on started actors). False, doing nothing, while a sweep holds the actors."""
-        if not configs or not SWEEP_LOCK.acquire(blocking=False):
+        if not configs:
             return False
-        self._preparing = True
+        self._preparing = True  # before the lock: a sweep that finds it taken says what it waits for
+        if not SWEEP_LOCK.acquire(blocking=False):
+            self._preparing = False
+            return False
         try:
             if self.shared:
                 close_others(self)

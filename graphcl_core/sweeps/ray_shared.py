@@ -49,6 +49,18 @@ def shared_backend(bundle: GraphBundle):
         return backend
 
 
+def backend_to_prepare(bundle: GraphBundle):
+    """The shared backend for ``bundle``'s graph when a head start (the page's, once Ray is chosen) may
+    use it: it is already this graph's, or the current one holds no actors. None while another graph's
+    backend has actors: only a sweep, not a page being looked at, takes started workers away."""
+    key = (graph_key(bundle), os.environ.get("RAY_ADDRESS", "").strip())
+    with _LOCK:
+        current = _CURRENT.get("backend")
+        if current is not None and _CURRENT.get("key") != key and current._actors:
+            return None
+    return shared_backend(bundle)
+
+
 def close_others(keep) -> None:
     """Stop the actors of every shared backend but ``keep``. Called with ``SWEEP_LOCK`` held, so no sweep
     runs on them: a replaced backend's actors would otherwise keep their GPUs from ``keep``'s."""
