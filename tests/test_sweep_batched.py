@@ -214,3 +214,29 @@ def test_a_trial_whose_embeddings_are_not_finite_fails_alone_at_the_scoring(monk
     bad = [r for r in results if r.status == "failed"]
     assert len(bad) == 1 and bad[0].message == batched_backend.NOT_FINITE
     assert all(r.status == "finished" and r.metric is not None for r in results if r is not bad[0])
+
+
+def test_batches_of_trials_that_draw_their_own_views_share_one_stream(monkeypatch):
+    """A wave puts every batch on one CUDA stream when some batch's trials draw their own views (their
+    scatter kernels contend across streams), else each batch on its own; on the CPU there are none."""
+    from graphcl_core.sweeps import batched_backend
+    from graphcl_core.sweeps.backend import Trial
+
+    made = []
+    monkeypatch.setattr(batched_backend.torch.cuda, "Stream", lambda device: made.append(device) or "one stream")
+
+    def wave(seeds, device="cuda"):
+        configs = [TrainConfig(epochs=2, seed=s, margin=m, **{**FAST, "device": device}) for s in seeds for m in (1.0, 2.0)]
+        trials = [Trial(i, c, {}) for i, c in enumerate(configs)]
+        halves = [trials[:2], trials[2:]]
+        return batched_backend._Wave(halves, load_graph("karate"), None, lambda e: None, None)
+
+    from graphcl_core import device as device_mod
+    from graphcl_core.loaders import load_graph
+
+    monkeypatch.setattr(device_mod, "resolve_device", lambda name: torch.device("cuda" if name == "cuda" else "cpu"))
+    assert wave([0, 1])._one_stream() is None  # each batch one seed: they share draws
+    assert wave([0, 0], device="cpu")._one_stream() is None
+    mixed = wave([0, 1])
+    mixed.batches = [mixed.batches[0] + mixed.batches[1][:1], mixed.batches[1][1:]]  # seeds 0 and 1 in one batch
+    assert mixed._one_stream() == "one stream" and len(made) == 1

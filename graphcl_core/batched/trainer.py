@@ -64,9 +64,10 @@ class BatchedTrainer:
     """``configs`` must share a ``groups.batch_key``. Thread-safety: ``stop()`` from any thread."""
 
     def __init__(self, bundle: GraphBundle, configs: list[TrainConfig], *, options: RuntimeOptions | None = None,
-                 share_draws: bool | None = None):
+                 share_draws: bool | None = None, stream: "torch.cuda.Stream | None" = None):
         """``share_draws``: train on one set of views and negatives for all trials (``shares_draws``; default:
-        whenever they would all draw the same ones anyway)."""
+        whenever they would all draw the same ones anyway). ``stream``: the CUDA stream to train on, shared
+        with other batches (default: a stream of its own)."""
         if not configs:
             raise ConfigError("A batch needs at least one trial.")
         cfg = configs[0].validate()
@@ -109,7 +110,8 @@ class BatchedTrainer:
         self._slot = 0
         self._side_stream = None
         # (with CSR propagation only: the gather kernel's atomics on three streams ran 13× slower on an H200)
-        self.stream = torch.cuda.Stream(self.device) if cuda and self.inputs.adj_train.kernel == "csr" else None
+        self.stream = ((stream or torch.cuda.Stream(self.device)) if cuda and self.inputs.adj_train.kernel == "csr"
+                       else None)
         if self.stream is not None:  # the weights and inputs were made on the caller's stream
             self.stream.wait_stream(torch.cuda.current_stream(self.device))
         self.epoch = 0
