@@ -284,3 +284,28 @@ def test_prepared_actors_are_the_ones_the_next_sweep_uses(ray_local, backend, ka
     assert _actor_pids(ray, backend) == prepared
     with ray_shared.SWEEP_LOCK:  # a sweep holds the actors
         assert backend.prepare(sweep.trials()) is False
+
+
+def test_ray_is_started_on_a_thread_that_outlives_the_caller():
+    """A local Ray's processes die with the thread that started them (Linux's parent-death signal): Ray is
+    started on a parked thread, never on the short-lived head-start or sweep thread; errors come back."""
+    import threading
+
+    from graphcl_core.sweeps.ray_backend import on_lasting_thread
+
+    seen = {}
+
+    def caller():
+        seen["value"] = on_lasting_thread(lambda: threading.current_thread())
+        try:
+            on_lasting_thread(lambda: 1 / 0)
+        except ZeroDivisionError:
+            seen["raised"] = True
+
+    t = threading.Thread(target=caller)
+    t.start()
+    t.join(30)
+    starter = seen["value"]
+    assert starter is not t and starter.name == "graphcl-ray-owner" and seen.get("raised")
+    assert not t.is_alive() and starter.is_alive()  # the caller ended; the thread that started Ray did not
+    assert on_lasting_thread(lambda: threading.current_thread()) is threading.main_thread()

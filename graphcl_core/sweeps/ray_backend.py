@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -119,10 +120,11 @@ class RayBackend(Backend):
 
             env = {"py_modules": [str(Path(__file__).resolve().parents[1])]} if self.ship_code else None
             if self.address:
-                ray.init(address=self.address, runtime_env=env, logging_level=logging.WARNING)
+                on_lasting_thread(lambda: ray.init(address=self.address, runtime_env=env, logging_level=logging.WARNING))
             else:
-                ray.init(num_cpus=self.num_cpus, num_gpus=self.num_gpus, runtime_env=env, include_dashboard=False,
-                         logging_level=logging.ERROR)  # not its notes on token files and signal handlers
+                on_lasting_thread(lambda: ray.init(
+                    num_cpus=self.num_cpus, num_gpus=self.num_gpus, runtime_env=env, include_dashboard=False,
+                    logging_level=logging.ERROR))  # not its notes on token files and signal handlers
             self._started_ray = True
         return ray.nodes()
 
@@ -276,6 +278,33 @@ class RayBackend(Backend):
             on_event(TrialEvent("waiting", first,
                                 message=f"Starting {fresh} Ray worker(s) ({where}); each loads the graph once."))
         return actors
+
+
+def on_lasting_thread(start: Callable[[], Any]) -> Any:
+    """``start()`` (``ray.init``) on a thread that lives as long as the process, and its result.
+
+    A local Ray's processes (GCS, raylet) are started with Linux's parent-death signal, which fires
+    when the *thread* that started them ends, not the process: started from the page's head start or
+    a sweep's thread, they were killed as that thread ended, and a minute later Ray's client ended the
+    whole server ("Failed to connect to GCS within 60 seconds"). The main thread lives on already."""
+    if threading.current_thread() is threading.main_thread():
+        return start()
+    out: dict = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            out["value"] = start()
+        except BaseException as e:  # noqa: BLE001 - raised again in the caller's thread
+            out["error"] = e
+        done.set()
+        threading.Event().wait()  # parked for good: Ray's processes live while this thread does
+
+    threading.Thread(target=run, name="graphcl-ray-owner", daemon=True).start()
+    done.wait()
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
 
 
 def _gpus(nodes: list[dict]) -> float:

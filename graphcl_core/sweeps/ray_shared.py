@@ -33,8 +33,9 @@ def graph_key(bundle: GraphBundle) -> tuple:
             hashlib.blake2b(edges, digest_size=16).hexdigest())
 
 
-def shared_backend(bundle: GraphBundle):
-    """This process's Ray backend for ``bundle``'s graph (made now if the graph or the cluster changed)."""
+def shared_backend(bundle: GraphBundle, *, spare_started: bool = False):
+    """This process's Ray backend for ``bundle``'s graph (made now if the graph or the cluster changed).
+    ``spare_started``: return None instead of replacing another graph's backend that has actors."""
     from .ray_backend import RayBackend
 
     key = (graph_key(bundle), os.environ.get("RAY_ADDRESS", "").strip())
@@ -42,6 +43,8 @@ def shared_backend(bundle: GraphBundle):
         current = _CURRENT.get("backend")
         if current is not None and _CURRENT.get("key") == key:
             return current
+        if spare_started and current is not None and current._actors:
+            return None
         backend = RayBackend(bundle)
         backend.shared = True
         _CURRENT.update(backend=backend, key=key)
@@ -53,12 +56,7 @@ def backend_to_prepare(bundle: GraphBundle):
     """The shared backend for ``bundle``'s graph when a head start (the page's, once Ray is chosen) may
     use it: it is already this graph's, or the current one holds no actors. None while another graph's
     backend has actors: only a sweep, not a page being looked at, takes started workers away."""
-    key = (graph_key(bundle), os.environ.get("RAY_ADDRESS", "").strip())
-    with _LOCK:
-        current = _CURRENT.get("backend")
-        if current is not None and _CURRENT.get("key") != key and current._actors:
-            return None
-    return shared_backend(bundle)
+    return shared_backend(bundle, spare_started=True)
 
 
 def close_others(keep) -> None:
