@@ -103,6 +103,49 @@ def test_the_compact_inverse_hessian_product_is_the_two_loop_recursions(made):
         assert torch.allclose(got[b], want, rtol=1e-9, atol=1e-9)
 
 
+def _spread_problems(seed: int = 0) -> "logreg.Problems":
+    """Slots whose problems need very different iteration counts (a grid of C from 0.01 to 1e4)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.nn.functional.normalize(torch.randn(12, 40, 5, dtype=torch.float64, generator=gen), dim=-1)
+    y = (x @ torch.randn(5, 3, dtype=torch.float64, generator=gen) * 4).argmax(-1)
+    Cs = torch.tensor([0.01, 1.0, 100.0, 1e4], dtype=torch.float64).expand(12, -1)
+    return logreg.Problems(x, y, torch.ones(12, 40, dtype=torch.float64), Cs, 3)
+
+
+def test_dropping_solved_problems_leaves_every_solution_as_it_was(monkeypatch):
+    """Compaction (``_Solver.subset``) only stops computing problems that are done: the remaining ones take
+    the same iterations, so every theta equals the uncompacted solve's, and the batch did shrink."""
+    probs = _spread_problems()
+    monkeypatch.setattr(logreg, "COMPACT_EVERY", 10**9)
+    whole = logreg.fit(probs, graphs=False)
+    sizes = []
+    subset = logreg._Solver.subset
+
+    def recorded(self, rows, cols):
+        sizes.append((rows.numel(), cols.numel()))
+        return subset(self, rows, cols)
+
+    monkeypatch.setattr(logreg._Solver, "subset", recorded)
+    monkeypatch.setattr(logreg, "COMPACT_EVERY", 4)
+    compacted = logreg.fit(probs, graphs=False)
+    assert sizes and sizes[-1][0] * sizes[-1][1] < 12 * 4 * logreg.COMPACT_BELOW  # it did drop problems
+    assert any(c < 4 for _, c in sizes)  # whole columns of C (the small ones finish first)
+    assert torch.allclose(compacted, whole, rtol=0, atol=1e-12)
+
+
+def test_a_step_that_overshoots_is_cut_to_the_quadratics_minimiser():
+    """Backtracking: where ``f(t)`` is far above the line ``f(0) + slope·t``, the next step is the minimiser of
+    the quadratic through them (when within [t/10, t/2]), else the nearer end of that range."""
+    solver = logreg._Solver(_spread_problems(), 1e-4)
+    t = torch.tensor([1.0, 1.0, 1.0], dtype=torch.float64)
+    solver.t, solver.f, solver.slope = t, torch.zeros(3, dtype=torch.float64), torch.full((3,), -1.0, dtype=torch.float64)
+    # f(t) = -t + a t² for a = 2 (minimiser 0.25), a = 0.6 (0.83: cut to 0.5), a = 100 (0.005: raised to 0.1)
+    solver.new_f = torch.tensor([-1.0 + 2.0, -1.0 + 0.6, -1.0 + 100.0], dtype=torch.float64)
+    assert solver._backtracked().tolist() == pytest.approx([0.25, 0.5, 0.1])
+    solver.new_f = torch.tensor([float("inf"), float("nan"), 5.0], dtype=torch.float64)
+    assert solver._backtracked().tolist()[:2] == [0.1, 0.5]  # an overflow: the largest cut; no quadratic: half
+
+
 def test_linear_probe_equals_scikit_learn_split_by_split(karate_embs):
     """A fixed C: the same accuracy on every split. C by CV: karate's folds validate on 3-4 nodes, so a fold
     fit's borderline node (where the two solvers' tolerances differ) can tip the choice; at most one test
