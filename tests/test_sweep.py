@@ -215,6 +215,8 @@ def test_tiny_sweep_saves_runs_sweep_json_and_results_csv(tiny_graph, tmp_path):
         assert run.snapshot_epochs[-1] == 10 and run.weights_path.exists()
         assert run.meta["metrics"]["validation_probe_acc"] == pytest.approx(r.metric)
         assert 0 <= run.meta["metrics"]["linear_probe_acc"] <= 1  # the reported number, as for any run
+        # the trial table carries it too, so the page can show the number Explore and Runs show
+        assert table[r.index]["reported"]["linear_probe_acc"] == run.meta["metrics"]["linear_probe_acc"]
 
     # the sweep record, beside the runs folder, in the store's workspace
     assert runner.record.path.parent == sweeps_root_for(store.root) / store.workspace == tmp_path / "sweeps" / "cli"
@@ -340,11 +342,14 @@ def test_stop_from_another_thread_saves_a_stopped_trial(tiny_graph, tmp_path):
     runner.join()
     assert runner.state == "stopped"
     assert [r.status for r in runner.results] == ["finished", "stopped"]
-    assert [r["status"] for r in runner.trial_table()] == ["finished", "stopped", "pending"]
+    # the third trial never started: it says so (not "pending" for good), in the table and in sweep.json
+    assert [r["status"] for r in runner.trial_table()] == ["finished", "stopped", "not_started"]
     assert runner.results[1].epochs < 30
     assert store.load(runner.results[1].run_id).meta["status"] == "stopped"
     meta, rows = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)
-    assert meta["status"] == "stopped" and [t["status"] for t in meta["trials"]] == ["finished", "stopped", "pending"]
+    assert meta["status"] == "stopped"
+    assert [t["status"] for t in meta["trials"]] == ["finished", "stopped", "not_started"]
+    assert meta["trials"][2]["run_id"] is None
     assert len(rows) == 2 and len(store.list()) == 2
 
 

@@ -14,7 +14,8 @@ Every trial is an ordinary run of the run store (``runs.py``), so Explore and Ru
                               read back as interrupted when the process that ran it is gone),
                               message, graph, metric, config (SweepConfig.to_dict()), runs_root,
                               trials: [{trial, values, status, run_id, metric, final_loss, epochs, seconds,
-                              message}], best (trial number or null)
+                              message}] (status pending, running, finished, pruned, failed, stopped, or
+                              not_started: the sweep ended before it), best (trial number or null)
                 results.csv   one row per trial that ran, in the order they ended: trial, each varied
                               setting, the metric, final_loss, epochs, seconds, run_id, status, message
 
@@ -36,7 +37,7 @@ from pathlib import Path
 from ..errors import RunStoreError
 from ..runs import _atomic_write
 from .config import SweepConfig
-from .results import TrialResult, best
+from .results import NOT_STARTED, TrialResult, best
 
 _ID_OK = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -82,6 +83,12 @@ class SweepRecord:
         top = best(self.results)
         self.meta["best"] = top.index + 1 if top else None
         self._write()
+
+    def trials_not_started(self, indices: list[int]) -> None:
+        """Trials the sweep ended before (stopped or failed): ``not_started``, no longer ``pending``."""
+        for i in indices:
+            self.meta["trials"][i]["status"] = NOT_STARTED
+        self._write_json()
 
     def set_status(self, status: str, message: str = "") -> None:
         self.meta.update(status=status, message=message)

@@ -9,6 +9,8 @@ from .metrics import higher_is_better
 
 # What a trial can end as. Only finished trials are ranked: a pruned one trained for fewer epochs.
 STATUSES = ("finished", "pruned", "failed", "stopped")
+# A trial the sweep ended before (stopped or failed): it has no run and no result, only this status.
+NOT_STARTED = "not_started"
 
 
 @dataclass

@@ -45,7 +45,7 @@ from .config import SweepConfig
 from .control import SweepControl
 from .metrics import Scorer, resolve_metric
 from .record import SweepRecord, sweeps_root_for
-from .results import TrialResult, best
+from .results import NOT_STARTED, TrialResult, best
 from .run_writes import RunWrites
 from .snapshot_budget import within_sweep_budget
 
@@ -119,7 +119,7 @@ class SweepRunner:
         self._latest: dict[int, tuple[int, object]] = {}
         self._rungs: dict[int, list] = {}
         self._table = [{"trial": i + 1, "values": dict(v), "status": "pending", "run_id": None, "epoch": 0,
-                        "epochs": c.epochs, "loss": None, "metric": None} for i, (v, c) in
+                        "epochs": c.epochs, "loss": None, "metric": None, "reported": {}} for i, (v, c) in
                        enumerate(zip(self.points, self.configs))]
         self._lock = threading.Lock()  # snapshots and the trial table, read by other threads
         self._state_lock = threading.Lock()
@@ -171,7 +171,9 @@ class SweepRunner:
             return self._latest.get(index)
 
     def trial_table(self) -> list[dict]:
-        """One row per trial (pending ones too): values, status, run_id, epoch, epochs, loss, metric."""
+        """One row per trial (pending ones too): values, status (pending, running, one of ``STATUSES``, or
+        not_started once an ended sweep never ran it), run_id, epoch, epochs, loss, metric, and
+        ``reported``: the run's reported metrics (``Trainer.evaluate``: linear_probe_acc...) once scored."""
         with self._lock:
             return [dict(r) for r in self._table]
 
@@ -215,6 +217,7 @@ class SweepRunner:
             traceback.print_exc()
             final, message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
         self._writes.close()  # every trial's files are complete before the sweep says it ended
+        self._mark_not_started()
         self.message = message
         self._set_state(final, final=True)
         self.seconds = time.perf_counter() - t0
@@ -224,6 +227,16 @@ class SweepRunner:
         self._emit("sweep_finished", None, status=self.state, message=self.message, results=list(self.results),
                    best=top, seconds=self.seconds)
         return self.results
+
+    def _mark_not_started(self) -> None:
+        """Trials still pending when the sweep ends (stopped or failed) never will start: they say so in the
+        table and the record, instead of reading "pending" for good."""
+        with self._lock:
+            never = [i for i, r in enumerate(self._table) if r["status"] == "pending"]
+            for i in never:
+                self._table[i]["status"] = NOT_STARTED
+        if never and self.record is not None:
+            self.record.trials_not_started(never)
 
     def _emit(self, kind: str, trial: int | None, **data) -> None:
         ev = SweepEvent(kind, trial, data)
@@ -309,7 +322,7 @@ class SweepRunner:
                              None if ev.metric is None else float(ev.metric), dict(ev.metrics), final_loss, ev.epoch,
                              ev.seconds, w.run_id if w else None, ev.message, self._rungs.get(i, []))
         self.results.append(result)
-        self._update_row(i, status=result.status, metric=result.metric)
+        self._update_row(i, status=result.status, metric=result.metric, reported=dict(result.metrics))
         if self.record is not None:
             self.record.trial_ended(result)
         self._emit("trial_finished", i, result=result)
