@@ -109,8 +109,25 @@ def setup_key(sweep: SweepConfig) -> str:
 
 
 # ---- what is shown -------------------------------------------------------------------------------
+# A trial's status as people read it (the runner's words otherwise), in the order the progress line counts them.
+TRIAL_LABELS = {"finished": "finished", "pruned": "stopped early", "failed": "failed", "stopped": "stopped",
+                "running": "running", "pending": "waiting", "not_started": "not started"}
+# The run's reported linear probe (``Trainer.evaluate``), under the name Explore and the Runs table give it.
+REPORTED_PROBE = ("linear_probe_acc", "Linear probe")
+MISSING = "—"  # shown where a trial has no number (not scored, failed, never started)
+
+
 def metric_label(metric: str) -> str:
     return METRICS.get(metric, (metric,))[0]
+
+
+def ranked_column(metric: str) -> str:
+    """The results column of the sweep's own score, saying that it is the one trials are ranked by."""
+    return f"{metric_label(metric).capitalize()} (used to rank)"
+
+
+def trial_status(status: str) -> str:
+    return TRIAL_LABELS.get(status, status)
 
 
 def fmt_value(v) -> str:
@@ -125,23 +142,37 @@ def trial_title(row: dict) -> str:
     return f"#{row['trial']} {shown}".strip()
 
 
-def results_rows(table: list[dict], metric: str, notes: dict[int, str] | None = None) -> list[dict]:
-    """The results table: one row per trial, in trial order, with the varied settings as columns;
-    ``notes`` (trial index from 0 → message) says why a trial failed or was stopped."""
-    m = metric_label(metric)
-    notes = notes or {}
+def results_rows(table: list[dict], metric: str, notes: dict[int, str] | None = None):
+    """The results table as a pandas ``Styler``: one row per trial, in trial order, the varied settings as
+    columns, then status, why it ended (``notes``: trial index from 0 → message; the column only when
+    some trial has one), epochs, loss, the score trials are ranked by and, on labelled graphs, the
+    run's reported linear probe (the number Explore and Runs show, on the report protocol). The numbers
+    stay numbers (the table sorts them); a missing one shows as ``MISSING``, never as "None"."""
+    import pandas as pd
+
+    ranked, (probe_key, probe_name) = ranked_column(metric), REPORTED_PROBE
+    notes = {i: n for i, n in (notes or {}).items() if n}
+    with_probe = metric == "linear_probe" or any(probe_key in (r.get("reported") or {}) for r in table)
     out = []
     for r in table:
-        row = {"Trial": r["trial"]}
-        row.update({k: v for k, v in r["values"].items()})
-        row["Status"] = r["status"]
+        row = {"Trial": r["trial"], **r["values"], "Status": trial_status(r["status"])}
+        if notes:
+            row["Note"] = notes.get(r["trial"] - 1, "")
         row["Epoch"] = f"{r['epoch']} / {r['epochs']}"
         row["Loss"] = _num(r.get("loss"))
-        row[m.capitalize()] = _num(r.get("metric"))
+        row[ranked] = _num(r.get("metric"))
+        if with_probe:
+            row[probe_name] = _num((r.get("reported") or {}).get(probe_key))
         row["Run"] = r.get("run_id") or ""
-        row["Note"] = notes.get(r["trial"] - 1, "")
         out.append(row)
-    return out
+    frame = pd.DataFrame(out)
+    percent = "{:.1%}".format
+    formats = {"Loss": "{:.4f}".format, ranked: percent if metric == "linear_probe" else "{:.4f}".format}
+    if with_probe:
+        formats[probe_name] = percent
+    settings = [k for k in frame.columns if k in (table[0]["values"] if table else {})]
+    formats.update({k: fmt_value for k in settings})
+    return frame.style.format(formats, na_rep=MISSING)
 
 
 def notes_of(results) -> dict[int, str]:
@@ -168,12 +199,17 @@ def best_trial(table: list[dict], metric: str) -> int | None:
 
 
 def progress(status: dict, table: list[dict]) -> tuple[float, str]:
-    """Share of the planned epochs done, and a sentence for the progress bar."""
+    """Share of the planned epochs done, and a sentence for the progress bar that counts the trials by how
+    they ended: "Sweep stopped: 3 of 5 trials finished, 1 stopped, 1 not started"."""
     total = sum(r["epochs"] for r in table) or 1
     done = sum(r["epochs"] if r["status"] in ("finished", "pruned", "failed", "stopped") else r["epoch"]
                for r in table)
     state = STATE_LABELS.get(status["state"], status["state"])
-    text = f"Sweep {state}: {status['ended']} of {status['trials']} trials done"
+    counts = {s: sum(r["status"] == s for r in table) for s in {r["status"] for r in table}}
+    others = [f"{counts.pop(s)} {TRIAL_LABELS[s]}" for s in TRIAL_LABELS if s != "finished" and s in counts]
+    others += [f"{n} {s}" for s, n in counts.items() if s not in TRIAL_LABELS]
+    text = f"Sweep {state}: {counts.get('finished', 0)} of {status['trials']} trials finished"
+    text += "".join(f", {o}" for o in others)
     if status.get("message"):
         text += f". {status['message']}"
     return min(1.0, done / total), text

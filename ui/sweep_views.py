@@ -18,7 +18,7 @@ from graphcl_core.errors import GraphCLError
 from graphcl_core.projection import project_once
 
 from .registry import Slot
-from .sweep_jobs import fmt_value, trial_title
+from .sweep_jobs import fmt_value, trial_status, trial_title
 
 GRID_COLUMNS = 4
 PALETTE = qualitative.Plotly + qualitative.Dark24  # one colour per label (cycled beyond 34 labels)
@@ -59,6 +59,23 @@ def heatmap_data(table: list[dict], x: str, y: str, facet: str | None = None) ->
     return panels
 
 
+# Room for tick labels and axis titles, set explicitly: the charts are drawn by ``Plotly.react`` in a
+# component (ui/live_chart.py) whose first draw can come before the frame has its width, so plotly's
+# automargin alone left the labels cut off at the left and bottom.
+TICK_FONT_PX = 12
+CHAR_PX = 7.5  # width of one character of a 12 px tick label, generously
+METRIC_TICK = "-0.0125"  # as wide as plotly's ticks of a score or a loss get ("0.41", "0.4125", "-0.012")
+TITLE_PX = 28  # an axis title and its gap
+
+
+def axis_margins(y_ticks: list[str], *, x_title: bool = True, y_title: bool = True) -> dict:
+    """Left and bottom margins (px) that fit the longest y tick label, the x tick labels and both titles."""
+    widest = max((len(t) for t in y_ticks), default=1)
+    left = int(widest * CHAR_PX) + 12 + (TITLE_PX if y_title else 0)
+    bottom = TICK_FONT_PX + 14 + (TITLE_PX if x_title else 0)
+    return {"l": left, "b": bottom}
+
+
 def heatmap_figure(panels: list[dict], x: str, y: str, facet: str | None, metric_label: str, *,
                    height: int = 320) -> go.Figure:
     n = len(panels)
@@ -73,9 +90,10 @@ def heatmap_figure(panels: list[dict], x: str, y: str, facet: str | None, metric
                                  showscale=i == n - 1, colorbar={"title": {"text": metric_label}},
                                  hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric_label}=%{{z:.4g}}"
                                                "<extra></extra>"), row=1, col=i + 1)
-        fig.update_xaxes(title_text=x, type="category", row=1, col=i + 1)
-        fig.update_yaxes(title_text=y if i == 0 else None, type="category", row=1, col=i + 1)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if facet else 20, "b": 10},
+        fig.update_xaxes(title_text=x, type="category", automargin=True, row=1, col=i + 1)
+        fig.update_yaxes(title_text=y if i == 0 else None, type="category", automargin=True, row=1, col=i + 1)
+    y_ticks = [fmt_value(v) for p in panels for v in p["y"]]
+    fig.update_layout(height=height, margin={**axis_margins(y_ticks), "r": 10, "t": 40 if facet else 20},
                       uirevision="sweep-heatmap")
     return fig
 
@@ -85,7 +103,9 @@ def line_figure(table: list[dict], x: str, metric_label: str, *, height: int = 3
     panel = heatmap_data([{**r, "values": {**r["values"], "_": 0}} for r in table], x, "_")[0]
     fig = go.Figure(go.Scatter(x=[fmt_value(v) for v in panel["x"]], y=panel["z"][0], mode="lines+markers"))
     fig.update_layout(height=height, xaxis_title=x, yaxis_title=metric_label, xaxis_type="category",
-                      margin={"l": 10, "r": 10, "t": 20, "b": 10}, uirevision="sweep-line")
+                      margin={**axis_margins([METRIC_TICK]), "r": 20, "t": 20}, uirevision="sweep-line")
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -146,7 +166,7 @@ def grid_figure(table: list[dict], got: dict[int, tuple[int, object]], labels: n
     for r in table:
         i = r["trial"] - 1
         epoch = got[i][0] if i in got else 0
-        titles.append(f"{trial_title(r)}<br>epoch {epoch} · {r['status']}")
+        titles.append(f"{trial_title(r)}<br>epoch {epoch} · {trial_status(r['status'])}")
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.03,
                         vertical_spacing=min(0.12, 0.5 / rows))
     for k, r in enumerate(table):

@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..graph import GraphBundle
 
-METRICS = {"linear_probe": ("linear-probe accuracy", True), "silhouette": ("silhouette", True),
+METRICS = {"linear_probe": ("validation probe accuracy", True), "silhouette": ("silhouette", True),
            "final_loss": ("final loss", False)}
 ALIASES = {"probe": "linear_probe", "linear_probe_acc": "linear_probe", "loss": "final_loss", "auto": "auto"}
 
