@@ -19,8 +19,14 @@ projection.warmup_in_background()
 # Likewise the CUDA context, so Start on a GPU shows its first loss point at once.
 warm_up_cuda_in_background()
 
+link_pending = workspace.DEEP_LINK_KEY in st.session_state  # a link's run that no page has opened yet
 workspace.init()  # whose runs this browser sees (a cookie, or the signed-in person): ui/workspace.py
 slot = state.init_session()
+if not link_pending:
+    state.forget_seen_deep_link(workspace.DEEP_LINK_KEY)
+state.take_page_params(shell.PAGE_PARAMS)
+# Before the navigation: the one history entry of a page visit then carries the parameters (see there).
+state.sync_query_params()
 
 page = shell.navigation()
 
@@ -70,8 +76,7 @@ with st.sidebar:
 for w in st.session_state.pop("url_warnings", []) or []:
     st.toast(w, icon=":material/warning:")
 
-state.sync_query_params()
 st.session_state[shell.READY_KEY] = True  # tells the page that this run set it up (ui/shell.py)
 page.run()
-# Widgets on the page may have changed settings during this run: keep the URL in step.
-state.sync_query_params()
+# Widgets on the page may have changed settings (or Explore's run) during this run: keep the URL in step.
+state.sync_query_params(page.url_path)

@@ -255,7 +255,7 @@ run = runs[rid]
 _summary(run)
 if st.button("Open in Explore", icon=":material/scatter_plot:", key="runs.open"):
     ss["explore.run"] = rid
-    state.switch_page("pages/explore.py")
+    state.switch_page("pages/explore.py", run=rid)
 if run.snapshot_epochs:
     source = sources.SavedSource(run)
     _embedding_downloads(run, source, run.snapshot_epochs[-1])

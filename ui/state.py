@@ -244,12 +244,71 @@ def settings_params() -> dict[str, str]:
     return {**out, **present.query_params(ss)}
 
 
-def sync_query_params() -> None:
-    """Write ``sid`` and the settings into the URL (only when something changed)."""
+# The ``run`` URL parameter: the run this tab last opened in Explore (or a link named). It stays in the
+# URL on every page, like the settings: a page switch then never changes the URL's parameters, so a visit
+# adds one browser-history entry (see ``sync_query_params``), and a copied Explore URL reopens its run.
+RUN_PARAM = "run"
+URL_RUN_KEY = "url.run"  # session_state: the run the URL names (None: none)
+_SHOWN_KEY = "url.shown"  # session_state: (page, run Explore showed) at the end of the last script run
+EXPLORE_PAGE, EXPLORE_RUN_KEY = "explore", "explore.run"
+
+
+def take_page_params(page_params: dict[str, str]) -> None:
+    """URL parameters a page reads but the sync does not keep (``shell.PAGE_PARAMS``: parameter -> session
+    key), taken into session state before the first sync of a script run drops them from the URL."""
+    for param, k in page_params.items():
+        if value := st.query_params.get(param):
+            st.session_state[k] = value
+
+
+def forget_seen_deep_link(deep_link_key: str) -> None:
+    """Called when no page is still to open an earlier link's run: a ``run`` that the URL named already
+    in the last script run is no new deep link, so it does not open its run again (else the URL's run
+    would undo every other choice of run on Explore or Runs)."""
+    ss = st.session_state
+    if st.query_params.get(RUN_PARAM) is not None and st.query_params.get(RUN_PARAM) == ss.get(URL_RUN_KEY):
+        ss.pop(deep_link_key, None)
+
+
+def _named_run(page_path: str | None) -> str | None:
+    """The run the URL should name: on Explore the run it shows, once a link or the visitor chose one; on
+    any other page (or before the page is known) the run the URL named last."""
+    ss = st.session_state
+    named = st.query_params.get(RUN_PARAM) or ss.get(URL_RUN_KEY)
+    if page_path != EXPLORE_PAGE or not ss.get(EXPLORE_RUN_KEY):
+        return named
+    shown = str(ss[EXPLORE_RUN_KEY])
+    chosen_here = ss.get(_SHOWN_KEY) is not None and ss[_SHOWN_KEY][0] == EXPLORE_PAGE and ss[_SHOWN_KEY][1] != shown
+    return shown if named or chosen_here else None
+
+
+def url_params(page_path: str | None = None) -> dict[str, str]:
+    """Everything this tab's URL carries: ``sid``, the settings and the run named (``_named_run``)."""
     want = {"sid": st.session_state["sid"], **settings_params()}
+    if run := _named_run(page_path):
+        want[RUN_PARAM] = run
+    return want
+
+
+def sync_query_params(page_path: str | None = None) -> None:
+    """Write ``sid``, the settings and the named run into the URL (only when something changed).
+
+    Streamlit's browser side pushes a history entry for every change of the URL's parameters, and a click in
+    the page list starts the new page with none. ``app.py`` therefore syncs once *before* ``st.navigation``
+    (``page_path`` None): that change reaches the browser while it still shows the old page's URL, equal to
+    it, so nothing is pushed, and the page switch pushes the one entry of the visit with the parameters
+    in it. Synced after the page instead, the browser pushed the bare page first and the parameters as a
+    second entry (Back then stayed on the page). The sync after the page (``page_path`` given) catches
+    what the page itself changed.
+    """
+    ss = st.session_state
+    want = url_params(page_path)
     have = {k: st.query_params.get(k) for k in st.query_params}
     if have != want:
         st.query_params.from_dict(want)
+    ss[URL_RUN_KEY] = want.get(RUN_PARAM)
+    if page_path is not None:
+        ss[_SHOWN_KEY] = (page_path, ss.get(EXPLORE_RUN_KEY) if page_path == EXPLORE_PAGE else None)
 
 
 def share_link() -> str:
@@ -274,9 +333,13 @@ def reset_settings() -> None:
     apply_config(DEFAULTS)
 
 
-def switch_page(page: str) -> None:
-    """``st.switch_page`` that keeps this tab's token and settings in the URL."""
-    st.switch_page(page, query_params={"sid": st.session_state["sid"], **settings_params()})
+def switch_page(page: str, run: str | None = None) -> None:
+    """``st.switch_page`` that keeps this tab's token, settings and named run in the URL (``run``: name
+    this run instead, a deep link that the page opens)."""
+    params = url_params()
+    if run is not None:
+        params[RUN_PARAM] = run
+    st.switch_page(page, query_params=params)
 
 
 LOSS_EXPLANATIONS = {
