@@ -39,11 +39,15 @@ def on_start() -> None:
 
 
 def on_step() -> None:
-    ss["train.error"] = training.launch(slot, bundle, state.current_config(), training.step)
+    """One more epoch on screen: the next one already trained while the playback is behind, else a newly
+    trained one (``live.step``)."""
+    rate = current_pace(slot.job) if slot.job is not None else None
+    ss["train.error"] = live.step(slot, head, rate, time.time(),
+                                  lambda: training.launch(slot, bundle, state.current_config(), training.step))
 
 
 def on_pause() -> None:
-    live.pause_or_resume(slot, head, time.time())
+    live.pause_or_resume(slot, head, time.time(), current_pace(slot.job) if slot.job is not None else None)
 
 
 def speed_control() -> None:
@@ -119,7 +123,8 @@ def run_buttons() -> None:
                 on_click=on_pause, disabled=not (active or playing_back), key="train.pause",
                 width="stretch", help="Pause or continue the run in progress, or its playback.")
     b[2].button("Step", icon=":material/skip_next:", on_click=on_step, key="train.step", width="stretch",
-                help="Train exactly one epoch, then pause.")
+                help="Show exactly one more epoch, then pause: the next one already trained while the "
+                     "playback is behind the run, otherwise train one more.")
     b[3].button("Stop", icon=":material/stop:", on_click=training.stop, args=(slot,), disabled=not active,
                 key="train.stop", width="stretch", help="End the run; it stays saved under Runs.")
     b[4].button("Reset", icon=":material/restart_alt:", on_click=training.reset, args=(slot,),

@@ -112,10 +112,10 @@ def test_pause_holds_both_the_run_and_its_playback():
     job = _Job()
     slot, head = _slot(job), pacing.Playhead({})
     head.update(live.run_key(job), 0.0, 200, 10.0)
-    live.pause_or_resume(slot, head, 1.0)
+    live.pause_or_resume(slot, head, 1.0, 10.0)
     assert job.state == "paused" and head.paused(live.run_key(job)) and live.is_held(job, head)
     assert live.poll_seconds(job, head, 10.0) == live.training.POLL_IDLE_S
-    live.pause_or_resume(slot, head, 2.0)
+    live.pause_or_resume(slot, head, 2.0, 10.0)
     assert job.state == "running" and not live.is_held(job, head)
 
 
@@ -143,9 +143,9 @@ def test_a_finished_run_plays_on_then_stops_polling():
     head.update(key, 0.0, 200, 10.0)
     assert live.playback_pending(job, head, 10.0)
     assert live.poll_seconds(job, head, 10.0) == pacing.POLL_S
-    live.pause_or_resume(slot, head, 0.5)  # pauses only the playback: the run is over
+    live.pause_or_resume(slot, head, 0.5, 10.0)  # pauses only the playback: the run is over
     assert head.paused(key) and live.poll_seconds(job, head, 10.0) is None and live.is_held(job, head)
-    live.pause_or_resume(slot, head, 0.6)
+    live.pause_or_resume(slot, head, 0.6, 10.0)
     head.update(key, 30.0, 200, 10.0)
     assert not live.playback_pending(job, head, 10.0) and live.poll_seconds(job, head, 10.0) is None
     assert live.poll_seconds(job, head, None) is None  # live: nothing left to play
@@ -154,8 +154,10 @@ def test_a_finished_run_plays_on_then_stops_polling():
 def test_paced_progress_text():
     status = {"state": "finished", "epoch": 200, "epochs": 200, "seconds": 0.4, "history": []}
     text = live.paced_progress_text(status, 40, 10.0)
-    assert text == "Showing epoch 40 of 200 (trained: 200) · played at 10 epochs/s · 16 s to go · trained in 0 s"
-    assert live.paced_progress_text(status, 40, 10.0, held=True).endswith("· paused")
+    assert text == ("Showing epoch 40 of 200 (trained: 200) · played at 10 epochs/s · 16 s to go · "
+                    "training finished in 0 s")
+    held = live.paced_progress_text(status, 40, 10.0, held=True)
+    assert held.endswith("· playback paused · training finished in 0 s")
     assert live.paced_progress_text(status, 200, 10.0).startswith("Epoch 200 of 200")
 
 

@@ -7,7 +7,7 @@ Plain functions of a job's ``status()`` and history, so the wording is tested wi
 from __future__ import annotations
 
 import time
-
+from collections.abc import Callable
 from typing import Any
 
 from . import pacing, training
@@ -66,20 +66,28 @@ def run_key(job: Any) -> str:
 
 def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: bool = False) -> str:
     """``progress_text`` while the picture is live; while it plays behind training,
-    ``Showing epoch 40 of 200 (trained: 200) · played at 10 epochs/s · 16 s to go``."""
+    ``Showing epoch 40 of 200 (trained: 200) · played at 10 epochs/s · 16 s to go · training finished in 4 s``.
+
+    It names the run's own state in the sidebar's words (paused, finished, stopped) and tells a paused
+    playback apart from a paused run: after Stop or the run's end a held picture says ``playback paused
+    · training stopped``, never a bare ``paused`` beside a sidebar that says ``stopped`` (issue 10)."""
     trained = status["epoch"]
     if shown >= trained:
         return progress_text(status)
+    state = status["state"]
     text = f"Showing epoch {shown} of {status['epochs']} (trained: {trained})"
     if rate:
         text += f" · played at {rate:g} epochs/s"
     if held:
-        return text + " · paused"
-    left = pacing.seconds_left(shown, trained if status["state"] != "running" else status["epochs"], rate)
-    if left is not None:
-        text += f" · {training.fmt_seconds(left)} to go"
-    if status["state"] == "finished":
-        text += f" · trained in {training.fmt_seconds(status['seconds'])}"
+        text += " · paused" if state == "paused" else " · playback paused"
+    else:
+        left = pacing.seconds_left(shown, trained if state != "running" else status["epochs"], rate)
+        if left is not None:
+            text += f" · {training.fmt_seconds(left)} to go"
+    if state == "finished":
+        text += f" · training finished in {training.fmt_seconds(status['seconds'])}"
+    elif state in ("stopped", "failed"):
+        text += f" · training {state}"
     return text
 
 
@@ -95,8 +103,13 @@ def is_held(job: Any, head: pacing.Playhead) -> bool:
     return job is not None and (training.is_paused(job) or head.paused(run_key(job)))
 
 
-def pause_or_resume(slot: Any, head: pacing.Playhead, now: float) -> None:
-    """Pause/Resume acts on the run (while it trains) and on its playback together."""
+def pause_or_resume(slot: Any, head: pacing.Playhead, now: float, rate: float | None) -> None:
+    """Pause/Resume acts on the run (while it trains) and on its playback together.
+
+    Pausing a run whose picture keeps up with it (live, or a pace faster than training) holds only the
+    run: the picture still reaches the epoch the run pauses at (one may land after the click), so a Step
+    then trains the next one instead of first showing that one. A picture behind the run holds where it is.
+    """
     job = slot.job
     if job is None:
         return
@@ -105,10 +118,41 @@ def pause_or_resume(slot: Any, head: pacing.Playhead, now: float) -> None:
         if training.is_paused(job):
             training.toggle_pause(slot)
         head.set_paused(key, False, now)
-    else:
-        if slot.active:
-            training.toggle_pause(slot)
+        return
+    trained = job.trainer.epoch if job.trainer is not None else 0
+    if rate is not None:
+        head.update(key, now, trained, rate)  # where the picture is at the click
+    if slot.active:
+        training.toggle_pause(slot)
+    if job.done or (rate is not None and head.behind(key, trained)):
         head.set_paused(key, True, now)
+
+
+def step(slot: Any, head: pacing.Playhead, rate: float | None, now: float,
+         train_one: Callable[[], str | None]) -> str | None:
+    """The Step button: exactly one more epoch on screen, then everything holds (``pacing.Playhead.step``
+    says why). While a paced picture is behind training, the next epoch is already trained: it is shown
+    from its snapshot and the run (if it still trains) is paused, nothing is trained. At the newest
+    trained epoch (or live, or with no run) ``train_one`` trains it (``training.launch(..., training.step)``;
+    a fresh run when the last one ended) and the picture moves to it once trained; the click waits up to
+    ``training.STOP_WAIT_S`` for that epoch, so the page that follows shows it. Returns
+    ``train_one``'s message."""
+    job = slot.job
+    trainer = getattr(job, "trainer", None)
+    if job is None or trainer is None or rate is None:
+        return train_one()
+    key = run_key(job)
+    if head.step(key, trainer.epoch, now):
+        if slot.active and not training.is_paused(job):
+            training.toggle_pause(slot)
+        return None
+    if job.done:
+        return train_one()  # shown to its end: Step starts a fresh run (its own playhead shows epoch 1)
+    message = train_one()
+    deadline = time.monotonic() + training.STOP_WAIT_S
+    while head.awaits_step(key, trainer.epoch) and not job.done and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return message
 
 
 def playback_pending(job: Any, head: pacing.Playhead, rate: float | None) -> bool:
@@ -154,6 +198,9 @@ def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float |
         if getattr(job, "stopping", False) and _recent(getattr(job, "stop_requested_at", None)):
             return training.POLL_FIRST_S  # Stop was pressed: say "stopped" as soon as the run does
         if training.is_paused(job):
+            trained = job.trainer.epoch if job.trainer is not None else 0
+            if head.awaits_step(run_key(job), trained) and _recent(head.stepped_at(run_key(job))):
+                return training.POLL_FIRST_S  # Step: show the stepped epoch the moment it is trained
             return training.POLL_IDLE_S
         if (job.trainer is None or job.trainer.epoch == 0) and _recent(getattr(job, "created", None)):
             return training.POLL_FIRST_S  # Start was pressed: show the first loss point the moment it exists

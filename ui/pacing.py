@@ -4,7 +4,8 @@ A default Cora run trains in 0.4 s on a GPU. The page plays it back from its sna
 pace (epochs shown per second) instead: the *playhead* moves forward by ``pace × seconds`` between
 two redraws and never past the epoch already trained, so a run slower than the pace (a CPU) is
 simply shown live, and a pause of the run or of the playback never makes the picture jump. "Live"
-shows the newest epoch at once, as before.
+shows the newest epoch at once, as before. Step moves a held picture exactly one epoch forward
+(``Playhead.step``).
 
 Plain functions of numbers (and a ``Playhead`` over any mapping), so every
 rule is tested without a browser or a clock.
@@ -95,7 +96,8 @@ class Playhead:
     """The epoch on screen for one run, kept in ``state`` under ``key`` (the app keeps it in the tab's
     slot, so a reload goes on where the picture was instead of replaying the run from its start).
 
-    ``state[key]`` is ``{"run": id, "position": float, "at": seconds, "paused": bool}``; a new run
+    ``state[key]`` is ``{"run": id, "position": float, "at": seconds, "paused": bool, "until": int | None}``
+    (``until``: the epoch a held picture still moves to once it is trained, set by ``step``); a new run
     (another id) starts at epoch 0.
     """
 
@@ -105,15 +107,18 @@ class Playhead:
     def _of(self, run: Any) -> dict:
         head = self.state.get(self.key)
         if not isinstance(head, dict) or head.get("run") != run:
-            head = self.state[self.key] = {"run": run, "position": 0.0, "at": None, "paused": False}
+            head = self.state[self.key] = {"run": run, "position": 0.0, "at": None, "paused": False, "until": None}
         return head
 
     def update(self, run: Any, now: float, trained: int, rate: float | None) -> int:
         """Move the playhead to ``now`` and return the epoch to show. While paused the picture holds
-        still, and the time spent so is not made up later."""
+        still (up to the epoch a Step asked for, once it is trained), and the time spent so is not made
+        up later."""
         head = self._of(run)
         seconds = 0.0 if head["at"] is None or head["paused"] else now - head["at"]
         head["position"] = advance(head["position"], seconds, rate, trained)
+        if head["paused"] and head.get("until") is not None:
+            head["position"] = max(head["position"], float(min(trained, head["until"])))
         head["at"] = now
         return int(head["position"])
 
@@ -127,8 +132,38 @@ class Playhead:
         """Pause or resume the playback at ``now`` (resuming plays on from the epoch on screen)."""
         head = self._of(run)
         head["paused"] = paused
+        head["until"] = None
         if not paused:
             head["at"] = now
+
+    def step(self, run: Any, trained: int, now: float) -> bool:
+        """Step: hold the picture and move it exactly one epoch past the one on screen.
+
+        Why one epoch on screen, not one trained: while a fast run is played back the picture is behind
+        training (showing epoch 131 of 155 trained), and the epochs after it are already trained, so
+        Step shows the next of them, from its snapshot, and trains nothing; a Step that trained epoch 156
+        instead would change nothing a person can see (the stranger's "Step does nothing"). At the newest
+        trained epoch the next one does not exist yet: the caller trains it and the picture moves to it
+        as soon as it is trained. Either way every Step shows exactly one more epoch, and the picture
+        then holds (Resume plays on from there).
+
+        Returns True when the next epoch is already trained (nothing to train), False when the caller
+        must train it. The epoch on screen counts as at least the first trained one (``live.on_screen``).
+        """
+        head = self._of(run)
+        target = max(int(head["position"]), min(1, trained)) + 1
+        head["paused"], head["until"], head["at"], head["stepped_at"] = True, target, now, now
+        head["position"] = float(max(head["position"], min(trained, target)))
+        return target <= trained
+
+    def awaits_step(self, run: Any, trained: int) -> bool:
+        """A Step asked for an epoch that is not trained yet (the page polls quickly until it is)."""
+        head = self._of(run)
+        return bool(head["paused"] and head.get("until") is not None and head["until"] > trained)
+
+    def stepped_at(self, run: Any) -> float | None:
+        """When the last Step was asked for (``None``: never)."""
+        return self._of(run).get("stepped_at")
 
     def behind(self, run: Any, trained: int) -> bool:
         """True while the picture has not yet reached the newest trained epoch."""
