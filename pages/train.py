@@ -236,10 +236,11 @@ def _projection(job, shown: int) -> None:
         colour = figures.colour_by_groups(graphs.communities_of(slot, job.bundle), "Community", "community")
     else:
         colour = figures.colour_by_degree(nodes)
-    name = "UMAP" if frame.method == "umap" else "PCA"
+    snaps = job.trainer.snapshot_list() if job.trainer is not None else []
+    wanted = pacing.frame_epoch(shown, [s.epoch for s in snaps])
     fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=460,
                                     uirevision="live-projection",
-                                    title=f"{name} of the embeddings at epoch {frame_epoch}")
+                                    title=live.projection_title(frame.method, frame_epoch, wanted))
     live_chart(present.stage_projection(fig) if presenting else fig, key="train.projection")
     notes = []
     if frame.method == "pca" and not projection.is_warm():
@@ -247,6 +248,8 @@ def _projection(job, shown: int) -> None:
                      "takes over automatically.")
     if frame.note:
         notes.append(frame.note + ".")
+    if wanted is not None and frame_epoch < wanted and not presenting:
+        notes.append(live.LAGGING_NOTE)
     if not presenting:
         every = job.trainer.snapshot_every if job.trainer is not None else job.cfg.snapshot_every
         notes.append(f"A snapshot every {'epoch' if every == 1 else f'{every} epochs'}. Hover a point for its "

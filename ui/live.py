@@ -91,6 +91,23 @@ def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: b
     return text
 
 
+def projection_title(method: str, frame_epoch: int, wanted_epoch: int | None) -> str:
+    """The map's title: ``UMAP of the embeddings at epoch 75``, or, while the map of the epoch on screen
+    is still being laid out, ``UMAP at epoch 59, the newest laid out (epoch 75 is on its way)``.
+
+    Why: a UMAP frame takes 0.1-1 s (a few ms on a GPU) and is made in the background, so in a fast run
+    the map trails the epoch shown by a redraw or two; said so, it no longer looks like a mismatch.
+    ``wanted_epoch`` is the snapshot of the epoch on screen (``pacing.frame_epoch``)."""
+    name = "UMAP" if method == "umap" else "PCA"
+    if wanted_epoch is None or frame_epoch >= wanted_epoch:
+        return f"{name} of the embeddings at epoch {frame_epoch}"
+    return f"{name} at epoch {frame_epoch}, the newest laid out (epoch {wanted_epoch} is on its way)"
+
+
+LAGGING_NOTE = ("Each map takes a moment to lay out, so while the run moves fast the map trails the epoch shown; "
+                "it catches up when the run pauses or ends.")
+
+
 def on_screen(shown: int, trained: int) -> int:
     """The epoch the live view draws: the playhead's, but the first trained epoch at once. A paced
     playhead starts at epoch 0 and reaches epoch 1 only 1/pace seconds after the first redraw (0.1 s at
