@@ -167,12 +167,15 @@ class TrainConfig:
                 if isinstance(default, bool):
                     v = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
                 elif isinstance(default, int):
-                    v = int(float(v))
+                    number = float(v)
+                    if not number.is_integer():  # 7.5 is no width: said, never truncated to 7 unseen
+                        raise ConfigError(f"Setting '{f.name}' must be a whole number (got {v!r}).")
+                    v = int(number)
                 elif isinstance(default, float):
                     v = float(v)
                 else:
                     v = str(v)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise ConfigError(f"Setting '{f.name}' must be a number (got {v!r}).") from None
             kwargs[f.name] = v
         return cls(**kwargs)
