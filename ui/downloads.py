@@ -13,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from graphcl_core.animation_frames import AnimationFrames, build_frames
+from graphcl_core.animation_frames import DEFAULT_MAX_FRAMES, AnimationFrames, build_frames, pick_epochs
 from graphcl_core.export_animation import write_animation
 from graphcl_core.runs import SavedRun
 
@@ -82,9 +82,44 @@ def animation_files(cached: AnimationFiles | None, run: SavedRun, method: str) -
     return cached if cached is not None and cached.key == key else AnimationFiles(key)
 
 
+def animation_frame_count(n_snapshots: int, max_frames: int = DEFAULT_MAX_FRAMES) -> int:
+    """How many frames an animation of ``n_snapshots`` snapshots has (``build_frames`` keeps at most
+    ``max_frames`` of them, evenly spaced, the first and the last always)."""
+    return len(pick_epochs(list(range(n_snapshots)), max_frames)) if n_snapshots else 0
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _which_snapshots(frames: int, n_snapshots: int) -> str:
+    """``every snapshot`` or ``100 of the 201 snapshots, about every 2nd`` (evenly spaced: ``pick_epochs``)."""
+    if frames >= n_snapshots:
+        return "the only snapshot" if n_snapshots == 1 else "every snapshot"
+    every = round((n_snapshots - 1) / max(1, frames - 1))
+    spacing = f"about every {_ordinal(every)}" if every >= 2 else "evenly spaced"
+    return f"{frames} of the {n_snapshots} snapshots, {spacing}"
+
+
+def animation_heading(n_snapshots: int, max_frames: int = DEFAULT_MAX_FRAMES) -> str:
+    """The Runs page's line above the Make buttons: ``**Animation** of the embeddings over the epochs:
+    100 frames (100 of the 201 snapshots, about every 2nd)``, so the progress's frame count matches it."""
+    frames = animation_frame_count(n_snapshots, max_frames)
+    return (f"**Animation** of the embeddings over the epochs: {frames} frame{'s' * (frames != 1)} "
+            f"({_which_snapshots(frames, n_snapshots)})")
+
+
+def projecting_text(done: int, total: int, n_snapshots: int) -> str:
+    """The progress bar's words while the frames are projected: ``Projecting frame 37 of 100 (100 of the 201
+    snapshots, about every 2nd)…``. ``done``/``total`` count frames (``make_animation``'s progress), which
+    are fewer than the run's snapshots when it has more than ``DEFAULT_MAX_FRAMES``."""
+    return f"Projecting frame {done} of {total} ({_which_snapshots(total, n_snapshots)})…"
+
+
 def make_animation(made: AnimationFiles, run: SavedRun, fmt: str,
                    progress: Callable[[int, int], None] | None = None) -> bytes:
-    """The ``fmt`` file of ``made``'s run, projected and written once; raises ``GraphCLError`` in words."""
+    """The ``fmt`` file of ``made``'s run, projected and written once; raises ``GraphCLError`` in words.
+    ``progress(done, total)`` counts frames (``projecting_text`` words it)."""
     if made.frames is None:
         made.frames = build_frames(run.path, made.key[2], progress=progress)
     if fmt not in made.files:
