@@ -41,8 +41,25 @@ COLUMNS = {
     "lr": st.column_config.NumberColumn(format="%g"),
     "started": st.column_config.DatetimeColumn(format="D MMM, HH:mm"),
 }
+
+
+def _while_training(runs_shown: dict):
+    """``st.fragment`` that reruns every ``REFRESH_EVERY_S`` while one of ``runs_shown`` trains (else never)."""
+    return st.fragment(run_every=run_table.REFRESH_EVERY_S if run_table.training(runs_shown) else None)
+
+
+@_while_training(own)
+def _own_table() -> None:
+    """This workspace's runs; a training run's row (status, epoch, loss, time) is read again every few
+    seconds, and once none trains any more the whole page is drawn again (and the polling stops)."""
+    fresh = run_table.refreshed(store, own)
+    st.dataframe(run_table.table(fresh), hide_index=True, width="stretch", key="runs.table", column_config=COLUMNS)
+    if run_table.training(own) and not run_table.training(fresh):
+        st.rerun()
+
+
 if own:
-    st.dataframe(run_table.table(own), hide_index=True, width="stretch", key="runs.table", column_config=COLUMNS)
+    _own_table()
 else:
     st.info("You have no runs of your own yet: start one on the Train page.", icon=":material/info:")
 if shared:
@@ -98,7 +115,18 @@ def _compare() -> list[str]:
 
 
 def _summary(r) -> None:
-    """Status, epochs, loss, probe and time of one run, and its message if any."""
+    """Status, epochs, loss, probe and time of one run, and its message if any (kept current while it trains)."""
+    @_while_training({r.run_id: r})
+    def _current() -> None:
+        fresh = run_table.refreshed(store, {r.run_id: r}).get(r.run_id, r)
+        _summary_of(fresh)
+        if run_table.training({r.run_id: r}) and not run_table.training({r.run_id: fresh}):
+            st.rerun()  # it ended: the downloads of its weights appear, and the polling stops
+
+    _current()
+
+
+def _summary_of(r) -> None:
     meta = r.meta
     m = st.columns(5)
     m[0].metric("Status", meta.get("status", "?"))

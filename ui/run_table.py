@@ -10,11 +10,14 @@ import pandas as pd
 
 from graphcl_core.errors import GraphCLError
 from graphcl_core.runs import RunStore, SavedRun
+from graphcl_core.workspaces import ACTIVE_STATES
 
 from .registry import Slot
 
 # The table lists at most this many runs (newest first).
 MAX_RUNS = 300
+# How often (seconds) the Runs page reads such runs again: a training run saves its progress every 2 s.
+REFRESH_EVERY_S = 2.0
 
 
 def load_runs(store: RunStore, limit: int = MAX_RUNS, *, shared: bool = False) -> dict[str, SavedRun]:
@@ -27,6 +30,23 @@ def load_runs(store: RunStore, limit: int = MAX_RUNS, *, shared: bool = False) -
         except (GraphCLError, KeyError):
             continue
     return runs
+
+
+def training(runs: dict[str, SavedRun]) -> list[str]:
+    """Ids of the runs that are still training (or paused or waiting), whose rows go stale."""
+    return [rid for rid, r in runs.items() if r.meta.get("status") in ACTIVE_STATES]
+
+
+def refreshed(store: RunStore, runs: dict[str, SavedRun]) -> dict[str, SavedRun]:
+    """``runs`` with the training ones read again from the store (the others as they are: reading only a few
+    small files keeps the refresh of a 50-run page cheap); a run deleted meanwhile is left out."""
+    out = dict(runs)
+    for rid in training(runs):
+        try:
+            out[rid] = store.load(rid)
+        except GraphCLError:
+            out.pop(rid)
+    return out
 
 
 def row(r: SavedRun) -> dict:
