@@ -197,9 +197,10 @@ def _metrics(job, hist: list[dict]) -> None:
                 "share its label.")
 
 
-def _curves(job, hist: list[dict], behind: bool) -> None:
+def _curves(job, hist: list[dict], behind: bool, pd: dict | None) -> None:
     """The loss curve up to the epoch on screen and, when the picture is live, the histogram of similar
-    vs dissimilar pair distances (they are measured on the newest model, so not shown during playback)."""
+    vs dissimilar pair distances ``pd`` (they are measured on the newest model, so not shown during
+    playback)."""
     fig = figures.loss_figure([(job.bundle.name, hist)], uirevision="live-loss")
     if presenting:
         live_chart(present.stage_loss(fig, total_epochs=job.cfg.epochs), key="train.loss")
@@ -208,14 +209,29 @@ def _curves(job, hist: list[dict], behind: bool) -> None:
     if behind:
         st.caption("Pair distances are measured on the newest model: they appear when the playback reaches it.")
         return
-    pd = training.live_pair_distances(slot, job)
     if pd is not None and (len(pd["positive"]) or len(pd["negative"])):
         live_chart(figures.pair_distance_figure(pd, uirevision="live-pairs"), key="train.pairs")
         st.caption("Similar pairs should end up left of the margin line and dissimilar pairs right of it.")
 
 
-def _projection(job, shown: int) -> None:
-    """The map of the snapshot at the epoch on screen (PCA until UMAP is warm), coloured as chosen."""
+def _frame(job, shown: int, rate: float | None):
+    """``(frame, its epoch, error)`` for the epoch on screen: the redraw's one wait (``live_frames.frame_at``).
+
+    Asked for before anything of the redraw is drawn: Streamlit sends each element as the script reaches
+    it, and with the wait (up to 0.3 s, and the pair distances) between the progress line and the map, the
+    browser showed "Showing epoch 84" beside the map of epoch 68 for a moment at every redraw (measured:
+    the map's title trailed the progress line by 150-500 ms, often a whole redraw). Not for the first
+    trained epochs: the first loss point is not held back for a frame (the next redraw brings it). Nor
+    the last redraw (``None``: ``_projection`` asks then): it waits for its frame, up to a minute for a
+    cold UMAP, and "stopped" or "finished" must not wait with it."""
+    if live.poll_seconds(job, head, rate) is None:
+        return None
+    return live_frames.frame_at(slot, job, shown, wait_s=0.0 if shown <= 1 else None, last=False)
+
+
+def _projection(job, shown: int, framed) -> None:
+    """The map ``framed`` (``_frame``; ``None``: the last redraw's, waited for here) of the snapshot at the
+    epoch on screen (PCA until UMAP is warm), coloured as chosen."""
     nodes = sources.nodes_from_bundle(job.bundle)
     options = (["Label"] if nodes.has_labels else []) + ["Community", "Degree"]
     if presenting:
@@ -223,9 +239,7 @@ def _projection(job, shown: int) -> None:
     else:
         colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
                                          required=True) or options[0]
-    # the last redraw waits for its frame (none follows to show it); others draw the newest one ready
-    last = live.poll_seconds(job, head, current_pace(job)) is None
-    frame, frame_epoch, perr = live_frames.frame_at(slot, job, shown, last=last)
+    frame, frame_epoch, perr = framed or live_frames.frame_at(slot, job, shown, last=True)
     if perr:
         st.warning(perr)
     if frame is None:
@@ -238,9 +252,10 @@ def _projection(job, shown: int) -> None:
         colour = figures.colour_by_degree(nodes)
     snaps = job.trainer.snapshot_list() if job.trainer is not None else []
     wanted = pacing.frame_epoch(shown, [s.epoch for s in snaps])
+    every = job.trainer.snapshot_every if job.trainer is not None else job.cfg.snapshot_every
     fig = figures.projection_figure(frame.coords, frame.index, nodes, colour, height=460,
                                     uirevision="live-projection",
-                                    title=live.projection_title(frame.method, frame_epoch, wanted))
+                                    title=live.projection_title(frame.method, frame_epoch, wanted, shown, every))
     live_chart(present.stage_projection(fig) if presenting else fig, key="train.projection")
     notes = []
     if frame.method == "pca" and not projection.is_warm():
@@ -251,7 +266,6 @@ def _projection(job, shown: int) -> None:
     if wanted is not None and frame_epoch < wanted and not presenting:
         notes.append(live.LAGGING_NOTE)
     if not presenting:
-        every = job.trainer.snapshot_every if job.trainer is not None else job.cfg.snapshot_every
         notes.append(f"A snapshot every {'epoch' if every == 1 else f'{every} epochs'}. Hover a point for its "
                      "name, label and degree.")
     if notes:
@@ -280,22 +294,26 @@ def live_view() -> None:
     shown = live.on_screen(head.update(live.run_key(job), time.time(), s["epoch"], rate), s["epoch"])
     if live.poll_seconds(job, head, rate) != ss.get("train.poll"):
         st.rerun()  # admitted from the queue, or the playback reached the end: the page polls anew
-    _status(job, s, shown, rate)
     if not job.done and s.get("queue_position") is None:  # (not for a run waiting in line)
         live_frames.prefetch_first(slot, job)  # the first frame is laid out while the run starts
-    if job.trainer is None:
+    behind = shown < s["epoch"]
+    has_trainer = job.trainer is not None  # (once: the run's thread may set it meanwhile)
+    if has_trainer:  # the slow parts first, so that the redraw's elements arrive together
+        framed = _frame(job, shown, rate)
+        pd = None if presenting or behind else training.live_pair_distances(slot, job)
+    _status(job, s, shown, rate)
+    if not has_trainer:
         return  # still waiting for its first slot: nothing to chart yet, and 19 waiting tabs poll this
     hist = pacing.history_until(s["history"], shown)
-    behind = shown < s["epoch"]
     if presenting:
         map_col, loss_col = st.columns([1.2, 1], gap="medium")
     else:
         _metrics(job, hist)
         map_col, loss_col = st.columns([1.35, 1], gap="medium")
     with loss_col:
-        _curves(job, hist, behind)
+        _curves(job, hist, behind, pd)
     with map_col:
-        _projection(job, shown)
+        _projection(job, shown, framed)
 
 
 with live_col:

@@ -1,6 +1,7 @@
 """The Train page's map says which epoch it shows (issue 10): a map laid out in the background trails
 the epoch on screen during a fast run, and the title and caption say so instead of looking like a mismatch
-("Showing epoch 75" beside "UMAP ... at epoch 59")."""
+("Showing epoch 75" beside "UMAP ... at epoch 59"), and a map of the snapshot before the epoch on screen
+(a long run keeps one every few epochs) says so too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui import live
+from ui import live, pacing
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -19,8 +20,11 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 def test_the_title_names_the_epoch_on_its_way_when_the_map_trails():
     assert live.projection_title("umap", 75, 75) == "UMAP of the embeddings at epoch 75"
     assert live.projection_title("pca", 10, None) == "PCA of the embeddings at epoch 10"
-    assert (live.projection_title("umap", 59, 75)
-            == "UMAP at epoch 59, the newest laid out (epoch 75 is on its way)")
+    assert (live.projection_title("umap", 59, 75, 75)
+            == "UMAP embeddings at epoch 59 · laying out 75…")
+    assert (live.projection_title("pca", 12, 12, 14, every=4)
+            == "PCA embeddings at epoch 12 (nearest snapshot)")
+    assert live.projection_title("pca", 12, 12, 12, every=4) == "PCA of the embeddings at epoch 12"
 
 
 @pytest.fixture
@@ -72,5 +76,6 @@ def test_the_page_says_the_map_trails_the_epoch_shown(_runs_dir, monkeypatch):
               else f["layout"].get("title", {}).get("text", "") for f in figures]
     progress = " ".join(p.proto.text for p in at.get("progress"))
     shown = int(progress.split("Epoch ")[1].split()[0])  # (an epoch under way at Pause may land later)
-    assert f"PCA at epoch {held['epoch']}, the newest laid out (epoch {shown} is on its way)" in titles, titles
+    wanted = pacing.frame_epoch(shown, [s.epoch for s in job.trainer.snapshot_list()])  # (3000 epochs: sparser)
+    assert f"PCA embeddings at epoch {held['epoch']} · laying out {wanted}…" in titles, titles
     assert any(live.LAGGING_NOTE in c.value for c in at.caption)

@@ -91,21 +91,28 @@ def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: b
     return text
 
 
-def projection_title(method: str, frame_epoch: int, wanted_epoch: int | None) -> str:
-    """The map's title: ``UMAP of the embeddings at epoch 75``, or, while the map of the epoch on screen
-    is still being laid out, ``UMAP at epoch 59, the newest laid out (epoch 75 is on its way)``.
+def projection_title(method: str, frame_epoch: int, wanted_epoch: int | None, shown: int | None = None,
+                     every: int = 1) -> str:
+    """The map's title: ``UMAP of the embeddings at epoch 75``; while the map of the epoch on screen is still
+    being laid out, ``UMAP embeddings at epoch 59 · laying out 75…``; and when the epoch on screen has no
+    snapshot of its own (a long run keeps one every few epochs), ``UMAP embeddings at epoch 12 (nearest
+    snapshot)``. (Short: the map's column holds about 45 characters at 1400 px; and every form says
+    "embeddings at epoch", which the browser tests find the map by.)
 
     Why: a UMAP frame takes 0.1-1 s (a few ms on a GPU) and is made in the background, so in a fast run
-    the map trails the epoch shown by a redraw or two; said so, it no longer looks like a mismatch.
-    ``wanted_epoch`` is the snapshot of the epoch on screen (``pacing.frame_epoch``)."""
+    the map trails the epoch shown by a redraw or two, and a long run keeps a snapshot only every few
+    epochs; said so, neither looks like a mismatch with the progress line. ``wanted_epoch`` is the
+    snapshot of the epoch on screen (``pacing.frame_epoch``)."""
     name = "UMAP" if method == "umap" else "PCA"
-    if wanted_epoch is None or frame_epoch >= wanted_epoch:
-        return f"{name} of the embeddings at epoch {frame_epoch}"
-    return f"{name} at epoch {frame_epoch}, the newest laid out (epoch {wanted_epoch} is on its way)"
+    if wanted_epoch is not None and frame_epoch < wanted_epoch:
+        return f"{name} embeddings at epoch {frame_epoch} · laying out {wanted_epoch}…"
+    if shown is not None and frame_epoch < shown and every > 1:
+        return f"{name} embeddings at epoch {frame_epoch} (nearest snapshot)"
+    return f"{name} of the embeddings at epoch {frame_epoch}"
 
 
-LAGGING_NOTE = ("Each map takes a moment to lay out, so while the run moves fast the map trails the epoch shown; "
-                "it catches up when the run pauses or ends.")
+LAGGING_NOTE = ("Each map takes a moment to lay out (in the background), so while the run moves fast the map "
+                "shows the newest one ready and trails the epoch shown; it catches up when the run pauses or ends.")
 
 
 def on_screen(shown: int, trained: int) -> int:
