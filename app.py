@@ -22,13 +22,12 @@ warm_up_cuda_in_background()
 link_pending = workspace.DEEP_LINK_KEY in st.session_state  # a link's run that no page has opened yet
 workspace.init()  # whose runs this browser sees (a cookie, or the signed-in person): ui/workspace.py
 slot = state.init_session()
-if not link_pending:
-    state.forget_seen_deep_link(workspace.DEEP_LINK_KEY)
 state.take_page_params(shell.PAGE_PARAMS)
 # Before the navigation: the one history entry of a page visit then carries the parameters (see there).
 state.sync_query_params()
 
 page = shell.navigation()
+state.forget_seen_deep_link(workspace.DEEP_LINK_KEY, page.url_path, link_pending)
 
 
 # The Train page polls the run itself (its live view) and reruns the whole page on every change of

@@ -281,9 +281,10 @@ if ss.get("runs.detail") not in ids:
 rid = st.selectbox("Run", ids, key="runs.detail", format_func=lambda r: label[r])
 run = runs[rid]
 _summary(run)
-if st.button("Open in Explore", icon=":material/scatter_plot:", key="runs.open"):
-    ss["explore.run"] = rid
-    state.switch_page("pages/explore.py", run=rid)
+# A link, not a button with st.switch_page: the browser then switches page and URL in one history entry
+# (a switch_page changed the URL on this page first, an entry of its own).
+st.page_link("pages/explore.py", label="Open in Explore", icon=":material/scatter_plot:",
+             query_params=state.url_params() | {state.RUN_PARAM: rid})
 if run.snapshot_epochs:
     source = sources.SavedSource(run)
     _embedding_downloads(run, source, run.snapshot_epochs[-1])

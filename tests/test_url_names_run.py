@@ -40,3 +40,12 @@ def test_a_run_chosen_on_explore_is_named_only_once_chosen(runs, tiny_graph):  #
     other = first if at.session_state["explore.run"] == second else second
     at.selectbox(key="explore.run").set_value(other).run()
     assert _url(at)["run"] == other
+
+
+def test_a_page_reached_with_a_run_in_the_url_opens_that_run(runs, tiny_graph):  # noqa: F811
+    first, second = _saved_run(runs, ALICE, tiny_graph), _saved_run(runs, ALICE, tiny_graph)
+    at = _visitor(ALICE, "pages/runs.py", query={"run": first})  # a link to the older run's Runs entry
+    assert at.session_state["runs.detail"] == first
+    at.switch_page("pages/explore.py").run()  # then Explore from the page list: the URL still names it
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["explore.run"] == first != second and _url(at)["run"] == first

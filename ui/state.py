@@ -250,6 +250,7 @@ def settings_params() -> dict[str, str]:
 RUN_PARAM = "run"
 URL_RUN_KEY = "url.run"  # session_state: the run the URL names (None: none)
 _SHOWN_KEY = "url.shown"  # session_state: (page, run Explore showed) at the end of the last script run
+_PAGE_KEY = "url.page"  # session_state: the page of the last script run
 EXPLORE_PAGE, EXPLORE_RUN_KEY = "explore", "explore.run"
 
 
@@ -261,12 +262,15 @@ def take_page_params(page_params: dict[str, str]) -> None:
             st.session_state[k] = value
 
 
-def forget_seen_deep_link(deep_link_key: str) -> None:
-    """Called when no page is still to open an earlier link's run: a ``run`` that the URL named already
-    in the last script run is no new deep link, so it does not open its run again (else the URL's run
-    would undo every other choice of run on Explore or Runs)."""
+def forget_seen_deep_link(deep_link_key: str, page_path: str, link_pending: bool) -> None:
+    """On a rerun of the same page, the URL's ``run`` is the one this tab wrote there, no new deep link: it
+    does not open its run again (else it would undo every other choice of run on Explore or Runs). Arriving
+    at a page, the URL's run is opened, as a link's is (unless an earlier link's run is still
+    ``link_pending``: no page has opened it yet)."""
     ss = st.session_state
-    if st.query_params.get(RUN_PARAM) is not None and st.query_params.get(RUN_PARAM) == ss.get(URL_RUN_KEY):
+    same_page = ss.get(_PAGE_KEY) == page_path
+    ss[_PAGE_KEY] = page_path
+    if same_page and not link_pending:
         ss.pop(deep_link_key, None)
 
 
@@ -333,13 +337,10 @@ def reset_settings() -> None:
     apply_config(DEFAULTS)
 
 
-def switch_page(page: str, run: str | None = None) -> None:
-    """``st.switch_page`` that keeps this tab's token, settings and named run in the URL (``run``: name
-    this run instead, a deep link that the page opens)."""
-    params = url_params()
-    if run is not None:
-        params[RUN_PARAM] = run
-    st.switch_page(page, query_params=params)
+def switch_page(page: str) -> None:
+    """``st.switch_page`` that keeps this tab's token, settings and named run in the URL (the same as now:
+    a change would be pushed to the browser's history as an entry of its own, with this page's address)."""
+    st.switch_page(page, query_params=url_params())
 
 
 LOSS_EXPLANATIONS = {
