@@ -411,6 +411,36 @@ def test_estimate_is_measured_and_says_so(tiny_graph):
 
 
 # -------------------------------------------------------------------------------------------- CLI
+def test_estimate_counts_each_trials_snapshots_and_quick_evaluations(tiny_graph, monkeypatch):
+    """A trial snapshots (every 2 epochs here) and evaluates (every 10) besides its epochs: the estimate
+    measures one of each and adds them per trial (it once timed bare epochs only, ~3x low on Cora's CPU)."""
+    import time
+
+    from graphcl_core import evaluation
+    from graphcl_core.trainer import Trainer
+
+    take, quick = Trainer.take_snapshot, evaluation.evaluate
+    monkeypatch.setattr(Trainer, "take_snapshot", lambda self, *a, **k: (time.sleep(0.01), take(self, *a, **k))[1])
+    monkeypatch.setattr(evaluation, "evaluate",
+                        lambda emb, b, quick=True, seed=0: (time.sleep(0.02 if quick else 0), _q(emb, b, quick, seed))[1])
+
+    def _q(emb, b, q, seed):
+        return quick(emb, b, quick=q, seed=seed)
+
+    base = TrainConfig(epochs=40, **{**FAST, "eval_every": 10})
+    est = estimate_seconds(SweepConfig("tiny-communities", base=base, vary={"margin": [0.5, 2.5]}, probe="quick"),
+                           bundle=tiny_graph)
+    assert est.snapshot_seconds >= 0.01 and est.eval_seconds >= 0.02
+    per_trial_snapshots = 20 * est.snapshot_seconds  # 40 epochs, one every 2
+    per_trial_evals = min(4 * est.eval_seconds, 40 * est.seconds_per_epoch)
+    assert est.extra_seconds == pytest.approx(2 * (per_trial_snapshots + per_trial_evals))
+    assert est.seconds >= est.extra_seconds + est.epochs * est.seconds_per_epoch
+    assert "snapshots" in est.describe() and "evaluations" in est.describe()
+    silent = estimate_seconds(SweepConfig("tiny-communities", base=base.replace(eval_every=0),
+                                          vary={"margin": [0.5, 2.5]}, probe="quick"), bundle=tiny_graph)
+    assert silent.eval_seconds == 0.0  # no evaluations during training: none counted
+
+
 def test_cli_sweep_json_and_table(tmp_path, capsys):
     code = sweep_main(["--graph", "karate", "--vary", "margin=0.5,2.5", "--vary", "lr=1e-3:1e-2:2:log",
                        "--epochs", "6", "--set", "hidden=16", "--set", "embedding_dim=8", "--set", "eval_every=0",
