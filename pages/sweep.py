@@ -3,7 +3,8 @@
 import streamlit as st
 
 from graphcl_core.errors import ConfigError
-from ui import graphs, registry, shell, state, sweep_backends, sweep_jobs, sweep_replay, sweep_setup, sweep_views
+from ui import (graphs, registry, shell, state, sweep_backends, sweep_graph, sweep_jobs, sweep_pick, sweep_replay,
+                sweep_setup, sweep_views)
 from ui.live_chart import live_chart
 from ui.sweep_setup import key as vkey
 
@@ -28,9 +29,12 @@ if bundle is None:
 if warning := sweep_setup.apply_link(ss):
     st.warning(warning, icon=":material/warning:")
 base = state.current_config()
-sweep_setup.ensure_defaults(ss, base)
+shown_graph = slot.graph_key or graph_key
+tab_runner = sweep_jobs.runner_of(slot)
+if warning := sweep_setup.ensure_defaults(ss, base, sweep_graph.tab_sweep(tab_runner, shown_graph)):
+    st.warning(warning, icon=":material/warning:")
 running = sweep_jobs.active(slot)
-st.markdown(f"Graph: **{graphs.title_of(slot.graph_key or graph_key)}** · {bundle.num_nodes:,} nodes · "
+st.markdown(f"Graph: **{graphs.title_of(shown_graph)}** · {bundle.num_nodes:,} nodes · "
             + (f"{bundle.num_classes} labels" if bundle.has_labels else "no labels"))
 
 
@@ -71,6 +75,7 @@ def setting_row(name: str, removable: bool) -> None:
 def on_start(sweep) -> None:
     ss["sweep.error"] = sweep_jobs.start(slot, bundle, sweep)
     sweep_replay.forget_choice(ss)  # the new sweep's grid ends on its last epoch, whatever was chosen before
+    sweep_pick.forget(ss)  # and its pick follows its own best trial
 
 
 setup_col, run_col = st.columns([2.2, 1], gap="large")
@@ -99,7 +104,7 @@ with run_col:
     st.number_input("Epochs per trial", min_value=lo, max_value=hi, step=10, key=state.key("epochs"), disabled=running,
                     help="The Train page's epochs: every trial trains this long (unless you vary it).")
     st.selectbox("Rank trials by", list(sweep_setup.METRIC_LABELS), key=sweep_setup.METRIC_KEY, disabled=running,
-                 format_func=sweep_setup.METRIC_LABELS.get)
+                 format_func=sweep_setup.METRIC_LABELS.get, help=sweep_setup.METRIC_HELP)
     st.checkbox("Stop clearly bad trials early", key=sweep_setup.EARLY_KEY, disabled=running,
                 help="At a quarter and at half of the epochs, the worse half of the trials stop (successive "
                      "halving); the time goes to the promising ones.")
@@ -110,7 +115,7 @@ with run_col:
     if backend_note := sweep_backends.note(ss[sweep_setup.BACKEND_KEY]):
         st.caption(backend_note)
     try:
-        sweep = sweep_setup.sweep_from_state(ss, slot.graph_key or graph_key, state.current_config())
+        sweep = sweep_setup.sweep_from_state(ss, shown_graph, state.current_config())
         error = None
     except ConfigError as e:
         sweep, error = None, str(e)
@@ -130,15 +135,17 @@ with run_col:
                       help="Trains a few epochs of one or two trials to measure (a few seconds).")
     runner = sweep_jobs.runner_of(slot)
     paused = runner is not None and runner.state == "paused"
-    b = st.columns(3)
-    b[0].button("Start", type="primary", icon=":material/play_arrow:", key="sweep.start", width="stretch",
-                disabled=running or sweep is None, on_click=on_start, args=(sweep,))
+    # Start on a row of its own, Pause and Stop side by side: three buttons in this narrow column cut
+    # their labels to "St…" at 1400 px.
+    st.button("Start", type="primary", icon=":material/play_arrow:", key="sweep.start", width="stretch",
+              disabled=running or sweep is None, on_click=on_start, args=(sweep,))
     if err := ss.pop("sweep.error", None):
         st.error(err, icon=":material/error:")
-    b[1].button("Resume" if paused else "Pause", icon=":material/play_circle:" if paused else ":material/pause:",
+    b = st.columns(2)
+    b[0].button("Resume" if paused else "Pause", icon=":material/play_circle:" if paused else ":material/pause:",
                 key="sweep.pause", width="stretch", disabled=not running, on_click=sweep_jobs.toggle_pause,
                 args=(slot,))
-    b[2].button("Stop", icon=":material/stop:", key="sweep.stop", width="stretch", disabled=not running,
+    b[1].button("Stop", icon=":material/stop:", key="sweep.stop", width="stretch", disabled=not running,
                 on_click=sweep_jobs.stop, args=(slot,), help="End the sweep; finished trials stay saved.")
     if sweep is not None:
         with st.popover("Link to this sweep setup", icon=":material/link:", width="stretch"):
@@ -203,6 +210,8 @@ def live() -> None:
     if runner.done and ss.get("sweep.done_seen") is not runner:
         ss["sweep.done_seen"] = runner
         st.rerun()  # once, so the buttons and the polling follow
+    if runner.done and not sweep_graph.belongs_here(runner, shown_graph):
+        return  # another graph's ended sweep: the note above says where it is
     share, text = sweep_jobs.progress(status, table)
     st.progress(share, text=text)
 
@@ -219,21 +228,17 @@ def results() -> None:
     picked = st.dataframe(sweep_jobs.results_rows(table, metric, sweep_jobs.notes_of(list(runner.results))),
                           hide_index=True, key="sweep.table",
                           on_select="rerun", selection_mode="single-row",
-                          column_config={"Run": st.column_config.TextColumn("Run", help="Click a row to pick it")})
+                          column_config={"Run": st.column_config.TextColumn("Run", help="Click a row to pick it")},
+                          **sweep_pick.table_selection(ss))
     done = [r for r in table if r.get("run_id")]
     if done:
         ids = [r["trial"] for r in done]
         top = sweep_jobs.best_trial(table, metric)
-        rows = list(picked.selection.rows) if picked else []
-        if rows != ss.get("sweep.rows_seen"):  # a click on a row picks that trial below
-            ss["sweep.rows_seen"] = rows
-            if rows and table[rows[0]]["trial"] in ids:
-                ss["sweep.pick"], ss["sweep.pick_auto"] = table[rows[0]]["trial"], False
-        if ss.get("sweep.pick") not in ids or (ss.get("sweep.pick_auto", True) and top in ids):
-            ss["sweep.pick"], ss["sweep.pick_auto"] = (top if top in ids else ids[0]), True  # follows the best
+        sweep_pick.clicked(ss, list(picked.selection.rows) if picked else [], table, ids)
+        sweep_pick.settle(ss, ids, top)
         c = st.columns([2, 1, 1], vertical_alignment="bottom")
-        pick = c[0].selectbox("Trial", ids, key="sweep.pick", help="Or click its row in the table.",
-                              on_change=ss.__setitem__, args=("sweep.pick_auto", False),
+        pick = c[0].selectbox("Trial", ids, key=sweep_pick.PICK, help="Or click its row in the table.",
+                              on_change=sweep_pick.chose, args=(ss,),
                               format_func=lambda t: sweep_jobs.trial_title(table[t - 1])
                               + ("  (best so far)" if t == top else ""))
         row = table[pick - 1]
@@ -270,7 +275,12 @@ def results() -> None:
         live_chart(sweep_views.parallel_figure(pdata, mlabel), key="sweep.parallel")
 
 
+if tab_runner is not None and not sweep_graph.belongs_here(tab_runner, shown_graph):
+    # Another graph's sweep: named, with a way back, instead of its grids and table under this graph's name.
+    st.info(sweep_graph.elsewhere_note(tab_runner, shown_graph), icon=":material/info:")
+    st.button(f"Back to {graphs.title_of(tab_runner.sweep.graph)} and its sweep", icon=":material/undo:",
+              key="sweep.other_graph", on_click=sweep_graph.go_back, args=(slot, ss, tab_runner))
 live()
-if sweep_jobs.runner_of(slot) is not None:
+if sweep_graph.belongs_here(sweep_jobs.runner_of(slot), shown_graph):
     grid()
     results()

@@ -115,15 +115,16 @@ def _table():
 
 def test_results_rows_best_trial_and_progress():
     table = _table()
-    rows = sweep_jobs.results_rows(table, "linear_probe", {4: "The loss became NaN."})
-    assert rows[4]["Note"] == "The loss became NaN." and rows[0]["Note"] == ""
-    assert [r["Trial"] for r in rows] == [1, 2, 3, 4, 5]
-    assert rows[0]["margin"] == 0.5 and rows[0]["Linear-probe accuracy"] == 0.6 and rows[0]["Run"] == "run1"
-    assert rows[4]["Linear-probe accuracy"] is None  # NaN shown as empty
+    rows = sweep_jobs.results_rows(table, "linear_probe", {4: "The loss became NaN."}).data
+    ranked = sweep_jobs.ranked_column("linear_probe")
+    assert rows["Note"][4] == "The loss became NaN." and rows["Note"][0] == ""
+    assert list(rows["Trial"]) == [1, 2, 3, 4, 5]
+    assert rows["margin"][0] == 0.5 and rows[ranked][0] == 0.6 and rows["Run"][0] == "run1"
+    assert rows[ranked].isna()[4]  # NaN shown as missing
     assert sweep_jobs.best_trial(table, "linear_probe") == 2
     assert sweep_jobs.best_trial(table, "final_loss") == 1  # lower is better
     share, text = sweep_jobs.progress({"state": "running", "ended": 4, "trials": 5, "message": ""}, table)
-    assert share == pytest.approx(45 / 50) and "4 of 5" in text
+    assert share == pytest.approx(45 / 50) and "3 of 5 trials finished" in text
     assert sweep_jobs.explore_params({"sid": "x"}, "run2") == {"sid": "x", "run": "run2"}
 
 
@@ -275,7 +276,7 @@ def test_tiny_sweep_runs_to_the_end_then_explore_and_train_links():
     assert runner._queue.empty()  # the page drains the events it reads from the table instead
     table = at.dataframe[0].value
     assert list(table["Trial"]) == [1, 2] and set(table["Status"]) == {"finished"}
-    assert table["Linear-probe accuracy"].notna().all()
+    assert table[sweep_jobs.ranked_column(runner.metric)].notna().all()
     assert "Every trial, learning" in [s.value for s in at.subheader]
     ended = at.select_slider(key=sweep_replay.EPOCH)  # the ended grid shows where the trials ended
     assert int(ended.value) == max(int(e) for e in ended.options) == runner.configs[0].epochs

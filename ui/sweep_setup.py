@@ -6,6 +6,10 @@ the page's other choices into a checked ``SweepConfig`` (its ``ConfigError`` nam
 the page shows it as it is); ``choices_from_sweep`` is the way back, used when a link with a
 ``sweep`` parameter (``to_param``/``from_param``: the compact JSON of ``SweepConfig.to_dict``)
 reopens the page. Widget state lives under ``sweep.v.<setting>.<part>`` keys (``widget_state``).
+
+Streamlit drops a widget's value once its page is not shown, and a reload starts a new session, so
+``ensure_defaults`` brings the setup back: from a plain copy (``KEPT_KEY``, Streamlit's documented
+pattern) after a visit to another page, and from the tab's own sweep on a fresh page of its graph.
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ MAIN = ("margin", "lr", "hidden")  # always offered; others through "add another
 CHOICE_FIELDS = ("loss", "encoder", "pairs")
 # Settings a sweep can vary: numbers with limits (not device, which belongs to the whole sweep) and choices.
 VARIABLE = tuple(n for n in FIELD_LIMITS if n in {f.name for f in fields(TrainConfig)}) + CHOICE_FIELDS
-METRIC_LABELS = {"auto": "Automatic (probe with labels, else silhouette, else loss)",
-                 "linear_probe": "Linear-probe accuracy (needs labels)",
-                 "silhouette": "Silhouette of the groups", "final_loss": "Final loss (lower is better)"}
+# Short enough to read whole in the page's narrow right column; METRIC_HELP says the rest.
+METRIC_LABELS = {"auto": "Automatic", "linear_probe": "Linear-probe accuracy",
+                 "silhouette": "Silhouette of the groups", "final_loss": "Final loss (lower wins)"}
+METRIC_HELP = ("Automatic: the linear-probe accuracy when the graph has node labels, else the silhouette of its "
+               "groups, else the final loss. The linear probe needs labels; the final loss only compares trials "
+               "with the same loss function and margin.")
 # What a fresh page offers: margin from 0.5 to 4 in 4 steps × learning rate 1e-4 to 1e-2 in 3 steps.
 DEFAULT_ROWS = {"margin": (True, 0.5, 4.0, 4, "linear"), "lr": (True, 1e-4, 1e-2, 3, "log"),
                 "hidden": (False, 64, 512, 3, "log")}
@@ -167,8 +174,26 @@ METHOD_KEY, TRIALS_KEY, SEED_KEY, METRIC_KEY, EARLY_KEY, BACKEND_KEY = (
     "sweep.method", "sweep.trials", "sweep.seed", "sweep.metric", "sweep.early", "sweep.backend")
 
 
-def ensure_defaults(ss, base: TrainConfig) -> None:
-    """Fill the widget state of a fresh page (never overwrites what is there)."""
+KEPT_KEY = "sweep.setup.kept"  # a plain copy of the setup widgets' values, which outlives their page
+ROW_PARTS = ("on", "from", "to", "count", "scale", "values")
+OTHER_KEYS = (METHOD_KEY, TRIALS_KEY, SEED_KEY, METRIC_KEY, EARLY_KEY, BACKEND_KEY)
+
+
+def ensure_defaults(ss, base: TrainConfig, tab_sweep: SweepConfig | None = None) -> str | None:
+    """Fill the setup's widget state (never overwriting what is there), on every run of the page.
+
+    A value Streamlit dropped while another page was shown comes back from ``KEPT_KEY``. A page with no
+    setup yet in this session (a reload, a new tab with this tab's token) shows ``tab_sweep``, the sweep
+    that exists in this tab for the page's graph, so its locked controls, its link and the next Start
+    describe that sweep; without one, the defaults. Returns a warning when ``tab_sweep``'s backend
+    cannot be offered here."""
+    warning = None
+    if KEPT_KEY in ss:
+        for k, v in ss[KEPT_KEY].items():
+            if k not in ss:
+                ss[k] = v
+    elif EXTRA_KEY not in ss and tab_sweep is not None:  # a fresh page (a link's setup was applied first)
+        warning = show_sweep(ss, tab_sweep)
     ss.setdefault(EXTRA_KEY, [])
     for name in MAIN + tuple(ss[EXTRA_KEY]):
         _ensure_row(ss, name, base)
@@ -178,6 +203,19 @@ def ensure_defaults(ss, base: TrainConfig) -> None:
     ss.setdefault(METRIC_KEY, "auto")
     ss.setdefault(EARLY_KEY, False)
     ss.setdefault(BACKEND_KEY, sweep_backends.default())
+    keys = [key(n, p) for n in MAIN + tuple(ss[EXTRA_KEY]) for p in ROW_PARTS] + list(OTHER_KEYS)
+    ss[KEPT_KEY] = {k: ss[k] for k in keys if k in ss}
+    return warning
+
+
+def show_sweep(ss, sweep: SweepConfig) -> str | None:
+    """``sweep``'s setup onto the widgets (not its Train settings); a warning when its backend is not
+    offered here."""
+    shown = widget_state(sweep)
+    shown[BACKEND_KEY], backend_warning = sweep_backends.usable(sweep.backend)
+    for k, v in shown.items():
+        ss[k] = v
+    return backend_warning
 
 
 def _ensure_row(ss, name: str, base: TrainConfig) -> None:
@@ -257,14 +295,10 @@ def apply_link(ss) -> str | None:
     if sweep is None:
         return warning
     state.apply_config(sweep.base)
-    shown = widget_state(sweep)
-    shown[BACKEND_KEY], backend_warning = sweep_backends.usable(sweep.backend)
-    for k, v in shown.items():
-        ss[k] = v
-    if backend_warning:
+    if backend_warning := show_sweep(ss, sweep):
         return backend_warning
     try:
-        same = _trial_set(sweep_from_state(shown, sweep.graph, sweep.base)) == _trial_set(sweep)
+        same = _trial_set(sweep_from_state(ss, sweep.graph, sweep.base)) == _trial_set(sweep)
     except ConfigError:
         same = False
     if not same:

@@ -1,0 +1,157 @@
+"""The Sweep page in a real browser at 1400×900: every button label and the ranking choice read whole, a
+reload (F5) of a paused sweep shows that sweep's ranges, a trial picked in the results is still picked after
+Open in Explore and Back, and another graph's Sweep page names the old sweep instead of showing its results.
+Skips like ``test_browser.py`` where Chromium or Playwright is missing (fails in CI). Screenshots in
+``test-artifacts/e2e/``: ``sweep_state_setup_1400.png``, ``sweep_state_setup_1920.png``,
+``sweep_state_reloaded.png``, ``sweep_state_back_from_explore.png``, ``sweep_state_other_graph.png``."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, _wait_idle, sync_api  # noqa: E402
+
+pytestmark = pytest.mark.timeout(480)
+
+# Text elements whose content is cut (an ellipsis or hidden overflow) inside the run column's controls.
+CLIPPED_JS = """() => {
+  const out = [];
+  const roots = document.querySelectorAll('[data-testid="stButton"] button, [data-testid="stPopover"] button,'
+      + ' [data-testid="stSelectbox"]');
+  for (const root of roots) {
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      const input = el.tagName === 'INPUT';
+      const text = ((input ? el.value : el.innerText) || '').trim();
+      const clips = input || getComputedStyle(el).overflow !== 'visible';
+      if (text && clips && el.scrollWidth > el.clientWidth + 1) out.push(text);
+    }
+  }
+  return out;
+}"""
+
+
+def _link(url: str) -> str:
+    """Margin 1..3 × 3 values and lr 1e-3..1e-2 × 3 (9 trials): every range differs from the page's defaults."""
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.sweep import SweepConfig
+    from ui import sweep_setup
+
+    sweep = SweepConfig("karate", base=TrainConfig(epochs=30, hidden=16),
+                        vary={"margin": {"from": 1, "to": 3, "count": 3},
+                              "lr": {"from": 1e-3, "to": 1e-2, "count": 3, "scale": "log"}})
+    return f"{url}/sweep?{urlencode({'graph': 'karate', sweep_setup.QUERY_PARAM: sweep_setup.to_param(sweep)})}"
+
+
+def _main_text(pg) -> str:
+    return pg.locator('[data-testid="stMain"]').inner_text()
+
+
+def _wait_text(pg, pattern: str, timeout: float = 300) -> str:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        text = _main_text(pg)
+        if re.search(pattern, text):
+            return text
+        pg.wait_for_timeout(400)
+    raise AssertionError(f"{pattern!r} not on the page:\n{_main_text(pg)[:1500]}")
+
+
+def _margin_to(pg) -> str:
+    """The margin row's 'To' (the first 'To' input on the page)."""
+    return pg.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stNumberInput"]'))
+        .filter(e => e.innerText.trim().startsWith('To')).map(e => e.querySelector('input').value)[0]""")
+
+
+def test_sweep_page_keeps_its_sweep_across_reload_explore_and_graphs(tmp_path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with _streamlit_server(tmp_path / "runs", tmp_path / "streamlit.log") as url, \
+            sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for width, height in ((1920, 1080), (1400, 900)):  # the wide screen first; the rest at 1400
+            pg = browser.new_page(viewport={"width": width, "height": height})
+            pg.set_default_timeout(60_000)
+            pg.goto(_link(url))
+            pg.get_by_role("heading", name="Sweep", exact=True).wait_for()
+            _wait_idle(pg)
+            pg.get_by_role("button", name="Start").scroll_into_view_if_needed()
+            pg.screenshot(path=str(ARTIFACTS / f"sweep_state_setup_{width}.png"))
+            assert pg.evaluate(CLIPPED_JS) == [], f"labels cut at {width}px"
+            if width == 1920:
+                pg.close()
+        # ---- Start, Pause, F5: the paused sweep's ranges, not the defaults ----
+        _wait_text(pg, "Tries: 1, 2, 3", 60)
+        pg.screenshot(path=str(ARTIFACTS / "sweep_state_before_start.png"))
+        assert _margin_to(pg) == "3.000"
+        pg.get_by_role("button", name="Start").click()
+        pg.get_by_role("button", name="Pause").click()
+        _wait_text(pg, r"Sweep paused")
+        pg.reload()  # F5: a new session of the same tab
+        pg.get_by_role("heading", name="Sweep", exact=True).wait_for()
+        _wait_idle(pg)
+        text = _wait_text(pg, r"Sweep paused")
+        assert "Trials\n\n9" in text or re.search(r"Trials\s+9\b", text), text[:1500]
+        assert _margin_to(pg) == "3.000" and "Tries: 1, 2, 3" in text
+        pg.get_by_role("button", name="Resume").scroll_into_view_if_needed()
+        pg.screenshot(path=str(ARTIFACTS / "sweep_state_reloaded.png"))
+        assert pg.evaluate(CLIPPED_JS) == [], "labels cut while paused (Resume)"
+        pg.get_by_role("button", name="Resume").click()
+        _wait_text(pg, r"Sweep finished")
+        _wait_idle(pg)
+
+        # ---- pick trial 9, Open in Explore, Back: still trial 9 ----
+        picker = pg.get_by_role("combobox", name="Trial", exact=True)
+        picker.click()
+        pg.keyboard.type("#9 ")  # the list shows a few options at a time: filter to trial 9
+        pg.get_by_role("option", name=re.compile(r"^#9 ")).click()
+        _wait_idle(pg)
+        assert picker.input_value().startswith("#9 ")
+        pg.get_by_role("button", name="Open in Explore").click()
+        pg.get_by_role("heading", name="Explore", exact=True).wait_for()
+        _wait_idle(pg)
+        pg.go_back()
+        pg.get_by_role("heading", name="Sweep", exact=True).wait_for()
+        _wait_idle(pg)
+        picker = pg.get_by_role("combobox", name="Trial", exact=True)
+        picker.wait_for()
+        pg.wait_for_timeout(1000)
+        assert picker.input_value().startswith("#9 "), picker.input_value()
+        picker.scroll_into_view_if_needed()
+        pg.screenshot(path=str(ARTIFACTS / "sweep_state_back_from_explore.png"))
+
+        # ---- the same tab on Les Misérables: the karate sweep is named, not shown as lesmis results ----
+        query = {k: v[0] for k, v in parse_qs(urlsplit(pg.url).query).items()}
+        pg.goto(f"{url}/sweep?{urlencode({**query, 'graph': 'lesmis'})}")
+        pg.get_by_role("heading", name="Sweep", exact=True).wait_for()
+        _wait_idle(pg)
+        text = _wait_text(pg, r"Les Misérables")
+        assert "karate" in text.lower() and "not shown here" in text
+        assert pg.get_by_role("heading", name="Results").count() == 0
+        assert pg.get_by_role("button", name="Start").is_enabled()
+        pg.screenshot(path=str(ARTIFACTS / "sweep_state_other_graph.png"))
+        pg.get_by_role("button", name=re.compile("^Back to")).click()
+        pg.get_by_role("heading", name="Results").wait_for()
+        assert "Zachary" in _main_text(pg)
+        assert pg.locator('[data-testid="stException"]').count() == 0
+
+        # ---- every ranking choice reads whole at 1400 px (the sweep has ended: the choice is open) ----
+        ranking = pg.get_by_role("combobox", name="Rank trials by")
+        for option in ("Linear-probe accuracy", "Silhouette of the groups", "Final loss (lower wins)", "Automatic"):
+            ranking.click()
+            pg.get_by_role("option", name=option, exact=True).click()
+            _wait_idle(pg)
+            assert pg.evaluate(CLIPPED_JS) == [], f"'{option}' cut at 1400px"
+        # the check itself sees a cut label: Start squeezed, the ranking with its former long label
+        pg.evaluate("""() => {
+            document.querySelector('[data-testid="stBaseButton-primary"]').style.width = '40px';
+            document.querySelector('input[aria-label="Rank trials by"]').value =
+                'Automatic (probe with labels, else silhouette, else loss)'; }""")
+        assert len(pg.evaluate(CLIPPED_JS)) == 2, "a squeezed Start and a long ranking label read as cut"
+
+        browser.close()
