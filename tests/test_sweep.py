@@ -283,7 +283,9 @@ def test_a_sweep_whose_process_is_gone_reads_as_interrupted(tiny_graph, tmp_path
     rec.meta["pid"] = 2**22 + 12345  # beyond pid_max: no such process
     rec.set_status("running")
     assert list_sweeps(tmp_path / "sweeps")[0]["status"] == "interrupted"
-    assert load_sweep(tmp_path / "sweeps", rec.sweep_id)[0]["status"] == "interrupted"
+    meta = load_sweep(tmp_path / "sweeps", rec.sweep_id)[0]
+    assert meta["status"] == "interrupted"
+    assert {t["status"] for t in meta["trials"]} == {"not_started"}  # its waiting trials never will start
 
 
 def test_successive_halving_prunes_the_worse_half(tiny_graph, tmp_path):

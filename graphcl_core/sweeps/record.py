@@ -132,6 +132,9 @@ def _mark_interrupted(meta: dict) -> dict:
             meta["status"] = "interrupted"
             meta["message"] = meta.get("message") or ("The program that ran this sweep stopped before it ended; "
                                                       "the trials that ended are kept.")
+            for t in meta.get("trials", []):  # nor will its waiting trials ever start
+                if t.get("status") == "pending":
+                    t["status"] = NOT_STARTED
     return meta
 
 
