@@ -144,12 +144,10 @@ def pause_or_resume(slot: Any, head: pacing.Playhead, now: float, rate: float | 
         head.set_paused(key, False, now)
         return
     trained = job.trainer.epoch if job.trainer is not None else 0
-    if rate is not None:
-        head.update(key, now, trained, rate)  # where the picture is at the click
     if slot.active:
         training.toggle_pause(slot)
-    if job.done or (rate is not None and head.behind(key, trained)):
-        head.set_paused(key, True, now)
+    if job.done or (rate is not None and head.at(key, now, trained, rate) < trained):
+        head.set_paused(key, True, now)  # (where it was drawn last: the picture never jumps on Pause)
 
 
 def step(slot: Any, head: pacing.Playhead, rate: float | None, now: float,

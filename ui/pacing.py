@@ -122,6 +122,13 @@ class Playhead:
         head["at"] = now
         return int(head["position"])
 
+    def at(self, run: Any, now: float, trained: int, rate: float | None) -> int:
+        """The epoch ``update`` would show at ``now``, leaving the playhead where it is (a Pause holds the
+        picture where it was drawn last: no jump)."""
+        head = self._of(run)
+        seconds = 0.0 if head["at"] is None or head["paused"] else now - head["at"]
+        return int(advance(head["position"], seconds, rate, trained))
+
     def shown(self, run: Any) -> int:
         return int(self._of(run)["position"])
 
