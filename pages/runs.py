@@ -195,7 +195,7 @@ def _model_downloads(r, src, last: int) -> None:
 
 def _animation_downloads(r) -> None:
     """The embeddings over the epochs as an interactive HTML page, a GIF or an MP4, each made on request."""
-    st.markdown(f"**Animation** of the embeddings over the epochs ({len(r.snapshot_epochs)} snapshots)")
+    st.markdown(downloads.animation_heading(len(r.snapshot_epochs)))
     c = st.columns([1.2, 1, 1, 1])
     choice = c[0].segmented_control("Projection", ["UMAP", "PCA"], default="UMAP", key="runs.anim.method",
                                     label_visibility="collapsed", help="UMAP shows neighbourhoods; PCA is instant.")
@@ -210,7 +210,7 @@ def _animation_downloads(r) -> None:
             try:
                 with st.spinner(f"Making the {name} animation…"):
                     downloads.make_animation(made, r, fmt, progress=lambda done, total: bar.progress(
-                        done / total, text=f"Projecting snapshot {done} of {total}…"))
+                        done / total, text=downloads.projecting_text(done, total, len(r.snapshot_epochs))))
             except GraphCLError as e:
                 bar.empty()
                 st.error(str(e), icon=":material/error:")
