@@ -67,7 +67,7 @@ class Estimate:
                     "cannot share a batch run one after another and are not counted.")
         per_trial = _duration(self.setup_seconds + self.score_seconds)
         extra = (f", and {_duration(self.extra_seconds)} in all for the snapshots the grid shows and the "
-                 "evaluations during training" if self.extra_seconds >= 1 else "")
+                 "evaluations during training" if self.extra_seconds > 0 else "")
         return (f"About {_duration(self.seconds)} for {self.trials} trials ({self.epochs:,} epochs) on "
                 f"{self.device}: measured {self.seconds_per_epoch * 1000:.1f} ms per epoch over {self.probe_epochs} "
                 f"epochs of a trial (after {self.warmup_epochs} warm-up), plus {per_trial} per trial to set up "
