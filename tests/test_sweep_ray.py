@@ -194,7 +194,7 @@ def test_pause_and_stop_reach_the_actors(backend, karate, tmp_path):
     runner = SweepRunner(_sweep(epochs=100_000), store, bundle=karate, backend=backend, progress_interval_s=0.05)
     pause_resume_then_stop(runner)
     # two actors: two trials ran and were stopped mid-way; the third never started
-    assert sorted(r["status"] for r in runner.trial_table()) == ["pending", "stopped", "stopped"]
+    assert sorted(r["status"] for r in runner.trial_table()) == ["not_started", "stopped", "stopped"]
     assert all(r.status == "stopped" and 0 < r.epochs < 100_000 for r in runner.results)
     assert sorted(m["status"] for m in store.list()) == ["stopped", "stopped"]
     meta, rows = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)
