@@ -18,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, _wait_idle, sync_api  # noqa: E402
 
-pytestmark = pytest.mark.timeout(480)
+pytestmark = pytest.mark.timeout(720)  # a busy shared CPU can make six short trials slow
 
 # Text elements whose content is cut (an ellipsis or hidden overflow) inside the run column's controls.
 CLIPPED_JS = """() => {
@@ -38,14 +38,15 @@ CLIPPED_JS = """() => {
 
 
 def _link(url: str) -> str:
-    """Margin 1..3 × 3 values and lr 1e-3..1e-2 × 3 (9 trials): every range differs from the page's defaults."""
+    """Margin 1..3 × 3 values and lr 1e-3..1e-2 × 2 (6 short trials): every range differs from the page's
+    defaults (margin 0.5..4 × 4, lr 1e-4..1e-2 × 3)."""
     from graphcl_core.config import TrainConfig
     from graphcl_core.sweep import SweepConfig
     from ui import sweep_setup
 
-    sweep = SweepConfig("karate", base=TrainConfig(epochs=30, hidden=16),
+    sweep = SweepConfig("karate", base=TrainConfig(epochs=10, hidden=16),
                         vary={"margin": {"from": 1, "to": 3, "count": 3},
-                              "lr": {"from": 1e-3, "to": 1e-2, "count": 3, "scale": "log"}})
+                              "lr": {"from": 1e-3, "to": 1e-2, "count": 2, "scale": "log"}})
     return f"{url}/sweep?{urlencode({'graph': 'karate', sweep_setup.QUERY_PARAM: sweep_setup.to_param(sweep)})}"
 
 
@@ -96,22 +97,23 @@ def test_sweep_page_keeps_its_sweep_across_reload_explore_and_graphs(tmp_path):
         pg.get_by_role("heading", name="Sweep", exact=True).wait_for()
         _wait_idle(pg)
         text = _wait_text(pg, r"Sweep paused")
-        assert "Trials\n\n9" in text or re.search(r"Trials\s+9\b", text), text[:1500]
+        assert re.search(r"Trials\s+6\b", text), text[:1500]
         assert _margin_to(pg) == "3.000" and "Tries: 1, 2, 3" in text
         pg.get_by_role("button", name="Resume").scroll_into_view_if_needed()
         pg.screenshot(path=str(ARTIFACTS / "sweep_state_reloaded.png"))
         assert pg.evaluate(CLIPPED_JS) == [], "labels cut while paused (Resume)"
         pg.get_by_role("button", name="Resume").click()
-        _wait_text(pg, r"Sweep finished")
+        _wait_text(pg, r"Sweep finished", 420)
         _wait_idle(pg)
 
-        # ---- pick trial 9, Open in Explore, Back: still trial 9 ----
+        # ---- pick a trial other than the best, Open in Explore, Back: still that trial ----
         picker = pg.get_by_role("combobox", name="Trial", exact=True)
+        chosen = "#5 " if picker.input_value().startswith("#6 ") else "#6 "  # not the one it follows now
         picker.click()
-        pg.keyboard.type("#9 ")  # the list shows a few options at a time: filter to trial 9
-        pg.get_by_role("option", name=re.compile(r"^#9 ")).click()
+        pg.keyboard.type(chosen)  # the list shows a few options at a time: filter to that trial
+        pg.get_by_role("option", name=re.compile(f"^{chosen}")).click()
         _wait_idle(pg)
-        assert picker.input_value().startswith("#9 ")
+        assert picker.input_value().startswith(chosen)
         pg.get_by_role("button", name="Open in Explore").click()
         pg.get_by_role("heading", name="Explore", exact=True).wait_for()
         _wait_idle(pg)
@@ -121,7 +123,7 @@ def test_sweep_page_keeps_its_sweep_across_reload_explore_and_graphs(tmp_path):
         picker = pg.get_by_role("combobox", name="Trial", exact=True)
         picker.wait_for()
         pg.wait_for_timeout(1000)
-        assert picker.input_value().startswith("#9 "), picker.input_value()
+        assert picker.input_value().startswith(chosen), picker.input_value()
         picker.scroll_into_view_if_needed()
         pg.screenshot(path=str(ARTIFACTS / "sweep_state_back_from_explore.png"))
 
@@ -134,6 +136,7 @@ def test_sweep_page_keeps_its_sweep_across_reload_explore_and_graphs(tmp_path):
         assert "karate" in text.lower() and "not shown here" in text
         assert pg.get_by_role("heading", name="Results").count() == 0
         assert pg.get_by_role("button", name="Start").is_enabled()
+        pg.get_by_role("button", name=re.compile("^Back to")).scroll_into_view_if_needed()
         pg.screenshot(path=str(ARTIFACTS / "sweep_state_other_graph.png"))
         pg.get_by_role("button", name=re.compile("^Back to")).click()
         pg.get_by_role("heading", name="Results").wait_for()
