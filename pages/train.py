@@ -220,18 +220,20 @@ def _frame(job, shown: int, rate: float | None):
     Asked for before anything of the redraw is drawn: Streamlit sends each element as the script reaches
     it, and with the wait (up to 0.3 s, and the pair distances) between the progress line and the map, the
     browser showed "Showing epoch 84" beside the map of epoch 68 for a moment at every redraw (measured:
-    the map's title trailed the progress line by 150-500 ms, often a whole redraw). Not for the first
-    trained epochs: the first loss point is not held back for a frame (the next redraw brings it). Nor
-    the last redraw (``None``: ``_projection`` asks then): it waits for its frame, up to a minute for a
-    cold UMAP, and "stopped" or "finished" must not wait with it."""
-    if live.poll_seconds(job, head, rate) is None:
+    the map's title trailed the progress line by 150-500 ms, often a whole redraw). ``None`` (``_projection``
+    asks after the loss chart, as before) for the first trained epochs, whose first loss point must not
+    wait for a frame and whose redraw still brings the first frame (asked first with no wait, the first
+    UMAP frame came a redraw later: 0.64-0.89 s after Start instead of 0.36-0.62 s, H100,
+    ``bench/latency.py fresh_server --click-after 10``), and for the last redraw, which waits for its
+    frame, up to a minute for a cold UMAP: "stopped" or "finished" must not wait with it."""
+    if shown <= 1 or live.poll_seconds(job, head, rate) is None:
         return None
-    return live_frames.frame_at(slot, job, shown, wait_s=0.0 if shown <= 1 else None, last=False)
+    return live_frames.frame_at(slot, job, shown, last=False)
 
 
 def _projection(job, shown: int, framed) -> None:
-    """The map ``framed`` (``_frame``; ``None``: the last redraw's, waited for here) of the snapshot at the
-    epoch on screen (PCA until UMAP is warm), coloured as chosen."""
+    """The map ``framed`` (``_frame``; ``None``: asked for here) of the snapshot at the epoch on screen (PCA
+    until UMAP is warm), coloured as chosen."""
     nodes = sources.nodes_from_bundle(job.bundle)
     options = (["Label"] if nodes.has_labels else []) + ["Community", "Degree"]
     if presenting:
@@ -239,7 +241,9 @@ def _projection(job, shown: int, framed) -> None:
     else:
         colour_by = st.segmented_control("Colour by", options, default=options[0], key="train.colour",
                                          required=True) or options[0]
-    frame, frame_epoch, perr = framed or live_frames.frame_at(slot, job, shown, last=True)
+    if framed is None:  # the last redraw waits for its frame (none follows to show it); others draw the newest ready
+        framed = live_frames.frame_at(slot, job, shown, last=live.poll_seconds(job, head, current_pace(job)) is None)
+    frame, frame_epoch, perr = framed
     if perr:
         st.warning(perr)
     if frame is None:
