@@ -226,7 +226,7 @@ def results() -> None:
     names = list(runner.sweep.vary)
     st.subheader("Results")
     picked = st.dataframe(sweep_jobs.results_rows(table, metric, sweep_jobs.notes_of(list(runner.results))),
-                          hide_index=True, key="sweep.table",
+                          hide_index=True, key="sweep.table", placeholder=sweep_jobs.MISSING,
                           on_select="rerun", selection_mode="single-row",
                           column_config={"Run": st.column_config.TextColumn("Run", help="Click a row to pick it")},
                           **sweep_pick.table_selection(ss))

@@ -33,9 +33,10 @@ CHOICE_FIELDS = ("loss", "encoder", "pairs")
 # Settings a sweep can vary: numbers with limits (not device, which belongs to the whole sweep) and choices.
 VARIABLE = tuple(n for n in FIELD_LIMITS if n in {f.name for f in fields(TrainConfig)}) + CHOICE_FIELDS
 # Short enough to read whole in the page's narrow right column; METRIC_HELP says the rest.
-METRIC_LABELS = {"auto": "Automatic", "linear_probe": "Linear-probe accuracy",
+METRIC_LABELS = {"auto": "Automatic", "linear_probe": "Validation probe accuracy",
                  "silhouette": "Silhouette of the groups", "final_loss": "Final loss (lower wins)"}
-METRIC_HELP = ("Automatic: the linear-probe accuracy when the graph has node labels, else the silhouette of its "
+METRIC_HELP = ("Automatic: the validation probe accuracy (a linear probe on validation splits, kept apart from the "
+               "splits Explore and Runs report) when the graph has node labels, else the silhouette of its "
                "groups, else the final loss. The linear probe needs labels; the final loss only compares trials "
                "with the same loss function and margin.")
 # What a fresh page offers: margin from 0.5 to 4 in 4 steps × learning rate 1e-4 to 1e-2 in 3 steps.

@@ -65,10 +65,10 @@ def test_sweep_fills_the_grid_and_the_table(tmp_path):
             if not shot and n >= 2:
                 pg.screenshot(path=str(ARTIFACTS / "sweep_live.png"), full_page=True)
                 shot = True
-            if "4 of 4 trials done" in main.inner_text():
+            if "4 of 4 trials finished" in main.inner_text():
                 break
             pg.wait_for_timeout(400)
-        assert "4 of 4 trials done" in main.inner_text(), f"the sweep did not finish; grid cells seen: {seen}"
+        assert "4 of 4 trials finished" in main.inner_text(), f"the sweep did not finish; grid cells seen: {seen}"
         _wait_idle(pg)
         pg.wait_for_timeout(1500)
         assert pg.evaluate(GRID_JS) == 4, "one small projection per trial"

@@ -145,7 +145,7 @@ def test_sweep_page_keeps_its_sweep_across_reload_explore_and_graphs(tmp_path):
 
         # ---- every ranking choice reads whole at 1400 px (the sweep has ended: the choice is open) ----
         ranking = pg.get_by_role("combobox", name="Rank trials by")
-        for option in ("Linear-probe accuracy", "Silhouette of the groups", "Final loss (lower wins)", "Automatic"):
+        for option in ("Validation probe accuracy", "Silhouette of the groups", "Final loss (lower wins)", "Automatic"):
             ranking.click()
             pg.get_by_role("option", name=option, exact=True).click()
             _wait_idle(pg)
