@@ -21,6 +21,8 @@ warm_up_cuda_in_background()
 
 link_pending = workspace.DEEP_LINK_KEY in st.session_state  # a link's run that no page has opened yet
 workspace.init()  # whose runs this browser sees (a cookie, or the signed-in person): ui/workspace.py
+# the URL names the run this tab wrote there itself (not a new link): only Explore, whose run it is, opens it
+own_run = not link_pending and st.query_params.get(state.RUN_PARAM) == st.session_state.get(state.URL_RUN_KEY)
 slot = state.init_session()
 state.take_page_params(shell.PAGE_PARAMS)
 # Before the navigation: the one history entry of a page visit then carries the parameters (see there).
@@ -28,6 +30,8 @@ state.sync_query_params()
 
 page = shell.navigation()
 state.forget_seen_deep_link(workspace.DEEP_LINK_KEY, page.url_path, link_pending)
+if own_run and page.url_path != state.EXPLORE_PAGE:  # else every arrival at Runs would open that run again,
+    st.session_state.pop(workspace.DEEP_LINK_KEY, None)  # undoing the visitor's choice there (or warn anew)
 
 
 # The Train page polls the run itself (its live view) and reruns the whole page on every change of

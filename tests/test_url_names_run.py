@@ -49,3 +49,16 @@ def test_a_page_reached_with_a_run_in_the_url_opens_that_run(runs, tiny_graph): 
     at.switch_page("pages/explore.py").run()  # then Explore from the page list: the URL still names it
     assert not at.exception, [e.message for e in at.exception]
     assert at.session_state["explore.run"] == first != second and _url(at)["run"] == first
+
+
+def test_runs_keeps_its_own_choice_when_the_url_names_an_earlier_run(runs, tiny_graph):  # noqa: F811
+    """The URL keeps naming a run on every page (Explore's); arriving at Runs again must not reopen it over the
+    visitor's own choice there (only a new link, or a reload, opens the URL's run on Runs)."""
+    first, second = _saved_run(runs, ALICE, tiny_graph), _saved_run(runs, ALICE, tiny_graph)
+    at = _visitor(ALICE, "pages/runs.py", query={"run": first})
+    assert at.session_state["runs.detail"] == first
+    at.selectbox(key="runs.detail").set_value(second).run()
+    at.switch_page("pages/train.py").run()
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.session_state["runs.detail"] == second

@@ -252,6 +252,7 @@ URL_RUN_KEY = "url.run"  # session_state: the run the URL names (None: none)
 _SHOWN_KEY = "url.shown"  # session_state: (page, run Explore showed) at the end of the last script run
 _PAGE_KEY = "url.page"  # session_state: the page of the last script run
 EXPLORE_PAGE, EXPLORE_RUN_KEY = "explore", "explore.run"
+LIVE_RUN = "live"  # Explore's choice "this tab's run" (``ui.explore.LIVE``)
 
 
 def take_page_params(page_params: dict[str, str]) -> None:
@@ -282,6 +283,8 @@ def _named_run(page_path: str | None) -> str | None:
     if page_path != EXPLORE_PAGE or not ss.get(EXPLORE_RUN_KEY):
         return named
     shown = str(ss[EXPLORE_RUN_KEY])
+    if shown == LIVE_RUN:  # "this tab's run" is no run id: a link with it would name nothing
+        return named
     chosen_here = ss.get(_SHOWN_KEY) is not None and ss[_SHOWN_KEY][0] == EXPLORE_PAGE and ss[_SHOWN_KEY][1] != shown
     return shown if named or chosen_here else None
 

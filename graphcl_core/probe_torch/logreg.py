@@ -180,10 +180,12 @@ class _Solver:
         """``(slots, columns)`` that still have an active problem, when keeping only those leaves at most
         ``COMPACT_BELOW`` of a batch of at least ``smallest`` problems; else None."""
         S, G = self.active.shape
+        if S * G < smallest:
+            return None
         rows = torch.nonzero(self.active.any(1)).flatten()
         cols = torch.nonzero(self.active.any(0)).flatten()
         kept = rows.numel() * cols.numel()
-        if S * G < smallest or kept == 0 or kept > COMPACT_BELOW * S * G:
+        if kept == 0 or kept > COMPACT_BELOW * S * G:
             return None
         return rows, cols
 

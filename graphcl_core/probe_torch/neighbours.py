@@ -41,7 +41,7 @@ def knn_accuracy(x: torch.Tensor, y, k: int = 10, *, max_points: int | None = No
         idx = torch.topk(sim, k, dim=1, largest=True, sorted=True).indices
         votes = torch.zeros(n, len(classes), dtype=torch.float64, device=x.device).scatter_add_(1, yc_t[idx], w)
         out.append((votes.argmax(1) == yc_t).double().mean())
-    return torch.stack(out).tolist()  # one read-back for every trial, not one each (the GPU keeps its queue)
+    return torch.stack(out).tolist() if out else []  # one read-back for every trial (the GPU keeps its queue)
 
 
 def silhouette(x: torch.Tensor, y, *, max_points: int = 5000, seed: int = 0) -> list[float]:
@@ -68,4 +68,4 @@ def silhouette(x: torch.Tensor, y, *, max_points: int = 5000, seed: int = 0) -> 
         s = (inter - intra) / torch.maximum(intra, inter)
         s = torch.nan_to_num(s).masked_fill(own <= 1, 0.0)
         out.append(s.mean())
-    return [float(v) for v in torch.stack(out).tolist()]  # one read-back for every trial
+    return [float(v) for v in torch.stack(out).tolist()] if out else []  # one read-back for every trial

@@ -96,12 +96,13 @@ def estimate_seconds(sweep: SweepConfig, device: str | None = None, *, bundle: G
     ``backend``: ``batched`` measures the batched trainer instead (``estimate_batched``); others
     measure one trial at a time in this process."""
     from ..trainer import Trainer
+    from .snapshot_budget import within_sweep_budget
 
     if bundle is None:
         from ..loaders import load_graph
 
         bundle = load_graph(sweep.graph, node_table=sweep.nodes, label_column=sweep.label_column)
-    configs = sweep.trials()
+    configs = within_sweep_budget(sweep.trials(), bundle.num_nodes)  # the snapshots the runner will take
     if device is not None:
         configs = [c.replace(device=device) for c in configs]
     if backend == "batched":

@@ -77,7 +77,13 @@ def test_explore_opened_from_runs_names_its_run_across_a_reload(tmp_path):
         _open(pg, "Runs")
         _settle(pg, "/runs")
         detail = pg.locator("[data-testid='stSelectbox']").filter(has_text="Run").last
-        detail.click()
+        for _ in range(4):  # a click that lands while the page redraws leaves the list shut: open it again
+            detail.locator("input").click()
+            try:
+                pg.get_by_role("option").first.wait_for(timeout=5_000)
+                break
+            except sync_api.TimeoutError:
+                pg.keyboard.press("Escape")
         pg.get_by_role("option").filter(has_text=older[-4:]).first.click()  # the older one: not Explore's default
         _wait_idle(pg)
         link = pg.get_by_role("link", name="Open in Explore")

@@ -123,6 +123,11 @@ def test_presentation_mode(page, server):
     # Pause holds the picture; Resume plays on
     pg.get_by_role("button", name="Pause").click()
     pg.get_by_role("button", name="Resume").wait_for()
+    # the held epoch is the one the page drew last before the click: read it once the page says so (the
+    # progress line of the paused redraw can arrive after its button)
+    pg.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
+                         ".some(e => e.innerText.includes('paused'))")
+    pg.wait_for_timeout(300)
     held = _showing(pg)[0]
     pg.wait_for_timeout(1500)
     progress = " ".join(pg.locator('[data-testid="stProgress"]').all_inner_texts())
