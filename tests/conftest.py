@@ -47,6 +47,21 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def app_runs_dir(runs_dir):
+    """``runs_dir`` for page tests that press Start: afterwards every job is stopped, so no training thread
+    outlives its test."""
+    yield runs_dir
+    from ui import registry
+
+    with registry._LOCK:
+        slots = list(registry._REGISTRY.values())
+    for slot in slots:
+        if slot.job is not None:
+            slot.job.stop()
+            slot.job.join(20)
+
+
+@pytest.fixture
 def planetoid_dir() -> Path:
     """The read-only Planetoid raw files beside the repo (``../shared``); skip where absent."""
     env = os.environ.get("GRAPHCL_TEST_PLANETOID")

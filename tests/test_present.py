@@ -163,22 +163,8 @@ def test_paced_progress_text():
 
 # ---- the Train page in presentation mode (AppTest) ------------------------------------------------------
 
-@pytest.fixture
-def _runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
-    yield
-    from ui import registry
-
-    with registry._LOCK:
-        slots = list(registry._REGISTRY.values())
-    for slot in slots:
-        if slot.job is not None:
-            slot.job.stop()
-            slot.job.join(20)
-
-
 @pytest.mark.timeout(180)
-def test_train_page_in_presentation_mode(_runs_dir):
+def test_train_page_in_presentation_mode(app_runs_dir):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params.update({"present": "1", "graph": "karate", "speed": "5", "epochs": "30"})
     at.run()

@@ -12,21 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
-pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture(autouse=True)
-def _runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
-    yield
-    from ui import registry
-
-    with registry._LOCK:
-        slots = list(registry._REGISTRY.values())
-    for slot in slots:
-        if slot.job is not None:
-            slot.job.stop()
-            slot.job.join(20)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.usefixtures("app_runs_dir")]
 
 
 def _sidebar(at: AppTest) -> str:

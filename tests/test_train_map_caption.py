@@ -27,22 +27,8 @@ def test_the_title_names_the_epoch_on_its_way_when_the_map_trails():
     assert live.projection_title("pca", 12, 12, 12, every=4) == "PCA of the embeddings at epoch 12"
 
 
-@pytest.fixture
-def _runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
-    yield
-    from ui import registry
-
-    with registry._LOCK:
-        slots = list(registry._REGISTRY.values())
-    for slot in slots:
-        if slot.job is not None:
-            slot.job.stop()
-            slot.job.join(20)
-
-
 @pytest.mark.timeout(180)
-def test_the_page_says_the_map_trails_the_epoch_shown(_runs_dir, monkeypatch):
+def test_the_page_says_the_map_trails_the_epoch_shown(app_runs_dir, monkeypatch):
     from graphcl_core import projection
     from ui import live_frames, registry
     from ui.live_chart import COMPONENT

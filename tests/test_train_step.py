@@ -146,20 +146,6 @@ def test_a_held_playback_names_the_runs_own_state(state, tail):
 
 # ---- the page itself (AppTest) ------------------------------------------------------------------
 
-@pytest.fixture
-def _runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
-    yield
-    from ui import registry
-
-    with registry._LOCK:
-        slots = list(registry._REGISTRY.values())
-    for slot in slots:
-        if slot.job is not None:
-            slot.job.stop()
-            slot.job.join(20)
-
-
 def _progress(at: AppTest) -> str:
     return " | ".join(p.proto.text for p in at.get("progress"))
 
@@ -169,7 +155,7 @@ def _sidebar(at: AppTest) -> str:
 
 
 @pytest.mark.timeout(240)
-def test_step_on_the_train_page_shows_one_more_epoch_each_time_and_stop_says_stopped(_runs_dir):
+def test_step_on_the_train_page_shows_one_more_epoch_each_time_and_stop_says_stopped(app_runs_dir):
     """The stranger's steps: a long karate run played at 5 epochs/s (far behind training), Pause, Step,
     Step: the epoch on screen (and the loss curve) moves by one each time; then Stop: page and sidebar
     both say stopped."""
