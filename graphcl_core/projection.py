@@ -438,15 +438,19 @@ def warm_here() -> None:
 
 def _warmup() -> None:
     """On a GPU with TorchDR: one small layout. Otherwise the numba compile in a low-priority child process
-    (``umap_warmup``), then the cached kernels loaded here once no run trains on the CPU (or after 20 s)."""
+    (``umap_warmup``), then the cached kernels loaded here once no run trains on the CPU (or after 20 s);
+    when an earlier start filled the cache, only the load (after at most 5 s of a CPU run)."""
     from . import umap_warmup
     from .options import current
 
     try:
         if not Projector("umap", 2).on_gpu:
-            if current().numba_cache:
-                umap_warmup.compile_in_child()
-            umap_warmup.wait_while_cpu_trains()
+            if current().numba_cache and umap_warmup.cache_is_warm():
+                umap_warmup.wait_while_cpu_trains(umap_warmup.WARM_LOAD_WAIT_S)  # only a load left to do
+            else:
+                if current().numba_cache:
+                    umap_warmup.compile_in_child()
+                umap_warmup.wait_while_cpu_trains()
         warm_here()
     except Exception as e:  # warm-up is an optimisation only
         log.warning("UMAP warm-up failed: %s", e)

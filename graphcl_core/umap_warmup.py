@@ -7,6 +7,11 @@ held stopped while a run trains on the CPU (up to ``LOAD_WAIT_S``), that fills n
 (``projection._import_umap``); the server then only loads the cached kernels (~2 s), and first waits,
 up to ``LOAD_WAIT_S`` again, while a run trains on the CPU.
 Where the cache is off (``GRAPHCL_NUMBA_CACHE=0``) a child's compile would be lost, so it happens here.
+Once a child has filled the cache it leaves a marker there (``cache_marker``: named after the umap-learn,
+numba and Python in use and umap-learn's files' time), and a later server start skips the child: it
+only waits up to ``WARM_LOAD_WAIT_S`` for a CPU run before loading the kernels. Without that, every
+restart redid the child's work at low priority beside the run: on a busy 2-core machine a Cora run's
+first UMAP frame came 100 s after Start, with the kernels long compiled.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ log = logging.getLogger(__name__)
 CHILD_NICE = 15
 # Longest wait for the CPU's runs to end before loading the cached kernels into the server anyway.
 LOAD_WAIT_S = 20.0
+# With the cache warm, loading its kernels costs ~2 s of one core: wait only this long for a CPU run (the
+# karate demo's whole run is shorter), so a longer run's live view gets UMAP after a few seconds.
+WARM_LOAD_WAIT_S = 5.0
 CHILD_TIMEOUT_S = 600.0
 _PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 _EXITING = threading.Event()  # the server is ending: the child was ended on purpose
@@ -42,7 +50,8 @@ def compile_in_child(timeout: float = CHILD_TIMEOUT_S) -> bool:
     path = os.pathsep.join(p for p in (str(_PACKAGE_PARENT), os.environ.get("PYTHONPATH", "")) if p)
     err = tempfile.TemporaryFile()
     try:
-        proc = subprocess.Popen([sys.executable, "-c", "from graphcl_core import projection; projection.warm_here()"],
+        proc = subprocess.Popen([sys.executable, "-c", "from graphcl_core import projection, umap_warmup; "
+                                 "projection.warm_here(); umap_warmup.mark_cache_warm()"],
                                 env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=err)
     except OSError as e:
@@ -61,6 +70,49 @@ def compile_in_child(timeout: float = CHILD_TIMEOUT_S) -> bool:
         last = err.read().decode(errors="replace").strip().splitlines()[-1:]
         log.warning("UMAP compile process failed (%s); compiling in the server", last or proc.returncode)
     return proc.returncode == 0
+
+
+def cache_marker() -> Path | None:
+    """The file that says numba's cache holds umap-learn's kernels for this umap-learn, numba and Python;
+    None where there is no cache folder or umap-learn is not installed. umap-learn's files' time is in
+    the name, as numba keys its cache by them: a reinstall makes a new name (and numba compiles again)."""
+    import importlib.metadata
+
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    try:
+        stamp = _umap_files_time()
+        versions = (importlib.metadata.version("umap-learn"), importlib.metadata.version("numba"))
+    except (ImportError, ValueError, OSError, importlib.metadata.PackageNotFoundError):
+        return None
+    if not cache or stamp is None:
+        return None
+    py = f"py{sys.version_info.major}{sys.version_info.minor}"
+    return Path(cache) / f"graphcl-umap-{versions[0]}-numba-{versions[1]}-{py}-{stamp}.warm"
+
+
+def _umap_files_time() -> int | None:
+    """The newest modification time (whole seconds) of umap-learn's modules, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("umap")
+    if spec is None or not spec.origin:
+        return None
+    return max((int(f.stat().st_mtime) for f in Path(spec.origin).parent.glob("*.py")), default=None)
+
+
+def cache_is_warm() -> bool:
+    marker = cache_marker()
+    return marker is not None and marker.is_file()
+
+
+def mark_cache_warm() -> None:
+    """Called by the child once ``warm_here`` compiled every kernel into the cache."""
+    marker = cache_marker()
+    if marker is not None:
+        try:
+            marker.touch()
+        except OSError as e:  # a read-only cache folder: the next start compiles in a child again
+            log.warning("could not mark numba's cache as warm: %s", e)
 
 
 def _supervise(proc: subprocess.Popen, timeout: float, poll: float = 0.25) -> bool:

@@ -192,11 +192,18 @@ def test_warm_up_wait_is_bounded(monkeypatch):
 def test_warm_up_order_on_cpu_and_on_gpu(monkeypatch):
     calls = []
     monkeypatch.setattr(umap_warmup, "compile_in_child", lambda: calls.append("child"))
-    monkeypatch.setattr(umap_warmup, "wait_while_cpu_trains", lambda: calls.append("wait"))
+    monkeypatch.setattr(umap_warmup, "wait_while_cpu_trains",
+                        lambda max_wait=umap_warmup.LOAD_WAIT_S: calls.append(f"wait {max_wait:g}"))
     monkeypatch.setattr(projection, "warm_here", lambda: calls.append("here"))
     monkeypatch.setattr(projection.projection_gpu, "gpu_available", lambda: False)
+    monkeypatch.setattr(umap_warmup, "cache_is_warm", lambda: False)
     projection._warmup()
-    assert calls == ["child", "wait", "here"]
+    assert calls == ["child", "wait 20", "here"]
+    calls.clear()
+    # an earlier start filled numba's cache: no child, and a shorter wait before loading the kernels
+    monkeypatch.setattr(umap_warmup, "cache_is_warm", lambda: True)
+    projection._warmup()
+    assert calls == ["wait 5", "here"]
     calls.clear()
     monkeypatch.setattr(projection.projection_gpu, "gpu_available", lambda: True)
     projection._warmup()
@@ -211,6 +218,26 @@ def test_compile_in_child_fills_numba_cache_for_this_process(tmp_path, monkeypat
     assert umap_warmup.compile_in_child(timeout=280)
     cache = os.environ["NUMBA_CACHE_DIR"]
     assert any(name.startswith("umap") for name in os.listdir(cache))
+    assert umap_warmup.cache_is_warm()  # the child said so: the next start skips it
+
+
+def test_the_warm_cache_marker_follows_the_cache_folder_and_umaps_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache-a"))
+    (tmp_path / "cache-a").mkdir()
+    marker = umap_warmup.cache_marker()
+    assert marker is not None and marker.parent == tmp_path / "cache-a" and not umap_warmup.cache_is_warm()
+    umap_warmup.mark_cache_warm()
+    assert umap_warmup.cache_is_warm()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache-b"))  # another (empty) cache: not warm
+    assert not umap_warmup.cache_is_warm()
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    assert umap_warmup.cache_marker() is None and not umap_warmup.cache_is_warm()
+    umap_warmup.mark_cache_warm()  # nothing to mark, no error
+    # umap-learn reinstalled (its files newer): another name, so not warm
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache-a"))
+    assert umap_warmup.cache_is_warm()
+    monkeypatch.setattr(umap_warmup, "_umap_files_time", lambda t=umap_warmup._umap_files_time(): t + 100)
+    assert umap_warmup.cache_marker() != marker and not umap_warmup.cache_is_warm()
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads process states from /proc")
