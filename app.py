@@ -82,4 +82,5 @@ for w in st.session_state.pop("url_warnings", []) or []:
 st.session_state[shell.READY_KEY] = True  # tells the page that this run set it up (ui/shell.py)
 page.run()
 # Widgets on the page may have changed settings (or Explore's run) during this run: keep the URL in step.
+state.keep_settings()  # what the page set (a link's settings, "Use these settings")
 state.sync_query_params(page.url_path)

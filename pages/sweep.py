@@ -156,7 +156,7 @@ with run_col:
 def use_settings(cfg) -> None:
     """A callback (it runs before this page's widgets, so it may set the Train settings shown here too)."""
     state.apply_config(cfg)
-    ss["sweep.go"] = ("train", None)
+    ss["sweep.go"] = True
 
 
 def _whole_page_after(action, *args) -> None:
@@ -242,17 +242,14 @@ def results() -> None:
                               format_func=lambda t: sweep_jobs.trial_title(table[t - 1])
                               + ("  (best so far)" if t == top else ""))
         row = table[pick - 1]
-        c[1].button("Open in Explore", icon=":material/scatter_plot:", key="sweep.explore", width="stretch",
-                    on_click=ss.__setitem__, args=("sweep.go", ("explore", row["run_id"])))
+        # A link, as on the Runs page: the browser switches page and URL in one history entry (a button's
+        # st.switch_page changed this page's URL first, so Back needed two presses).
+        c[1].page_link("pages/explore.py", label="Open in Explore", icon=":material/scatter_plot:", width="stretch",
+                       query_params=sweep_jobs.explore_params(state.url_params(), row["run_id"]))
         c[2].button("Use these settings", icon=":material/model_training:", key="sweep.use", width="stretch",
                     on_click=use_settings, args=(runner.configs[pick - 1],),
                     help="Puts this trial's settings on the Train page.")
-        go = ss.pop("sweep.go", None)
-        if go and go[0] == "explore":
-            ss["explore.run"] = go[1]
-            st.switch_page("pages/explore.py", query_params=sweep_jobs.explore_params(
-                {"sid": ss["sid"], **state.settings_params()}, go[1]))
-        elif go and go[0] == "train":
+        if ss.pop("sweep.go", None):
             state.switch_page("pages/train.py")
 
     if len(names) >= 2:

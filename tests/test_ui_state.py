@@ -34,3 +34,17 @@ def test_widget_bounds_are_the_config_limits(f):
 def test_every_config_field_is_kept_by_the_app():
     assert set(state.CONFIG_FIELDS) == set(TrainConfig().to_dict())
     assert set(state.FIELDS) <= set(state.CONFIG_FIELDS)
+
+
+def test_a_setting_whose_widget_state_streamlit_dropped_comes_back_from_the_kept_copy():
+    """Streamlit drops widgets' state in a fragment's own rerun (``state.keep_settings``); the next page run
+    takes the setting from the plain copy instead of the default."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params.update({"graph": "karate", "hidden": "64"})
+    at.switch_page("pages/runs.py").run()
+    assert not at.exception and at.session_state[state.key("hidden")] == 64
+    del at.session_state[state.key("hidden")]  # what a fragment's rerun does to an undrawn widget's key
+    at.run()
+    assert at.session_state[state.key("hidden")] == 64 and at.query_params["hidden"] in ("64", ["64"])

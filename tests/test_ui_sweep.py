@@ -14,6 +14,7 @@ from graphcl_core.errors import ConfigError
 from graphcl_core.sweep import SweepConfig, ValueList
 from ui import sweep_jobs, sweep_replay, sweep_setup, sweep_views
 from ui.sweep_setup import RangeChoice
+from apptest_links import follow, page_link
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 pytestmark = pytest.mark.timeout(180)
@@ -294,7 +295,8 @@ def test_tiny_sweep_runs_to_the_end_then_explore_and_train_links():
     at.button(key="sweep.replay.pause").click().run()
     assert not at.session_state[sweep_replay.PLAYING]
 
-    at.button(key="sweep.explore").click().run()
+    assert page_link(at, "Open in Explore").page == "explore"
+    follow(at, "Open in Explore", "pages/explore.py")
     _ok(at)
     assert at.title[0].value == "Explore"
     assert at.session_state["explore.run"] == run_id

@@ -10,6 +10,7 @@ from graphcl_core.config import TrainConfig
 from graphcl_core.sweep import SweepConfig
 from ui import state, sweep_jobs, sweep_setup
 from test_ui_sweep import _ok, _runner, _runs_dir, _sweep_page, _wait  # noqa: F401 (_runs_dir: autouse)
+from apptest_links import follow
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -88,7 +89,7 @@ def test_a_picked_trial_survives_a_visit_to_explore_and_is_the_one_used():
     other = 1 if best == 2 else 2
     assert at.selectbox(key="sweep.pick").value == best
     at.selectbox(key="sweep.pick").set_value(other).run()
-    at.button(key="sweep.explore").click().run()
+    follow(at, "Open in Explore", "pages/explore.py")
     _ok(at)
     assert at.title[0].value == "Explore" and at.session_state["explore.run"] == table[other - 1]["run_id"]
     at.switch_page("pages/sweep.py").run()  # Back, or the sidebar's Sweep link

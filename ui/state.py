@@ -150,10 +150,11 @@ def init_session() -> registry.Slot:
     slot.workspace = ss.get("workspace") or slot.workspace
     for name in CONFIG_FIELDS:
         k = key(name)
-        if k not in ss:
-            ss[k] = getattr(DEFAULTS, name)
+        if k not in ss:  # new, or dropped by Streamlit (``keep_settings``): the kept copy, else the default
+            ss[k] = ss.get(KEPT_PREFIX + k, getattr(DEFAULTS, name))
         else:
             ss[k] = ss[k]  # keep widget values alive while their page is not shown
+    keep_settings()
     if GRAPH_KEY not in ss:
         ss[GRAPH_KEY] = slot.graph_key or DEFAULT_GRAPH
     present.init(ss)  # presentation mode and playback speed (ui/present.py)
@@ -221,6 +222,21 @@ def apply_config(cfg: TrainConfig) -> None:
     """Every field of ``cfg`` into the settings (widgets and the fields without one)."""
     for name in CONFIG_FIELDS:
         st.session_state[key(name)] = getattr(cfg, name)
+
+
+# A plain copy of every setting, beside its widget's key. Streamlit drops the state of widgets that a
+# fragment's own rerun does not draw (streamlit/streamlit PR #14064): a run started on Train (its live view
+# polls as a fragment) or a trial picked on the Sweep page, then a visit to another page, and every
+# setting was back to its default (hidden 64 → 256, in the URL too, with a history entry of its own).
+KEPT_PREFIX = "kept."
+
+
+def keep_settings() -> None:
+    """Copy the settings aside (at the start and the end of every whole-page run: ``app.py``)."""
+    ss = st.session_state
+    for name in CONFIG_FIELDS:
+        if (k := key(name)) in ss:
+            ss[KEPT_PREFIX + k] = ss[k]
 
 
 def _fmt(v: Any) -> str:

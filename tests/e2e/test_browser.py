@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -317,4 +318,35 @@ def test_shared_link_on_a_fresh_server(tmp_path, link, title, browser):
         if title == "Graph":
             assert "graph=lesmis" in pg.url
             pg.get_by_text("Les Mis", exact=False).first.wait_for()
+        ctx.close()
+
+
+def test_settings_survive_a_training_runs_polling_and_a_visit_to_runs(server, browser):
+    """Streamlit drops the state of widgets that a fragment's own rerun does not draw: a run started on Train
+    (its live view polls as a fragment), then the page list's Runs, put every setting back to its default
+    (hidden 64 → 256) in the URL and on Train (``state.keep_settings``)."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = ctx.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        pg.goto(f"{server}/train?graph=karate&epochs=3000&hidden=64")
+        pg.get_by_text("Share these settings").wait_for()
+        _wait_idle(pg)
+        pg.get_by_role("button", name="Start").first.click()
+        pg.get_by_role("button", name="Stop").first.wait_for()
+        pg.wait_for_function(_title_has("embeddings at epoch"), timeout=120_000)
+        pg.wait_for_timeout(3000)  # the live view's fragment reruns a few times
+        pg.locator('[data-testid="stSidebarNav"] a', has_text="Runs").first.click()
+        pg.wait_for_url(re.compile(r"/runs\?"))
+        _wait_idle(pg)
+        pg.wait_for_timeout(1000)
+        query = parse_qs(urlsplit(pg.url).query)
+        assert query.get("hidden") == ["64"] and query.get("epochs") == ["3000"], pg.url
+        pg.go_back()  # Train again: its controls show the settings of the run, not the defaults
+        pg.get_by_role("button", name="Stop").first.wait_for()
+        _wait_idle(pg)
+        query = parse_qs(urlsplit(pg.url).query)
+        assert query.get("hidden") == ["64"] and query.get("epochs") == ["3000"], pg.url
+        pg.get_by_role("button", name="Stop").first.click()
+    finally:
         ctx.close()

@@ -75,7 +75,7 @@ def test_sweep_fills_the_grid_and_the_table(tmp_path):
         assert len(seen) >= 2, f"the grid did not fill up while the sweep ran: {seen}"
         table = pg.locator('[data-testid="stDataFrame"]')
         table.first.wait_for()
-        assert pg.get_by_role("button", name="Open in Explore").count() == 1
+        assert pg.get_by_role("link", name="Open in Explore").count() == 1
         assert pg.locator('[data-testid="stException"]').count() == 0
         pg.screenshot(path=str(ARTIFACTS / "sweep_done.png"), full_page=True)
 

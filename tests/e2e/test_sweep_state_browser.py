@@ -142,9 +142,11 @@ def test_sweep_page_keeps_its_sweep_across_reload_explore_and_graphs(tmp_path):
         pg.get_by_role("option", name=re.compile(f"^{chosen}")).click()
         _wait_idle(pg)
         assert picker.input_value().startswith(chosen)
-        pg.get_by_role("button", name="Open in Explore").click()
+        entries = pg.evaluate("history.length")
+        pg.get_by_role("link", name="Open in Explore").click()
         pg.get_by_role("heading", name="Explore", exact=True).wait_for()
         _wait_idle(pg)
+        assert pg.evaluate("history.length") == entries + 1, "Open in Explore added more than one history entry"
         pg.go_back()
         pg.get_by_role("heading", name="Sweep", exact=True).wait_for()
         _wait_idle(pg)
