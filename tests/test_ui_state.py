@@ -8,7 +8,7 @@ import pytest
 
 from graphcl_core.config import FIELD_LIMITS, TrainConfig
 from graphcl_core.errors import ConfigError
-from ui import state
+from ui import present, state
 
 
 @pytest.mark.parametrize("f", [f for f in state.FIELDS.values() if f.kind != "choice"], ids=lambda f: f.name)
@@ -42,9 +42,11 @@ def test_a_setting_whose_widget_state_streamlit_dropped_comes_back_from_the_kept
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params.update({"graph": "karate", "hidden": "64"})
+    at.query_params.update({"graph": "karate", "hidden": "64", "speed": "50", "present": "1"})
     at.switch_page("pages/runs.py").run()
     assert not at.exception and at.session_state[state.key("hidden")] == 64
-    del at.session_state[state.key("hidden")]  # what a fragment's rerun does to an undrawn widget's key
+    for k in (state.key("hidden"), present.SPEED_KEY, present.PRESENT_KEY):
+        del at.session_state[k]  # what a fragment's rerun does to an undrawn widget's key
     at.run()
     assert at.session_state[state.key("hidden")] == 64 and at.query_params["hidden"] in ("64", ["64"])
+    assert at.session_state[present.SPEED_KEY] == "50" and at.session_state[present.PRESENT_KEY] is True

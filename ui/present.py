@@ -37,10 +37,16 @@ def parse_flag(value: Any) -> bool | None:
     return True if text in _ON else False if text in _OFF else None
 
 
+KEPT_PREFIX = "kept."  # (as ``ui.state``'s copies of the settings)
+KEPT_KEYS = (PRESENT_KEY, SPEED_KEY)
+
+
 def init(state: MutableMapping[str, Any]) -> None:
-    """Defaults for a new session, and keep both values alive while their widgets are not on screen."""
-    state[PRESENT_KEY] = bool(state.get(PRESENT_KEY, False))
-    state[SPEED_KEY] = pacing.parse_speed(state.get(SPEED_KEY, pacing.AUTO)) or pacing.AUTO
+    """Defaults for a new session, and keep both values alive while their widgets are not on screen (from
+    their plain copies when Streamlit dropped a widget's state: ``ui.state.keep_settings``)."""
+    state[PRESENT_KEY] = bool(state.get(PRESENT_KEY, state.get(KEPT_PREFIX + PRESENT_KEY, False)))
+    speed = state.get(SPEED_KEY, state.get(KEPT_PREFIX + SPEED_KEY, pacing.AUTO))
+    state[SPEED_KEY] = pacing.parse_speed(speed) or pacing.AUTO
 
 
 def restore(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[str]:

@@ -154,10 +154,10 @@ def init_session() -> registry.Slot:
             ss[k] = ss.get(KEPT_PREFIX + k, getattr(DEFAULTS, name))
         else:
             ss[k] = ss[k]  # keep widget values alive while their page is not shown
-    keep_settings()
     if GRAPH_KEY not in ss:
         ss[GRAPH_KEY] = slot.graph_key or DEFAULT_GRAPH
     present.init(ss)  # presentation mode and playback speed (ui/present.py)
+    keep_settings()
     return slot
 
 
@@ -228,14 +228,14 @@ def apply_config(cfg: TrainConfig) -> None:
 # fragment's own rerun does not draw (streamlit/streamlit PR #14064): a run started on Train (its live view
 # polls as a fragment) or a trial picked on the Sweep page, then a visit to another page, and every
 # setting was back to its default (hidden 64 → 256, in the URL too, with a history entry of its own).
-KEPT_PREFIX = "kept."
+KEPT_PREFIX = present.KEPT_PREFIX
 
 
 def keep_settings() -> None:
     """Copy the settings aside (at the start and the end of every whole-page run: ``app.py``)."""
     ss = st.session_state
-    for name in CONFIG_FIELDS:
-        if (k := key(name)) in ss:
+    for k in [key(name) for name in CONFIG_FIELDS] + list(present.KEPT_KEYS):
+        if k in ss:
             ss[KEPT_PREFIX + k] = ss[k]
 
 
