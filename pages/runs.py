@@ -34,13 +34,7 @@ if not runs:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-COLUMNS = {
-    "linear probe": st.column_config.NumberColumn(format="percent"),
-    "final loss": st.column_config.NumberColumn(format="%.4f"),
-    "silhouette": st.column_config.NumberColumn(format="%.3f"),
-    "lr": st.column_config.NumberColumn(format="%g"),
-    "started": st.column_config.DatetimeColumn(format="D MMM, HH:mm"),
-}
+COLUMNS = run_table.COLUMNS
 
 
 def _while_training(runs_shown: dict):
@@ -53,7 +47,8 @@ def _own_table() -> None:
     """This workspace's runs; a training run's row (status, epoch, loss, time) is read again every few
     seconds, and once none trains any more the whole page is drawn again (and the polling stops)."""
     fresh = run_table.refreshed(store, own)
-    st.dataframe(run_table.table(fresh), hide_index=True, width="stretch", key="runs.table", column_config=COLUMNS)
+    st.dataframe(run_table.table(fresh), hide_index=True, width="stretch", key="runs.table", column_config=COLUMNS,
+                 placeholder=run_table.MISSING)
     if run_table.training(own) and not run_table.training(fresh):
         st.rerun()
 
@@ -66,7 +61,7 @@ if shared:
     st.subheader("Shared runs")
     st.caption("Published by other visitors: you can open, compare and download them, not change them.")
     st.dataframe(run_table.table(shared).drop(columns=["published", "pinned"]), hide_index=True, width="stretch",
-                 key="runs.shared", column_config=COLUMNS)
+                 key="runs.shared", column_config=COLUMNS, placeholder=run_table.MISSING)
 
 ids = list(runs)
 label = {rid: ("Shared: " if runs[rid].read_only else "") + sources.describe_meta(runs[rid].meta) for rid in ids}
@@ -87,10 +82,7 @@ def _compare_card(r, use_umap: bool, n_chosen: int) -> None:
                                     title=f"{r.meta.get('graph')} · epoch {last}")
     fig.update_layout(showlegend=n_chosen <= 2)
     st.plotly_chart(fig, key=f"runs.proj.{r.run_id}")
-    cfg = r.config
-    q = (r.meta.get("metrics") or {}).get("linear_probe_acc")
-    st.caption(f"{cfg.loss} · margin {cfg.margin:g} · hidden {cfg.hidden} · lr {cfg.lr:g}"
-               + (f" · probe {q:.1%}" if q is not None else ""))
+    st.caption(run_table.settings_caption(r.config, r.meta.get("metrics")))
 
 
 def _compare() -> list[str]:
@@ -133,7 +125,7 @@ def _summary_of(r) -> None:
     m[1].metric("Epochs", f"{meta.get('epoch', 0)} / {meta.get('epochs', '?')}")
     m[2].metric("Final loss", f"{meta['final_loss']:.4f}" if meta.get("final_loss") is not None else "—")
     q = (meta.get("metrics") or {}).get("linear_probe_acc")
-    m[3].metric("Linear probe", f"{q:.1%}" if q is not None else "—")
+    m[3].metric("Linear probe", run_table.percent(q))
     m[4].metric("Training time", f"{float(meta.get('seconds') or 0):.1f} s")
     if meta.get("message"):
         (st.error if meta.get("status") == "failed" else st.info)(meta["message"])

@@ -59,3 +59,29 @@ def test_delete_run_removes_files_and_cached_frames(tmp_path, tiny_graph):
     assert not (store.path / rid).exists()
     assert list(slot.cache.values()) == [keep]
     assert "no saved run" in run_table.delete_run(slot, store, rid).lower()
+
+
+def test_missing_results_and_percentages_read_alike_everywhere():
+    """An unlabelled run has no probe: a dash (as on the page's metrics), never "None"; percentages have one
+    decimal in the table (a percent column dropped trailing zeros: "90%" under "90.83%") and in the captions."""
+    assert run_table.MISSING == "—"
+    assert run_table.percent(None) == "—" and run_table.percent(0.9) == "90.0%" and run_table.percent(0.9083) == "90.8%"
+    probe = run_table.COLUMNS["linear probe"]
+    assert probe["type_config"]["format"] == "percent" and probe["type_config"]["step"] == 0.001
+
+
+def test_compare_caption_names_the_loss_as_a_loss():
+    cfg = TrainConfig(loss="margin", margin=1.0, hidden=256, lr=0.005)
+    assert run_table.settings_caption(cfg, {"linear_probe_acc": 0.9}) == \
+        "margin loss · margin 1 · hidden 256 · lr 0.005 · probe 90.0%"
+    assert run_table.settings_caption(TrainConfig(loss="infonce"), None).startswith("infonce loss · margin ")
+    assert "probe" not in run_table.settings_caption(cfg, {"silhouette": None})
+
+
+def test_a_nan_result_reads_as_missing(tmp_path, tiny_graph):
+    store = RunStore(tmp_path)
+    rid = _run(store, tiny_graph, 1000.0, "finished")
+    run = store.load(rid)
+    run.meta["metrics"] = {"linear_probe_acc": None, "silhouette": float("nan")}
+    row = run_table.row(run)
+    assert row["linear probe"] is None and row["silhouette"] is None

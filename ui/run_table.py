@@ -7,7 +7,9 @@ only lays the results out.
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
+from graphcl_core.config import TrainConfig
 from graphcl_core.errors import GraphCLError
 from graphcl_core.runs import RunStore, SavedRun
 from graphcl_core.workspaces import ACTIVE_STATES
@@ -18,6 +20,18 @@ from .registry import Slot
 MAX_RUNS = 300
 # How often (seconds) the Runs page reads such runs again: a training run saves its progress every 2 s.
 REFRESH_EVERY_S = 2.0
+# What a cell shows for a value a run does not have (an unlabelled graph has no probe or silhouette; a run
+# still training has no final loss): the same dash as the page's metrics, not the table's own "None".
+MISSING = "—"
+# Formats of the table's number columns. A percent column otherwise drops trailing zeros ("90%" beside
+# "90.83%"): its ``step`` of 0.001 fixes one decimal, "90.0%" beside "90.8%".
+COLUMNS = {
+    "linear probe": st.column_config.NumberColumn(format="percent", step=0.001),
+    "final loss": st.column_config.NumberColumn(format="%.4f"),
+    "silhouette": st.column_config.NumberColumn(format="%.3f"),
+    "lr": st.column_config.NumberColumn(format="%g"),
+    "started": st.column_config.DatetimeColumn(format="D MMM, HH:mm"),
+}
 
 
 def load_runs(store: RunStore, limit: int = MAX_RUNS, *, shared: bool = False) -> dict[str, SavedRun]:
@@ -56,8 +70,8 @@ def row(r: SavedRun) -> dict:
     return {
         "run": r.run_id, "graph": m.get("graph"), "status": m.get("status"),
         "epochs": f"{m.get('epoch', 0)}/{m.get('epochs', c.epochs)}",
-        "final loss": m.get("final_loss"), "linear probe": metrics.get("linear_probe_acc"),
-        "silhouette": metrics.get("silhouette"), "time (s)": round(float(m.get("seconds") or 0), 1),
+        "final loss": _number(m.get("final_loss")), "linear probe": _number(metrics.get("linear_probe_acc")),
+        "silhouette": _number(metrics.get("silhouette")), "time (s)": round(float(m.get("seconds") or 0), 1),
         "started": pd.Timestamp(m.get("created", 0), unit="s", tz="UTC").tz_convert(None),
         "loss": c.loss, "margin": c.margin, "hidden": c.hidden, "lr": c.lr, "encoder": c.encoder,
         "pairs": c.pairs, "embedding": c.embedding_dim, "device": m.get("device"),
@@ -65,8 +79,27 @@ def row(r: SavedRun) -> dict:
     }
 
 
+def _number(value) -> float | None:
+    """A result as a number, or None where the run has none (a NaN read back from JSON too: the table would
+    show it as an error cell instead of ``MISSING``)."""
+    return None if value is None or value != value else value
+
+
 def table(runs: dict[str, SavedRun]) -> pd.DataFrame:
     return pd.DataFrame([row(r) for r in runs.values()])
+
+
+def percent(value: float | None) -> str:
+    """A linear-probe accuracy as the table shows it (one decimal), or ``MISSING``."""
+    return MISSING if value is None else f"{value:.1%}"
+
+
+def settings_caption(cfg: TrainConfig, metrics: dict | None) -> str:
+    """The line under a compared run's projection: its loss named as one ("margin loss", not a bare "margin"
+    beside the margin value), the settings that shape it, and its probe accuracy when it has one."""
+    probe = (metrics or {}).get("linear_probe_acc")
+    return (f"{cfg.loss} loss · margin {cfg.margin:g} · hidden {cfg.hidden} · lr {cfg.lr:g}"
+            + (f" · probe {percent(probe)}" if probe is not None else ""))
 
 
 def default_comparison(runs: dict[str, SavedRun]) -> list[str]:
