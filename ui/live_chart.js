@@ -26,9 +26,12 @@ const GESTURE_MS = 1500;
 function watchViewer(el) {
   if (el.__viewerAxes) return;
   el.__viewerAxes = new Set();
-  el.__gestureAt = -Infinity;
-  const gesture = () => { el.__gestureAt = performance.now(); };
-  for (const type of ["pointerdown", "pointerup", "wheel"]) el.addEventListener(type, gesture, { capture: true, passive: true });
+  if (!el.__gestureListening) { // (DOM listeners outlive a purge; Plotly's own below do not)
+    el.__gestureListening = true;
+    el.__gestureAt = -Infinity;
+    const gesture = () => { el.__gestureAt = performance.now(); };
+    for (const type of ["pointerdown", "pointerup", "wheel"]) el.addEventListener(type, gesture, { capture: true, passive: true });
+  }
   el.on("plotly_doubleclick", () => { el.__viewerAxes.clear(); el.__resetting = true; });
   el.on("plotly_relayout", (ev) => {
     if (el.__resetting) { el.__resetting = false; el.__viewerAxes.clear(); return; }
@@ -76,6 +79,22 @@ function restoreFigureRanges(Plotly, el, fig, wanted) {
   return Plotly.relayout(el, fix).finally(() => { el.__restoring = false; });
 }
 
+// 2-D (x/y axes) or 3-D (a scene): Plotly.react cannot carry a plot from one to the other (its transition
+// and range code read the old layout's xaxis, which a 3-D plot does not have: "Cannot read properties of
+// undefined (reading 'range')"), and there is no zoom to keep across them. A switch of kind starts a new plot.
+function kindOf(layout) {
+  return Object.keys(layout || {}).some((k) => /^scene[0-9]*$/.test(k)) ? "3d" : "2d";
+}
+
+// Forget the plot on `el` (Plotly's state, its listeners, the viewer's pinned axes): the next frame makes a new one.
+function startAfresh(Plotly, el) {
+  if (Plotly && el._fullLayout) {
+    try { Plotly.purge(el); } catch (_) { /* a half-made plot: its state is dropped below anyway */ }
+  }
+  delete el.__viewerAxes;
+  delete el.__kind;
+}
+
 export default function ({ data, parentElement }) {
   if (data.preload) {
     // No chart yet (Train before Start): fetch plotly.js now, so the first live chart does not wait
@@ -99,11 +118,18 @@ export default function ({ data, parentElement }) {
     .then(() => loadPlotly(data.plotlyChunk))
     .then((Plotly) => {
       if (el.__latest !== fig) return; // a newer frame is queued: draw that one instead
+      const kind = kindOf(fig.layout);
+      if (el.__kind !== kind || el.__failed) startAfresh(Plotly, el);
+      if (el.__failed) { el.textContent = ""; el.__failed = false; }
+      el.__kind = kind;
       const want = figureRanges(fig.layout); // (before react: Plotly writes its own ranges into the layout)
       return Plotly.react(el, fig.data, keepViewerAxes(el, fig.layout), data.config)
         .then(() => { watchViewer(el); return restoreFigureRanges(Plotly, el, fig, want); });
     })
     .catch((err) => {
+      // The message replaces the plot; the next frame draws a new one instead of updating a broken plot.
+      startAfresh(window.Plotly, el);
+      el.__failed = true;
       el.textContent = "The chart could not be drawn: " + err;
     });
 }
