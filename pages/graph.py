@@ -78,11 +78,24 @@ def _attribute_pickers(attrs: list[str], file_id: str) -> dict:
 
 
 st.title("Graph")
-st.caption("Choose the graph to train on. The choice is kept in the link, so you can share it.")
+st.caption("Choose the graph to train on. " + graphs.link_note(ss[state.GRAPH_KEY]))
+if loaded := ss.pop("graph.toast", None):  # set by the run that loaded the file, shown after its rerun
+    st.toast(loaded, icon=":material/check_circle:")
+
+
+def _now_using(key: str, old_bundle) -> None:
+    """The graph changed in this run: start the colouring over where the labels changed, and rerun once so
+    the sidebar (drawn by ``app.py`` before this page) names the graph now in use."""
+    if graphs.labels_changed(old_bundle, slot.bundle):
+        ss.pop("graph.colour", None)
+    ss[state.GRAPH_KEY] = key
+    st.rerun()
+
 
 # A choice made in the previous run is loaded here, before any widget, so a failure can keep the old graph.
 if pending := ss.pop("graph.pending", None):
     if pending != ss[state.GRAPH_KEY] or slot.graph_key != pending:
+        before = slot.bundle
         with st.spinner(f"Loading {graphs.title_of(pending)}…"):
             bundle, err = graphs.ensure_graph(slot, pending)
         if err:
@@ -91,8 +104,8 @@ if pending := ss.pop("graph.pending", None):
                 if ss.get(k) == pending:
                     ss[k] = None  # the picker shows the graph still in use, not the one that failed
         else:
-            ss[state.GRAPH_KEY] = pending
             ss.pop("graph.error", None)
+            _now_using(pending, before)
 
 current = ss[state.GRAPH_KEY]
 examples = graphs.bundled()
@@ -154,9 +167,11 @@ with pick_col:
                     ss["graph.upload_error"] = err
                 else:
                     ss.pop("graph.upload_error", None)
-                    ss[state.GRAPH_KEY] = graphs.set_uploaded(slot, bundle, up.name)
-                    current = ss[state.GRAPH_KEY]
-                    st.toast(f"Loaded {up.name}", icon=":material/check_circle:")
+                    if ss.get("graph.toasted") != up.file_id:  # once per file, not per picker change
+                        ss["graph.toasted"] = up.file_id
+                        ss["graph.toast"] = f"Loaded {up.name}"
+                    before = slot.bundle
+                    _now_using(graphs.set_uploaded(slot, bundle, up.name), before)
             if err := ss.get("graph.upload_error"):
                 st.error(err, icon=":material/error:")
                 if slot.bundle is not None:

@@ -99,6 +99,24 @@ def ensure_graph(slot: registry.Slot, key: str) -> tuple[GraphBundle | None, str
         return bundle, None
 
 
+def link_note(key: str) -> str:
+    """Whether a shared link carries the graph: an upload is not in links (its file stays in this tab)."""
+    if key.startswith("upload:"):
+        return (f"The uploaded file ({title_of(key)}) is not in the link: whoever opens a shared link gets the "
+                "karate club until they upload the file themselves.")
+    return "The choice is kept in the link, so you can share it."
+
+
+def labels_changed(old: GraphBundle | None, new: GraphBundle | None) -> bool:
+    """Whether ``new`` has other node labels than ``old`` (a new graph, or a label column chosen or dropped):
+    then the drawing's colouring starts over, by label where there are labels."""
+    def labels(b):
+        return None if b is None or not b.has_labels else (tuple(b.label_names or ()), b.num_classes)
+
+    return old is not new and (old is None or new is None or labels(old) != labels(new) or
+                               old.num_nodes != new.num_nodes or old.name != new.name)
+
+
 def set_uploaded(slot: registry.Slot, bundle: GraphBundle, filename: str) -> str:
     key = f"upload:{filename}"
     with slot.lock:
@@ -305,10 +323,50 @@ def layout_edges(n: int, edge_index: np.ndarray, nodes: np.ndarray | None = None
     part = nodes is not None
     ids = np.asarray(nodes, dtype=np.int64) if part else np.arange(n, dtype=np.int64)
     g = graph_from_edges(n, edge_index, ids if part else None)
-    pos = nx.spring_layout(g, seed=seed, iterations=60 if len(ids) <= 500 else 35)
+    pos = packed_layout(g, seed=seed, iterations=60 if len(ids) <= 500 else 35)
     xy = np.array([pos[int(u)] for u in ids], dtype=np.float32) if len(ids) else np.zeros((0, 2), np.float32)
     edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2).T
     return Drawing(ids, xy, edges, part, note)
+
+
+def packed_layout(g: nx.Graph, *, seed: int = 0, iterations: int = 50) -> dict:
+    """Spring layout of each connected component on its own, packed beside the largest one.
+
+    One spring layout of a whole graph pushes isolated nodes and small components to its far corners
+    and squashes the main component into a small part of the panel. Here the largest component fills
+    its bounding box (longer side from -1 to 1), and the others (largest first, each in a square sized by its node count so
+    every part is equally dense) go in columns to its right, as graph tools such as Graphviz pack them.
+    """
+    comps = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0]))
+    if len(comps) <= 1:
+        return nx.spring_layout(g, seed=seed, iterations=iterations)
+    main = comps[0]
+    pos = dict(nx.spring_layout(g.subgraph(main), seed=seed, iterations=iterations)) if len(main) > 1 else {
+        main[0]: np.zeros(2)}
+    xy = np.array([pos[u] for u in main], dtype=np.float64)
+    lo, hi = xy.min(0), xy.max(0)
+    half = max(float((hi - lo).max()) / 2, 1e-9)
+    for u in main:  # its bounding box centred, the longer side from -1 to 1
+        pos[u] = (pos[u] - (lo + hi) / 2) / half
+    right, top = (hi - lo) / 2 / half
+    unit = 2.0 / max(8.0, np.sqrt(g.number_of_nodes()))  # the square of one isolated node
+    sides = [max(unit, 2.0 * np.sqrt(len(c) / len(main))) for c in comps[1:]]
+    height = max(2 * top, float(np.sqrt(sum(s * s for s in sides))))  # as tall as the main part or more
+    gap = unit / 2
+    x, y, col_width = right + gap, top, 0.0
+    for comp, side in zip(comps[1:], sides):
+        if y - side < top - height - 1e-9 and col_width > 0:  # this column is full: start the next one
+            x, y, col_width = x + col_width + gap, top, 0.0
+        centre = (x + side / 2, y - side / 2)
+        if len(comp) == 1:
+            pos[comp[0]] = np.array(centre)
+        else:
+            inner = (side - unit) / 2 if side > unit else side / 2  # half a node's room kept at the edge
+            pos.update(nx.spring_layout(g.subgraph(comp), seed=seed, iterations=iterations, center=centre,
+                                        scale=inner))
+        y -= side
+        col_width = max(col_width, side)
+    return pos
 
 
 def communities(slot: registry.Slot, key: str, bundle: GraphBundle) -> np.ndarray:
