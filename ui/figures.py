@@ -284,18 +284,24 @@ def projection_figure(coords: np.ndarray, index: np.ndarray, nodes: NodeInfo, co
         if animate:
             fig.update_layout(transition=TRANSITION)
     _base_layout(fig, height=height, uirevision=uirevision, title=title)
-    names = [len(t.name or "") for t in fig.data if t.showlegend is not False]
     fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top",
                                   font=dict(size=12), itemsizing="constant", itemwidth=30,
-                                  # equal columns, as many as the panel's width holds (2 on Train, 4 on Explore)
-                                  entrywidth=min(150, 8 + 5.6 * max(names, default=0)), entrywidthmode="pixels",
                                   bgcolor="rgba(0,0,0,0)", title=None),
                       margin=dict(l=4, r=4, b=4))
+    fit_legend_columns(fig)
     if not colour.categorical:  # the colour bar as a short strip under the plot, not a column beside it
         fig.update_traces(marker_colorbar=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top",
                                                len=0.45, thickness=10, title=dict(side="top")),
                           selector=dict(name=colour.title))
     return fig
+
+
+def fit_legend_columns(fig: go.Figure) -> None:
+    """Equal legend columns (as many as the panel's width holds: 2 on Train, 4 on Explore), each as wide as
+    the longest entry's name. Call it again after adding a trace with a legend entry (a selection's ring):
+    plotly.js cuts a name longer than its column."""
+    names = [len(t.name or "") for t in fig.data if t.showlegend is not False]
+    fig.update_layout(legend=dict(entrywidth=min(150, 8 + 5.6 * max(names, default=0)), entrywidthmode="pixels"))
 
 
 def _add_highlight(fig: go.Figure, coords: np.ndarray, index: np.ndarray, nodes: NodeInfo, highlight: Highlight,

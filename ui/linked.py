@@ -184,6 +184,8 @@ def mark_selected(fig: go.Figure, coords: np.ndarray, index: np.ndarray, nodes: 
                       "<extra></extra>",
         marker=dict(size=base + (4 if three_d else 7 if few else 3), color="rgba(0,0,0,0)",
                     line=dict(color=SELECTED_RING, width=2.5 if few else 1.2), symbol="circle")))
+    if fig.layout.legend.entrywidth is not None:  # a projection's equal columns: wide enough for this name too
+        figures.fit_legend_columns(fig)
     return len(rows)
 
 
