@@ -3,6 +3,7 @@
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
+from graphcl_core.presets import DEMO_RECIPE
 from ui import controls, figures, graphs, registry, shell, sources, state, training
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -11,9 +12,9 @@ slot = registry.get_slot(st.session_state["sid"])
 
 
 def try_karate() -> None:
-    """Pick the karate club with the small-graph recipe and start training on it."""
+    """Pick the karate club with the demo recipe and start training on it."""
     st.session_state[state.GRAPH_KEY] = "karate"
-    controls.apply_recipe("small-graph")
+    controls.apply_recipe(DEMO_RECIPE)
     bundle, err = graphs.ensure_graph(slot, "karate")
     if bundle is None:
         st.session_state["home.error"] = err or "The karate club graph could not be loaded."
