@@ -21,8 +21,8 @@ st.caption("Look inside the learned embeddings: each point is a node, placed so 
 
 ids, titles = explore.run_choices(slot)
 if (deep_link := workspace.take_deep_link()) is not None:
-    if deep_link in ids:
-        ss["explore.run"] = deep_link
+    if (choice := explore.choice_for_link(slot, deep_link, ids)) is not None:
+        ss["explore.run"] = choice
     else:  # another workspace's unpublished run reads exactly like one that does not exist
         st.warning(workspace.not_found(deep_link), icon=":material/search_off:")
 if not ids:

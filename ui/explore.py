@@ -34,6 +34,17 @@ def run_choices(slot: registry.Slot) -> tuple[list[str], dict[str, str]]:
     return ids, titles
 
 
+def choice_for_link(slot: registry.Slot, run_id: str, ids: list[str]) -> str | None:
+    """The picker's choice for the run a link names: the run's own id, or ``live`` when it is the run this tab
+    trains (listed as "This tab's run", not by its id); None when the visitor cannot open it."""
+    if run_id in ids:
+        return run_id
+    job = slot.job
+    if LIVE in ids and job is not None and run_id and job.run_id == run_id:
+        return LIVE
+    return None
+
+
 def open_source(slot: registry.Slot, run: str) -> sources.RunSource:
     if run == LIVE:
         if slot.job is None:
