@@ -6,10 +6,18 @@ training job (see ``ui/registry.py``), keeps the URL in step with the settings a
 
 import streamlit as st
 
-from graphcl_core import projection
-from graphcl_core.device import warm_up_cuda_in_background
-from ui import graphs, shell, state, training
-from ui import workspace
+# Until ``st.navigation`` below has run, Streamlit lists the pages/ folder's file names in the sidebar ("app,
+# explore, graph, home…"); a fresh server's first run imports torch and PyG before it (~3.5 s on 2 cores).
+# Hidden meanwhile, by a style sent before those imports and removed right after the navigation (in a
+# session's first run only: on later runs the list is already right, and hiding it would make it blink).
+_veil = st.empty()
+if "sid" not in st.session_state:
+    _veil.markdown("<style>[data-testid='stSidebarNav']{visibility:hidden}</style>", unsafe_allow_html=True)
+
+from graphcl_core import projection  # noqa: E402 - after the veil, on purpose
+from graphcl_core.device import warm_up_cuda_in_background  # noqa: E402
+from ui import graphs, shell, state, training  # noqa: E402
+from ui import workspace  # noqa: E402
 
 st.set_page_config(page_title="GraphCL Studio", page_icon=":material/hub:", layout="wide",
                    initial_sidebar_state="expanded")
@@ -29,6 +37,7 @@ state.take_page_params(shell.PAGE_PARAMS)
 state.sync_query_params()
 
 page = shell.navigation()
+_veil.empty()
 state.forget_seen_deep_link(workspace.DEEP_LINK_KEY, page.url_path, link_pending)
 if own_run and page.url_path != state.EXPLORE_PAGE:  # else every arrival at Runs would open that run again,
     st.session_state.pop(workspace.DEEP_LINK_KEY, None)  # undoing the visitor's choice there (or warn anew)
