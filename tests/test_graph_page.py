@@ -132,9 +132,13 @@ def test_node_attributes_are_offered_as_label_and_features():
     assert lab.options[1:] == ["age", "score"]
     lab.set_value("score").run()
     _ok(at)
+    assert _slot(at).bundle.num_classes == 2
+    feats = _box(at, "Feature attributes", "multiselect")
+    assert feats.options == ["age"]
+    feats.set_value(["age"]).run()  # a single numeric attribute is a feature only when chosen
+    _ok(at)
     b = _slot(at).bundle
     assert b.num_classes == 2 and b.num_features == 1 and b.data.x[:, 0].tolist() == [30, 31, 32, 33]
-    assert _box(at, "Feature attributes", "multiselect").options == ["age"]
 
 
 def test_error_box_follows_the_latest_upload():

@@ -177,7 +177,11 @@ def test_graphml_directed_attributes_isolated():
     assert b.num_edges == 3
     assert any("directed" in m for m in b.notes)
     assert b.label_names == ["blue", "red"] and b.data.y.tolist() == [1, 0, 1, 0, 0]
-    assert b.feature_source == "given" and b.data.x[:, 0].tolist() == [1.5, 2.0, 0.0, -1.0, 3.0]
+    # a single numeric attribute is offered, not used unless chosen (see attributes.py)
+    assert b.feature_source.startswith("structural:") and any("'score'" in m and "only when chosen" in m
+                                                                for m in b.notes)
+    chosen = up("g.graphml", GRAPHML, feature_columns=["score"])
+    assert chosen.feature_source == "given" and chosen.data.x[:, 0].tolist() == [1.5, 2.0, 0.0, -1.0, 3.0]
     assert int(b.degrees()[4]) == 0
     w = dict(zip(map(tuple, b.data.edge_index.t().tolist()), b.data.edge_weight.tolist()))
     assert w[(0, 1)] == 2.0 and w[(1, 2)] == 1.0 and w[(2, 3)] == 4.0
@@ -255,9 +259,12 @@ def test_node_table_labels_and_features():
            label_column="kind", feature_columns=["age", "height"])
     assert b.node_names == ["alice", "bob", "carol", "dave", "erin"]
     assert b.label_names == ["cat", "dog"] and b.data.y.tolist() == [0, 1, 0, -1, 1]
-    assert b.feature_source == "node table" and b.data.x[:, 0].tolist() == [3, 5, 1, 0, 2]
+    # dave has no row: no label, and the column mean as features ((3 + 5 + 1 + 2) / 4 = 2.75, was 0)
+    assert b.feature_source == "node table" and b.data.x[:, 0].tolist() == [3, 5, 1, 2.75, 2]
     text = " ".join(b.notes)
-    assert "added as an isolated node" in text and "set to 0" in text
+    assert "added as an isolated node" in text
+    assert "1 node of the graph has no row in the node table nodes.csv: it gets no label and the column means " \
+           "as features." in b.notes
 
 
 def test_node_table_labels_only_gives_structural_features():

@@ -51,11 +51,16 @@ CASES = [
     # file, networkx reader, loader options, the label attribute networkx should agree with, features expected
     ("newman_books.gml", _gml, {}, "value", None),
     ("newman_teams.gml", _gml, {"label_column": "value"}, "value", None),
-    ("gephi_export.gexf", _gexf, {}, "Group", ["Modularity Class", "Degree"]),
-    ("gephi_export.gexf", _gexf, {"label_column": "Modularity Class"}, "Modularity Class", ["Degree"]),
+    # single numeric attributes are features only when chosen (loaders/attributes.py)
+    ("gephi_export.gexf", _gexf, {}, "Group", None),
+    ("gephi_export.gexf", _gexf, {"feature_columns": ["Modularity Class", "Degree"]}, "Group",
+     ["Modularity Class", "Degree"]),
+    ("gephi_export.gexf", _gexf, {"label_column": "Modularity Class", "feature_columns": ["Degree"]},
+     "Modularity Class", ["Degree"]),
     ("letters_edges.csv", _letters, {"node_table": DATA / "letters_nodes.csv", "label_column": "Group",
                                      "feature_columns": ["birth_year"]}, "Group", ["birth_year"]),
-    ("club_edges.json", _node_link, {}, "club", ["age"]),
+    ("club_edges.json", _node_link, {}, "club", None),
+    ("club_edges.json", _node_link, {"feature_columns": ["age"]}, "club", ["age"]),
     ("club_links.json", _node_link, {"label_column": "club", "feature_columns": ["age", "score"]}, "club",
      ["age", "score"]),
     ("yed_like.graphml", nx.read_graphml, {"label_column": "team"}, "team", None),
@@ -69,8 +74,12 @@ def _simple(g: nx.Graph) -> nx.Graph:
     return simple
 
 
-@pytest.mark.parametrize("filename, read, options, label, features", CASES,
-                         ids=[f"{c[0]}:{c[2].get('label_column', 'detected')}" for c in CASES])
+def _case_id(case) -> str:
+    options = case[2]
+    return f"{case[0]}:{options.get('label_column', 'detected')}:{'+'.join(options.get('feature_columns', ()))}"
+
+
+@pytest.mark.parametrize("filename, read, options, label, features", CASES, ids=[_case_id(c) for c in CASES])
 def test_loads_as_networkx_reads_it(filename, read, options, label, features):
     b = load_graph(str(DATA / filename), **options)
     check_contract(b)

@@ -128,7 +128,7 @@ GRAPHML = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_chosen_label_attribute_is_not_a_feature():
-    b = up("g.graphml", GRAPHML, label_column="score")
+    b = up("g.graphml", GRAPHML, label_column="score", feature_columns=["age"])
     assert b.num_classes == 2 and b.data.x.size(1) == 1
     assert b.data.x[:, 0].tolist() == [30, 31, 32, 33]
     with pytest.raises(GraphLoadError, match="'score'.*label.*cannot also be a feature"):

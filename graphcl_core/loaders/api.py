@@ -10,15 +10,15 @@ features) pass through every entry point: ``load_graph``, ``load_upload`` and ``
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import GraphLoadError, GraphTooLargeError
 from ..graph import GraphBundle
-from .attributes import attribute, interpret
-from .build import NodeIndex, RawGraph, make_bundle
+from .attributes import attribute, interpret, numeric_attributes
+from .build import NodeIndex, RawGraph, make_bundle, plural
 from .edge_list import EXTENSIONS as EDGE_LIST_EXTENSIONS, parse_edge_list, read_header
 from .gml import parse_gml
 from .json_format import parse_node_link
@@ -40,21 +40,33 @@ def _format_of(filename: str):
     return FORMATS[ext]
 
 
-def _own_features(raw: RawGraph, feature_columns: list[str], label: str | None) -> np.ndarray:
-    """Features chosen among the file's own node attributes (never the label attribute)."""
+def _own_features(raw: RawGraph, feature_columns: list[str], label: str | None) -> tuple[np.ndarray, list[str]]:
+    """Features chosen among the file's own numeric node attributes (never the label attribute); a node
+    without the attribute gets its mean (said in the notes). Every attribute that is not numeric is named
+    in one error."""
     keys = [attribute(raw.node_attrs, f) for f in feature_columns]
     if label is not None and label in keys:
         raise GraphLoadError(f"The node attribute '{label}' is the label, so it cannot also be a feature "
                              "(the model would be handed the answer). Choose other feature attributes.")
-    cols = []
+    numeric = set(numeric_attributes(raw.node_attrs))
+    bad = [k for k in keys if k not in numeric]
+    if bad:
+        which = ", ".join(f"'{k}'" for k in bad)
+        raise GraphLoadError(f"The node attribute{'s' if len(bad) > 1 else ''} {which} "
+                             f"{'are' if len(bad) > 1 else 'is'} not numeric, so {'they' if len(bad) > 1 else 'it'} "
+                             "cannot be a feature. Numeric attributes: "
+                             f"{', '.join(sorted(numeric - {label})) or 'none'}.")
+    cols, notes = [], []
     for k in keys:
-        try:
-            cols.append(np.array([np.nan if v is None else float(v) for v in raw.node_attrs[k]], dtype=np.float64))
-        except (TypeError, ValueError):
-            raise GraphLoadError(f"The node attribute '{k}' is not numeric, so it cannot be a feature.") from None
-        if not np.isfinite(cols[-1]).all():
-            raise GraphLoadError(f"The node attribute '{k}' is missing or not a number on some nodes.")
-    return np.stack(cols, axis=1)
+        col = np.array([np.nan if v is None or (isinstance(v, str) and not v.strip()) else float(v)
+                        for v in raw.node_attrs[k]], dtype=np.float64)
+        if missing := int(np.isnan(col).sum()):
+            mean = float(np.nanmean(col))
+            col[np.isnan(col)] = mean
+            notes.append(f"{plural(missing, 'node has', 'nodes have')} no '{k}'; "
+                         f"{'it was' if missing == 1 else 'they were'} given the mean {mean:.4g}.")
+        cols.append(col)
+    return np.stack(cols, axis=1), notes
 
 
 def _drop(notes: list[str], prefix: str) -> list[str]:
@@ -78,9 +90,19 @@ def _from_attributes(raw: RawGraph, label_column, feature_columns) -> _Parts:
     found = interpret(raw.node_attrs, len(raw.names), label=label_column)
     parts = _Parts(found.names or raw.names, found.y, found.label_names, found.x, "given", list(found.notes))
     if feature_columns:
-        parts.x = _own_features(raw, feature_columns, found.label_key)
+        parts.x, fill_notes = _own_features(raw, feature_columns, found.label_key)
         parts.notes = _drop(parts.notes, "Node features")
-        parts.notes.append(f"Node features come from the attributes {', '.join(feature_columns)}.")
+        chosen = [attribute(raw.node_attrs, f) for f in feature_columns]
+        parts.notes.append(f"Node features come from the chosen attribute{'s' if len(chosen) > 1 else ''} "
+                           f"{', '.join(chosen)}.")
+        parts.notes += fill_notes
+    elif found.unused_numeric:
+        names = ", ".join(f"'{k}'" for k in found.unused_numeric)
+        made = "come from the feature-vector attribute" if found.x is not None else \
+            "are made from the graph structure"
+        parts.notes.append(f"The numeric node attribute{'s' if len(found.unused_numeric) > 1 else ''} {names} "
+                           f"{'are' if len(found.unused_numeric) > 1 else 'is'} used as features only when "
+                           f"chosen; the features {made}.")
     return parts
 
 
@@ -190,6 +212,8 @@ class UploadColumns:
 
     edge_columns: list[str]  # an edge list's header ([] when it has none, or for other formats)
     node_attributes: list[str]  # node attribute names of GraphML/GEXF/GML/JSON files
+    numeric_attributes: list[str] = field(default_factory=list)  # those that can be chosen as features
+    detected_label: str | None = None  # the attribute used as the label when none is chosen
 
 
 def upload_columns(filename: str, content: bytes, limits: SizeLimits | None = None) -> UploadColumns:
@@ -198,7 +222,8 @@ def upload_columns(filename: str, content: bytes, limits: SizeLimits | None = No
     if parser is parse_edge_list:
         return UploadColumns(_guarded(filename, kind, lambda: read_header(content, filename)), [])
     raw = _guarded(filename, kind, lambda: parser(content, filename, resolve(limits)))
-    return UploadColumns([], sorted(raw.node_attrs))
+    detected = interpret(raw.node_attrs, len(raw.names)).label_key
+    return UploadColumns([], sorted(raw.node_attrs), numeric_attributes(raw.node_attrs), detected)
 
 
 def _read(path: Path, what: str) -> bytes:

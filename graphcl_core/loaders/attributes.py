@@ -1,10 +1,17 @@
 """Node attributes found in GraphML/GEXF/GML/JSON files: which become labels, features or names.
 
-Kept deliberately simple and predictable: a class-like attribute (named e.g. ``class``, ``club``,
-``community``) with few distinct values becomes the labels; numeric attributes (except layout and
-styling ones such as ``x``/``size``/``r``) become features; a unique ``label``/``name`` becomes
-the node names. An attribute the user chooses as the label replaces the detected one. The label
-attribute is never a feature: it would hand the model the answer.
+Kept deliberately simple and predictable, one rule per role:
+
+- labels: the attribute the user chooses, else a class-like one (named e.g. ``class``, ``club``,
+  ``community``) with few distinct values;
+- names: a unique ``label``/``name``/``title``;
+- features: an attribute holding a list of numbers on every node (node-link JSON ``"x": [..]``) is a
+  feature vector and is used. Single numeric attributes (``pop``, ``size``, ``age``, Gephi's
+  ``Degree``...) are only *offered* (``numeric_attributes``) and used when the user chooses them: one
+  number such as a population or a drawing size would otherwise silently replace the structural
+  features. The notes say which numeric attributes were left unused.
+
+The label attribute is never a feature: it would hand the model the answer.
 """
 
 from __future__ import annotations
@@ -20,8 +27,6 @@ from .build import encode_labels
 LABEL_ATTRS = ("class", "label", "labels", "club", "community", "group", "category", "faction", "target", "y",
                "value")
 NAME_ATTRS = ("name", "label", "title")
-IGNORED_FEATURES = {"x", "y", "z", "size", "r", "g", "b", "a", "width", "height", "color", "colour", "shape",
-                    "pos", "id", "index", "weight", "viz", "label", "name", "title"}
 
 
 @dataclass
@@ -31,6 +36,7 @@ class Interpreted:
     label_names: list[str] | None = None
     x: np.ndarray | None = None
     feature_cols: list[str] = field(default_factory=list)
+    unused_numeric: list[str] = field(default_factory=list)  # numeric attributes offered, not chosen
     label_key: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -59,6 +65,20 @@ def _vector(values: list) -> np.ndarray | None:
     if any(t is None for r in rows for t in r):
         return None
     return np.array(rows, dtype=np.float64)
+
+
+def numeric_attributes(attrs: dict[str, list]) -> list[str]:
+    """Attributes that can be chosen as features: a number on every node that has the attribute (a node
+    without it gets the mean), and at least one number. Not the name/label/title attributes, and not
+    feature vectors (those are used anyway)."""
+    out = []
+    for k, vals in sorted(attrs.items()):
+        if k.lower() in NAME_ATTRS:  # names and display labels identify nodes, they do not describe them
+            continue
+        present = [v for v in vals if v is not None and not (isinstance(v, str) and not v.strip())]
+        if present and all(not isinstance(v, bool) and _number(v) is not None for v in present):
+            out.append(k)
+    return out
 
 
 def attribute(attrs: dict[str, list], name: str) -> str:
@@ -119,20 +139,16 @@ def interpret(attrs: dict[str, list], n: int, label: str | None = None) -> Inter
     out.label_key = label_key
     blocks, cols = [], []
     for k, vals in attrs.items():
-        if k == label_key or k.lower() in IGNORED_FEATURES and _vector(vals) is None:
+        if k == label_key:
             continue
         vec = _vector(vals)
         if vec is not None:
             blocks.append(vec)
             cols.append(f"{k} ({vec.shape[1]} values)")
-            continue
-        nums = [_number(v) for v in vals]
-        if all(t is not None for t in nums):
-            blocks.append(np.array(nums, dtype=np.float64)[:, None])
-            cols.append(k)
+    out.unused_numeric = [k for k in numeric_attributes(attrs) if k != label_key]
     if blocks:
         out.x = np.concatenate(blocks, axis=1).astype(np.float32)
         out.feature_cols = cols
-        out.notes.append(f"Node features were taken from the attribute{'s' if len(cols) > 1 else ''} "
+        out.notes.append(f"Node features were taken from the feature-vector attribute{'s' if len(cols) > 1 else ''} "
                          f"{', '.join(cols)}.")
     return out

@@ -8,6 +8,8 @@ is ignored with a note; the user can name the three columns instead. A headerles
 position: two node ids and an optional weight. Node ids are kept as text; when every id is a whole
 number the nodes are ordered numerically (so id 0 is node 0), otherwise in order of first
 appearance. The number of edge lines is checked against the limit before anything is built.
+In a file not separated by commas, a weight written with a decimal comma ("2,5", as European
+spreadsheets save it) is 2.5, with a note.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from ..errors import GraphLoadError, GraphTooLargeError
 from .build import MAX_WEIGHT, WEIGHT_RULE, NodeIndex, RawGraph, plural
 from .limits import SizeLimits
-from .text import decode_text, short
+from .text import decimal_comma_allowed, decode_text, is_decimal_comma, short, to_number
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".edges", ".edgelist", ".el")
 # Names of the two end columns, in pairs. Found in a first row, they make it a header.
@@ -118,8 +120,8 @@ def _not_an_edge_list(header: list[str], filename: str) -> GraphLoadError:
     return GraphLoadError(
         f"{filename} does not look like an edge list: its first line names the columns {', '.join(header)}, "
         "and none of them is a source or target column (such as source/target, from/to, src/dst or "
-        "node1/node2). Choose the source and target columns (on the Graph page, or with --source-column and "
-        "--target-column), or upload a file with one 'source target [weight]' per line.")
+        "node1/node2). Choose which columns hold the source and target of each edge (on the command line: "
+        "--source-column and --target-column), or use a file with one 'source target [weight]' per line.")
 
 
 def resolve_columns(header: list[str], filename: str, source_column: str | None = None,
@@ -172,13 +174,12 @@ def read_header(content: bytes, filename: str) -> list[str]:
     return [t.strip().strip('"') for t in rows[0]] if idx and _looks_like_header(rows) else []
 
 
-def _weight(token: str, where: str) -> float:
+def _weight(token: str, where: str, decimal_comma: bool) -> float:
     """A weight cell as a number, or a message naming the line (zero or more, within float32)."""
-    try:
-        w = float(token)
-    except ValueError:
-        w = math.nan
-    if math.isnan(w):
+    w = to_number(token, decimal_comma)
+    if w is None and token.strip().lower() in ("inf", "+inf", "infinity", "+infinity"):
+        w = math.inf
+    if w is None:
         raise GraphLoadError(f"{where}: the weight {short(token)} is not a number.")
     if w < 0:
         raise GraphLoadError(f"{where}: the weight {token} is negative; weights must be zero or more.")
@@ -207,8 +208,11 @@ def _numeric_order(names: list[str], s: np.ndarray, d: np.ndarray):
     return [names[i] for i in order], rank[s], rank[d]
 
 
-def _notes(cols: Columns | None, extra_cols: int, weighted: int, unweighted: int) -> list[str]:
+def _notes(cols: Columns | None, extra_cols: int, weighted: int, unweighted: int, commas: int) -> list[str]:
     notes = []
+    if commas:
+        notes.append(f"{plural(commas, 'weight was', 'weights were')} written with a decimal comma "
+                     "(such as 2,5) and read as decimals (2.5).")
     if cols is not None and cols.names:
         ignored = [n for i, n in enumerate(cols.names) if i not in (cols.source, cols.target, cols.weight)]
         if ignored:
@@ -248,7 +252,8 @@ def parse_edge_list(content: bytes, filename: str, limits: SizeLimits, source_co
     src: list[int] = []
     dst: list[int] = []
     weights: list[float] = []
-    weighted = extra_cols = unweighted = 0
+    weighted = extra_cols = unweighted = commas = 0
+    decimal_comma = decimal_comma_allowed(delim)
     for ln, line in enumerate(lines):
         if ln == header_line or not _is_data(line):
             continue
@@ -261,8 +266,9 @@ def parse_edge_list(content: bytes, filename: str, limits: SizeLimits, source_co
         src.append(index.add(a))
         dst.append(index.add(b))
         if wi is not None and tokens[wi] != "":
-            weights.append(_weight(tokens[wi], where))
+            weights.append(_weight(tokens[wi], where, decimal_comma))
             weighted += 1
+            commas += decimal_comma and is_decimal_comma(tokens[wi])
         else:
             weights.append(1.0)
             unweighted += 1
@@ -273,4 +279,4 @@ def parse_edge_list(content: bytes, filename: str, limits: SizeLimits, source_co
     names, s, d = _numeric_order(index.names, np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64))
     w = np.array(weights, dtype=np.float64) if weighted else None
     return RawGraph(names=names, src=s, dst=d, weight=w, directed=False,
-                    notes=_notes(cols, extra_cols, weighted, unweighted))
+                    notes=_notes(cols, extra_cols, weighted, unweighted, commas))

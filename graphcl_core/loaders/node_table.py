@@ -6,20 +6,25 @@ column named id/node/name/node_id (any case), then to the leftmost. A note says 
 used and how many ids matched, and warns when fewer than half did. Ids in the table that the edge
 list never mentions are added as isolated nodes (with a note), because a labelled node without
 edges is still a node the user cares about.
+
+Feature columns hold numbers (a decimal comma such as "2,5" counts when the table is not
+comma-separated). Real spreadsheets have blank cells: a blank cell, and every graph node without a
+row in the table, gets the column's mean, and the notes say how many cells were filled with what.
+Only columns whose non-empty cells are all numbers are offered as features
+(``node_table_feature_columns``); a named column that is not one fails, all of them in one message.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import GraphLoadError
 from .build import NodeIndex, encode_labels, plural
-from .text import decode_text, short
+from .text import decimal_comma_allowed, decode_text, short, to_number
 
 ID_NAMES = ("id", "node", "node_id", "nodeid", "name")
 # Every note about the id column contains this, so the app can show it beside the id picker.
@@ -33,6 +38,18 @@ class NodeTable:
     id_col: int
     rows: list[list[str]]
     lines: list[int]
+    delimiter: str = ","
+
+    def numbers(self, c: int) -> list[float | None]:
+        """Column ``c`` as numbers; None for a blank cell or one that is not a number."""
+        comma = decimal_comma_allowed(self.delimiter)
+        return [to_number(row[c], comma) if row[c] else None for row in self.rows]
+
+    def is_numeric(self, c: int) -> bool:
+        """At least one number, and every non-empty cell a number."""
+        values = self.numbers(c)
+        return any(v is not None for v in values) and all(
+            v is not None for v, row in zip(values, self.rows) if row[c])
 
 
 def _sniff(first_line: str) -> str:
@@ -72,12 +89,20 @@ def parse_node_table(content: bytes, filename: str = "node table") -> NodeTable:
         raise GraphLoadError(f"The node table {filename} has repeated column names: {', '.join(header)}.")
     lower = [h.lower() for h in header]
     id_col = next((lower.index(k) for k in ID_NAMES if k in lower), 0)
-    return NodeTable(filename, header, id_col, rows, numbers)
+    return NodeTable(filename, header, id_col, rows, numbers, delim)
 
 
 def node_table_columns(content: bytes) -> list[str]:
-    """Column names of an uploaded node table, so the user can pick label and feature columns."""
+    """Column names of an uploaded node table, so the user can pick the id and label columns."""
     return parse_node_table(content).columns
+
+
+def node_table_feature_columns(content: bytes, id_column: str | None = None) -> list[str]:
+    """The columns worth offering as features: every non-empty cell a number (blanks are filled), never
+    the id column (``id_column``, else the one named id/node/name...). Dates and free text are left out."""
+    table = parse_node_table(content)
+    skip = _column(table, id_column) if id_column else table.id_col
+    return [name for c, name in enumerate(table.columns) if c != skip and table.is_numeric(c)]
 
 
 def _column(table: NodeTable, name: str) -> int:
@@ -167,24 +192,48 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
         classes = plural(len(label_names), "class", "classes")
         notes.append(f"Labels come from the column '{table.columns[c]}' ({classes}).")
     if feature_columns:
-        cols = [_column(table, f) for f in feature_columns]
-        x = np.zeros((n, len(cols)), dtype=np.float32)
-        for r, node in enumerate(row_of):
-            for j, c in enumerate(cols):
-                cell = table.rows[r][c]
-                try:
-                    val = float(cell)
-                except ValueError:
-                    val = math.nan
-                if not math.isfinite(val):
-                    what = "is empty" if not cell else f"has {short(cell)}, which is not a number"
-                    raise GraphLoadError(f"Line {table.lines[r]} of {table.filename}: the feature column "
-                                         f"'{table.columns[c]}' {what}. Feature columns must hold numbers.")
-                x[node, j] = val
-        names = [table.columns[c] for c in cols]
-        notes.append(f"Node features come from the column{'s' if len(names) > 1 else ''} {', '.join(names)}.")
-        if missing:
-            notes.append(f"{plural(missing, 'node', 'nodes')} of the graph "
-                         f"{'has' if missing == 1 else 'have'} no row in the node table; "
-                         "their features were set to 0.")
+        x, fnotes = _features(table, [_column(table, f) for f in feature_columns], row_of, n)
+        notes += fnotes
+    if missing:
+        gets = " and ".join(what for what, chosen in (("no label", label_c is not None),
+                                                     ("the column means as features", bool(feature_columns)))
+                            if chosen) or "nothing from the table"
+        notes.append(f"{plural(missing, 'node', 'nodes')} of the graph {'has' if missing == 1 else 'have'} no row "
+                     f"in the node table {table.filename}: {'it gets' if missing == 1 else 'they get'} {gets}.")
     return y, label_names, x, notes
+
+
+def _bad_feature(table: NodeTable, c: int, values: list[float | None]) -> str | None:
+    """Why column ``c`` cannot be a feature (its first non-number, or no number at all), or None."""
+    name = table.columns[c]
+    for r, v in enumerate(values):
+        if v is None and table.rows[r][c]:
+            return (f"Line {table.lines[r]} of {table.filename}: the feature column '{name}' has "
+                    f"{short(table.rows[r][c])}, which is not a number.")
+    if all(v is None for v in values):
+        return f"The feature column '{name}' of {table.filename} is empty: it holds no numbers."
+    return None
+
+
+def _features(table: NodeTable, cols: list[int], row_of: list[int], n: int):
+    """Feature matrix (n × len(cols)); blank cells and nodes without a row get the column mean.
+    Every column that is not numeric is named in one error."""
+    columns = [table.numbers(c) for c in cols]
+    bad = [why for c, values in zip(cols, columns) if (why := _bad_feature(table, c, values))]
+    if bad:
+        raise GraphLoadError(" ".join(bad) + " Feature columns must hold numbers (blank cells are filled with "
+                             "the column mean); choose other feature columns.")
+    x = np.empty((n, len(cols)), dtype=np.float32)
+    notes = []
+    for j, (c, values) in enumerate(zip(cols, columns)):
+        known = [v for v in values if v is not None]
+        mean = float(np.mean(known))
+        x[:, j] = mean  # nodes without a row in the table
+        for r, node in enumerate(row_of):
+            x[node, j] = mean if values[r] is None else values[r]
+        if blanks := len(values) - len(known):
+            notes.append(f"{plural(blanks, 'empty cell', 'empty cells')} in '{table.columns[c]}' "
+                         f"{'was' if blanks == 1 else 'were'} filled with the column mean {mean:.4g}.")
+    names = [table.columns[c] for c in cols]
+    notes.insert(0, f"Node features come from the column{'s' if len(names) > 1 else ''} {', '.join(names)}.")
+    return x, notes

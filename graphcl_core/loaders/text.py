@@ -1,6 +1,9 @@
-"""Turning uploaded bytes into text, refusing binary files with a readable message."""
+"""Turning uploaded bytes into text (refusing binary files with a readable message), and table cells into numbers."""
 
 from __future__ import annotations
+
+import math
+import re
 
 from ..errors import GraphLoadError
 
@@ -44,3 +47,27 @@ def short(value: str, n: int = 40) -> str:
     """Quote a user value in a message without flooding it."""
     value = value if len(value) <= n else value[: n - 1] + "…"
     return repr(value)
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+
+
+def decimal_comma_allowed(delimiter: str | None) -> bool:
+    """A decimal comma ("2,5" = 2.5) is read only where the comma cannot be the column separator."""
+    return delimiter != ","
+
+
+def to_number(cell: str, decimal_comma: bool = False) -> float | None:
+    """A table cell as a finite number, or None. With ``decimal_comma``, "2,5" (one comma between digits,
+    as European spreadsheets write it) is 2.5; "1,234,5" and "1.234,5" stay not-a-number."""
+    try:
+        value = float(cell)
+    except ValueError:
+        if not (decimal_comma and _DECIMAL_COMMA.match(cell)):
+            return None
+        value = float(cell.replace(",", "."))
+    return value if math.isfinite(value) else None
+
+
+def is_decimal_comma(cell: str) -> bool:
+    return bool(_DECIMAL_COMMA.match(cell))
