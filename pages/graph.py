@@ -86,8 +86,8 @@ if loaded := ss.pop("graph.toast", None):  # set by the run that loaded the file
 def _now_using(key: str, old_bundle) -> None:
     """The graph changed in this run: start the colouring over where the labels changed, and rerun once so
     the sidebar (drawn by ``app.py`` before this page) names the graph now in use."""
-    if graphs.labels_changed(old_bundle, slot.bundle):
-        ss.pop("graph.colour", None)
+    if graphs.labels_changed(old_bundle, slot.bundle):  # set, not dropped: the browser shows a value it is sent
+        ss["graph.colour"] = "Label" if slot.bundle.has_labels else "Community"
     ss[state.GRAPH_KEY] = key
     st.rerun()
 
@@ -202,13 +202,14 @@ with info_col:
     st.subheader(graphs.title_of(current))
     if bundle.description:
         st.markdown(bundle.description)
-    m = st.columns(5)
-    m[0].metric("Nodes", f"{stats.nodes:,}")
-    m[1].metric("Edges", f"{stats.edges:,}")
-    m[2].metric("Features", f"{stats.features:,}", help=f"Where the features come from: {bundle.feature_source}")
-    m[3].metric("Labels", f"{stats.classes}" if stats.classes else "none")
-    m[4].metric("Components", f"{stats.components:,}",
-                help=f"Largest component: {stats.largest_component:,} nodes; {stats.isolated:,} isolated nodes.")
+    with st.container(horizontal=True, gap="medium"):  # each as wide as its name; a narrow panel wraps them
+        st.metric("Nodes", f"{stats.nodes:,}", width="content")
+        st.metric("Edges", f"{stats.edges:,}", width="content")
+        st.metric("Features", f"{stats.features:,}", width="content",
+                  help=f"Where the features come from: {bundle.feature_source}")
+        st.metric("Labels", f"{stats.classes}" if stats.classes else "none", width="content")
+        st.metric("Components", f"{stats.components:,}", width="content",
+                  help=f"Largest component: {stats.largest_component:,} nodes; {stats.isolated:,} isolated nodes.")
     st.caption(f"Source: {bundle.source} · features: {bundle.feature_source} · mean degree {stats.mean_degree:.1f}, "
                f"max {stats.max_degree:,} · largest component {stats.largest_component:,} nodes"
                + (f" · {stats.isolated:,} isolated nodes" if stats.isolated else ""))

@@ -129,6 +129,10 @@ def _degree_size(deg: np.ndarray, lo: float = 6.0, hi: float = 18.0) -> np.ndarr
 
 # ---- graph --------------------------------------------------------------------------------------
 
+# Top margin (px) a figure keeps free for Plotly's toolbar, which appears over the top right corner.
+TOOLBAR_ROOM = 36
+
+
 def graph_figure(nodes_drawn: np.ndarray, pos: np.ndarray, edges: np.ndarray, nodes: NodeInfo, colour: Colouring,
                  *, height: int = 520, title: str | None = None) -> go.Figure:
     """The graph drawn at ``pos`` (spring layout): edges in grey, nodes coloured, sized by degree."""
@@ -145,8 +149,10 @@ def graph_figure(nodes_drawn: np.ndarray, pos: np.ndarray, edges: np.ndarray, no
         fig.add_trace(t)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _base_layout(fig, height=height, uirevision="graph", title=title,
-                        legend_title=colour.title if colour.categorical else None)
+    _base_layout(fig, height=height, uirevision="graph", title=title,
+                 legend_title=colour.title if colour.categorical else None)
+    # the chart's toolbar sits in the top margin: room for it, so it does not cover the legend's title
+    return fig.update_layout(margin=dict(t=max(fig.layout.margin.t or 0, TOOLBAR_ROOM)))
 
 
 def degree_histogram(degrees: np.ndarray, *, height: int = 280) -> go.Figure:
