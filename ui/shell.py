@@ -46,3 +46,18 @@ def route_through_app() -> None:
         return
     navigation()
     st.rerun()
+
+
+RUNS_NOT_IN_LINK = ("It does not carry your runs: they stay in this browser's private workspace (or your account, "
+                    "when signed in) until you publish one on the Runs page.")
+
+
+def share_caption(graph_key: str) -> str:
+    """What the sidebar's *Share these settings* link carries. An uploaded graph is not in links (its file
+    lives only in this tab), so then the text says the receiver gets the karate club until they upload it."""
+    if str(graph_key).startswith("upload:"):
+        name = str(graph_key).split(":", 1)[1]
+        return (f"This link opens the app with the same hyperparameters, but not your graph: the uploaded file "
+                f"{name} is not in the link, so whoever opens it sees the karate club until they upload the "
+                f"file themselves. " + RUNS_NOT_IN_LINK)
+    return "This link opens the app with the same graph and hyperparameters. " + RUNS_NOT_IN_LINK
