@@ -111,6 +111,14 @@ def projection_title(method: str, frame_epoch: int, wanted_epoch: int | None, sh
     return f"{name} of the embeddings at epoch {frame_epoch}"
 
 
+def glide_ms(poll_s: float | None, full_ms: int = 450) -> int:
+    """How long the live map's points glide to a new frame: ``full_ms`` (``figures.TRANSITION``) when no
+    frame follows soon, else at most 60 % of the poll. The browser draws a frame once the one before has
+    glided (``ui/live_chart.js``): with a 450 ms glide and a frame every 0.4 s each frame waited for the
+    last one's, and the map's title named the epoch before the progress line's in half of the samples."""
+    return full_ms if not poll_s else max(0, min(full_ms, int(0.6 * poll_s * 1000)))
+
+
 LAGGING_NOTE = ("Each map takes a moment to lay out (in the background), so while the run moves fast the map "
                 "shows the newest one ready and trails the epoch shown; it catches up when the run pauses or ends.")
 
