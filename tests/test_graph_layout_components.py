@@ -60,3 +60,17 @@ def test_connected_graph_layout_is_the_plain_spring_layout():
     d = graphs.layout_edges(34, _edges(g))
     ref = nx.spring_layout(graphs.graph_from_edges(34, _edges(g)), seed=0, iterations=60)
     assert np.allclose(d.pos, np.array([ref[i] for i in range(34)], dtype=np.float32), atol=1e-5)
+
+
+def test_a_graph_without_edges_is_a_square_grid():
+    d = graphs.layout_edges(10, np.zeros((2, 0), dtype=np.int64))
+    assert len({tuple(p) for p in d.pos.round(3).tolist()}) == 10  # no two nodes on one spot
+    w, h = d.pos.max(0) - d.pos.min(0)
+    assert 0.5 <= w / h <= 2, (w, h)
+
+
+def test_an_isolated_node_takes_one_nodes_room_beside_a_tiny_component():
+    # one edge and one node without: the lone node gets a node's room, not a square as big as the edge's
+    d = graphs.layout_edges(3, np.array([[0, 1], [1, 0]]))
+    cx, cy = _cover(d.pos, np.arange(2))
+    assert cx >= 0.65 and cy >= 0.95, (cx, cy)

@@ -341,6 +341,9 @@ def packed_layout(g: nx.Graph, *, seed: int = 0, iterations: int = 50) -> dict:
     if len(comps) <= 1:
         return nx.spring_layout(g, seed=seed, iterations=iterations)
     main = comps[0]
+    if len(main) == 1:  # no edges at all: the nodes in a square grid
+        cols = int(np.ceil(np.sqrt(len(comps))))
+        return {c[0]: np.array([i % cols, -(i // cols)], dtype=np.float64) for i, c in enumerate(comps)}
     pos = dict(nx.spring_layout(g.subgraph(main), seed=seed, iterations=iterations)) if len(main) > 1 else {
         main[0]: np.zeros(2)}
     xy = np.array([pos[u] for u in main], dtype=np.float64)
@@ -350,7 +353,7 @@ def packed_layout(g: nx.Graph, *, seed: int = 0, iterations: int = 50) -> dict:
         pos[u] = (pos[u] - (lo + hi) / 2) / half
     right, top = (hi - lo) / 2 / half
     unit = 2.0 / max(8.0, np.sqrt(g.number_of_nodes()))  # the square of one isolated node
-    sides = [max(unit, 2.0 * np.sqrt(len(c) / len(main))) for c in comps[1:]]
+    sides = [unit if len(c) == 1 else max(2 * unit, 2.0 * np.sqrt(len(c) / len(main))) for c in comps[1:]]
     height = max(2 * top, float(np.sqrt(sum(s * s for s in sides))))  # as tall as the main part or more
     gap = unit / 2
     x, y, col_width = right + gap, top, 0.0
