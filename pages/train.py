@@ -155,14 +155,14 @@ poll = live.poll_seconds(job, head, current_pace(job) if job is not None else No
 ss["train.poll"] = poll
 
 
-def _status(job, s: dict, shown: int, rate: float | None) -> None:
-    """The run's state: failure or queue message, progress line (the epoch on screen), device, and where
-    to go when finished and shown to the end."""
+def _status(job, s: dict, shown: int, rate: float | None, map_epoch: int | None = None) -> None:
+    """The run's state: failure or queue message, progress line (the epoch on screen, and the map's when
+    that is another: ``map_epoch``), device, and where to go when finished and shown to the end."""
     if s["state"] == "failed":
         st.error(f"{job.message}\n\nPress **Reset**, change the settings and Start again.", icon=":material/error:")
     elif s["state"] == "queued" and (waiting := training.queue_text(s) or job.message):
         st.info(waiting, icon=":material/hourglass_top:")
-    text = live.paced_progress_text(s, shown, rate, held=head.paused(live.run_key(job)))
+    text = live.paced_progress_text(s, shown, rate, held=head.paused(live.run_key(job)), map_epoch=map_epoch)
     with st.container(key="present-bar" if presenting else None):
         st.progress(min(1.0, shown / max(1, s["epochs"])), text=text)
     if presenting:
@@ -246,14 +246,14 @@ def _colour_options(job) -> tuple[list[str], str]:
 
 
 def _map_parts(job, shown: int, framed, colour_by: str) -> tuple:
-    """``(figure or None, warning, notes)``: the map ``framed`` (``_frame``; ``None``: asked for here) of the
+    """``(figure or None, warning, notes, its epoch or None)``: the map ``framed`` (``_frame``; ``None``: asked for here) of the
     snapshot at the epoch on screen (PCA until UMAP is warm), coloured by ``colour_by``, with its title and
     notes."""
     if framed is None:  # the last redraw waits for its frame (none follows to show it); others draw the newest ready
         framed = live_frames.frame_at(slot, job, shown, last=live.poll_seconds(job, head, current_pace(job)) is None)
     frame, frame_epoch, perr = framed
     if frame is None:
-        return None, perr, []
+        return None, perr, [], None
     nodes = sources.nodes_from_bundle(job.bundle)
     if colour_by == "Label":
         colour = figures.colour_by_label(nodes)
@@ -280,13 +280,13 @@ def _map_parts(job, shown: int, framed, colour_by: str) -> tuple:
     if not presenting:
         notes.append(f"A snapshot every {'epoch' if every == 1 else f'{every} epochs'}. Hover a point for its "
                      "name, label and degree.")
-    return (present.stage_projection(fig) if presenting else fig), perr, notes
+    return (present.stage_projection(fig) if presenting else fig), perr, notes, frame_epoch
 
 
 def _draw_map(options: list[str], parts: tuple) -> None:
     if not presenting:
         st.segmented_control("Colour by", options, default=options[0], key="train.colour", required=True)
-    fig, warning, notes = parts
+    fig, warning, notes, _ = parts
     if warning:
         st.warning(warning)
     if fig is None:
@@ -354,7 +354,7 @@ def live_view() -> None:
         _draw_map(options, map_parts if map_parts is not None else _map_parts(job, shown, None, colour_by))
     if framed is not None:
         with status_box:
-            _status(job, s, shown, rate)
+            _status(job, s, shown, rate, map_epoch=map_parts[3])
 
 with live_col:
     st.html(f"<style>{present.STEADY_CSS}</style>")

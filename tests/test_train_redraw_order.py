@@ -30,6 +30,16 @@ def test_a_glide_ends_before_the_next_frame_comes():
         assert 0 < live.glide_ms(poll) < poll * 1000 * 0.75
 
 
+def test_the_line_names_the_map_s_epoch_when_it_is_another():
+    status = {"epoch": 200, "epochs": 200, "state": "finished", "seconds": 2.0, "history": []}
+    assert live.paced_progress_text(status, 59, 5.0, map_epoch=53).endswith(" · map from epoch 53")
+    assert live.paced_progress_text(status, 59, 5.0, map_epoch=59) == live.paced_progress_text(status, 59, 5.0)
+    assert "map from" not in live.paced_progress_text(status, 59, 5.0)
+    live_status = {**status, "epoch": 59, "state": "running"}
+    assert live.paced_progress_text(live_status, 59, None, map_epoch=56).startswith("Epoch 59 of 200")
+    assert live.paced_progress_text(live_status, 59, None, map_epoch=56).endswith(" · map from epoch 56")
+
+
 @pytest.mark.timeout(240)
 def test_playback_redraw_sends_the_progress_line_after_the_map(app_runs_dir, monkeypatch):
     sent: list[tuple[str, str]] = []
@@ -71,6 +81,6 @@ def test_playback_redraw_sends_the_progress_line_after_the_map(app_runs_dir, mon
         title = next(t for k, t in sent if k == "train.projection")
         assert line.startswith("Showing epoch") and "embeddings at epoch" in title
         assert keys.index("progress") > keys.index("train.projection"), sent
-        assert _epoch(title) <= _epoch(line)  # the map of the epoch shown, or (laying out) an older one it says
-        assert _epoch(title) == _epoch(line) or "laying out" in title, (line, title)
+        assert _epoch(title) <= _epoch(line)  # the map of the epoch shown, or an older one both say
+        assert _epoch(title) == _epoch(line) or f"map from epoch {_epoch(title)}" in line, (line, title)
     assert redraws >= 2

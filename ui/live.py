@@ -64,7 +64,16 @@ def run_key(job: Any) -> str:
     return f"{id(job)}:{job.created}"
 
 
-def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: bool = False) -> str:
+def paced_progress_text(status: dict, shown: int, rate: float | None, *, held: bool = False,
+                        map_epoch: int | None = None) -> str:
+    """``_paced_text`` and, when the map drawn with it is of another epoch (``map_epoch``: a long run keeps a
+    snapshot every few epochs, or the frame of the epoch shown is still being laid out), ``· map from epoch
+    53``: the line and the map's title then name the same epochs instead of 59 above 53."""
+    text = _paced_text(status, shown, rate, held=held)
+    return text if map_epoch is None or map_epoch == shown else f"{text} · map from epoch {map_epoch}"
+
+
+def _paced_text(status: dict, shown: int, rate: float | None, *, held: bool = False) -> str:
     """``progress_text`` while the picture is live; while it plays behind training,
     ``Showing epoch 40 of 200 (trained: 200) · played at 10 epochs/s · 16 s to go · training finished in 4 s``.
 
