@@ -80,9 +80,7 @@ with st.sidebar:
     _run_status()
     workspace.sign_in_box()
     with st.popover("Share these settings", icon=":material/link:", width="stretch"):
-        st.caption("This link opens the app with the same graph and hyperparameters. It does not carry "
-                   "your runs: they stay in this browser's private workspace (or your account, when signed "
-                   "in) until you publish one on the Runs page.")
+        st.caption(shell.share_caption(key))
         st.code(state.share_link(), language=None, wrap_lines=True)
 
 for w in st.session_state.pop("url_warnings", []) or []:
