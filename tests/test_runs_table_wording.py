@@ -1,5 +1,6 @@
 """The Runs page's table as the browser gets it (AppTest, no browser): missing results are drawn as the same
-dash the page uses elsewhere, and the probe column has one fixed decimal."""
+dash the page uses elsewhere, and the probe column has one fixed decimal (in percent, rounded as the
+captions round)."""
 
 from __future__ import annotations
 
@@ -19,5 +20,5 @@ def test_runs_table_draws_missing_results_as_a_dash(runs, tiny_graph):  # noqa: 
     assert table.value["linear probe"].isna().all()
     assert table.proto.placeholder == "—"  # Streamlit's default draws "None"
     columns = json.loads(table.proto.columns)
-    assert columns["linear probe"]["type_config"] == {"type": "number", "format": "percent", "step": 0.001}
+    assert columns["linear probe"]["type_config"] == {"type": "number", "format": "%.1f%%"}
     assert any(c.startswith("margin loss · margin ") for c in (x.value for x in at.caption))

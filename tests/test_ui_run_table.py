@@ -34,7 +34,7 @@ def test_rows_default_comparison_and_a_damaged_run(tmp_path, tiny_graph):
     df = run_table.table(runs)
     assert list(df["run"]) == [new, old] and list(df["status"]) == ["finished", "finished"]
     first = run_table.row(runs[old])
-    assert first["epochs"] == "2/20" and first["final loss"] == 0.7 and first["linear probe"] == 0.8
+    assert first["epochs"] == "2/20" and first["final loss"] == 0.7 and first["linear probe"] == 80.0
     assert first["margin"] == 1.5 and first["time (s)"] == 0.2 and first["graph"] == tiny_graph.name
     assert run_table.row(runs[new])["loss"] == "infonce"
     assert run_table.default_comparison(runs) == [new, old]
@@ -66,8 +66,9 @@ def test_missing_results_and_percentages_read_alike_everywhere():
     decimal in the table (a percent column dropped trailing zeros: "90%" under "90.83%") and in the captions."""
     assert run_table.MISSING == "—"
     assert run_table.percent(None) == "—" and run_table.percent(0.9) == "90.0%" and run_table.percent(0.9083) == "90.8%"
-    probe = run_table.COLUMNS["linear probe"]
-    assert probe["type_config"]["format"] == "percent" and probe["type_config"]["step"] == 0.001
+    assert run_table.COLUMNS["linear probe"]["type_config"]["format"] == "%.1f%%"
+    for q in (0.9, 0.9083, 0.8915, 0.89155, 1 / 3, 0.0005):  # the table's digits are the caption's
+        assert f"{run_table._percent_value(q):.1f}%" == run_table.percent(q)
 
 
 def test_compare_caption_names_the_loss_as_a_loss():
