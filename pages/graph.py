@@ -58,22 +58,25 @@ def _table_pickers(table) -> tuple[dict, object]:
     lab = st.selectbox("Label column", [NO_LABELS] + cols, key="graph.label_col",
                        help="Column with each node's class; leave empty if there is none.")
     label_col = None if lab == NO_LABELS else lab
-    feats = st.multiselect("Feature columns", [c for c in cols if c != label_col], key="graph.feature_cols",
-                           help="Numeric columns used as node features. With none, features are made from the "
-                                "graph structure.")
+    numeric = graphs.table_feature_columns(table_bytes, id_col)  # (dates, text and ids always fail as features)
+    feats = st.multiselect("Feature columns", [c for c in numeric if c != label_col], key="graph.feature_cols",
+                           help="Numeric columns used as node features (blank cells get the column's mean). With "
+                                "none, features are made from the graph structure.")
     return {**choices, "id_column": id_col, "label_column": label_col, "feature_columns": feats or None}, id_note
 
 
-def _attribute_pickers(attrs: list[str], file_id: str) -> dict:
-    """Label and feature choices among the node attributes of a GraphML/GEXF/GML/JSON file."""
-    lab = st.selectbox("Label attribute", [AUTO_LABEL] + attrs, key=f"graph.label_attr.{file_id}",
+def _attribute_pickers(found, file_id: str) -> dict:
+    """Label and feature choices among the node attributes of a GraphML/GEXF/GML/JSON file (``UploadColumns``):
+    only numeric attributes are offered as features, never the label (the detected one while on Automatic)."""
+    lab = st.selectbox("Label attribute", [AUTO_LABEL] + found.node_attributes, key=f"graph.label_attr.{file_id}",
                        help="Node attribute holding each node's class. Automatic takes a class-like attribute "
                             "(class, club, community, group…) when there is one.")
     label_col = None if lab == AUTO_LABEL else lab
-    feats = st.multiselect("Feature attributes", [a for a in attrs if a != label_col],
+    label_now = label_col or found.detected_label
+    feats = st.multiselect("Feature attributes", [a for a in found.numeric_attributes if a != label_now],
                            key=f"graph.feature_attrs.{file_id}",
-                           help="Numeric node attributes used as features. With none, the numeric attributes are "
-                                "used (never the label), or features are made from the graph structure.")
+                           help="Numeric node attributes used as features. With none, features are made from the "
+                                "graph structure (a feature-vector attribute such as JSON 'x' is always used).")
     return {"label_column": label_col, "feature_columns": feats or None}
 
 
@@ -156,7 +159,7 @@ with pick_col:
             table_choices, id_note = _table_pickers(table)
             choices.update(table_choices)
         elif found is not None and found.node_attributes:
-            choices.update(_attribute_pickers(found.node_attributes, up.file_id))
+            choices.update(_attribute_pickers(found, up.file_id))
         if up is not None:
             sig = graphs.upload_signature(up.file_id, table.file_id if table is not None else None, choices)
             if ss.get("graph.upload_sig") != sig:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -153,3 +154,27 @@ def test_error_box_follows_the_latest_upload():
     errors = _texts(at.error)
     assert "second.gml" in errors and "first.graphml" not in errors
     assert at.session_state["graph.key"] == "upload:good.txt"
+
+
+def test_only_numeric_columns_and_attributes_are_offered_as_features():
+    """A stranger's node table (ids, dates, free text, blank cells): the feature picker offers the numeric
+    columns only, and choosing both loads (blanks get the column mean). A GML file's numeric attribute is
+    offered, its text attribute is not."""
+    data = Path(__file__).parent / "data" / "people"
+    at = _upload(_upload_page(), "people_edges.csv", (data / "people_edges.csv").read_bytes())
+    at = _upload(at, "people_nodes.csv", (data / "people_nodes.csv").read_bytes(), key="graph.upload_table")
+    _ok(at)
+    feats = _box(at, "Feature columns", "multiselect")
+    assert feats.options == ["age", "score"]
+    _box(at, "Label column").set_value("role").run()
+    _ok(at)
+    feats = _box(at, "Feature columns", "multiselect")
+    feats.set_value(["age", "score"]).run()
+    _ok(at)
+    b = _slot(at).bundle
+    assert b.num_features == 2 and b.num_classes == 3 and not torch.isnan(b.data.x).any()
+    gml = ('graph [ node [ id 1 label "a" pop 10 region "north" ] node [ id 2 label "b" pop 20 region "south" ] '
+           'node [ id 3 label "c" pop 30 region "north" ] edge [ source 1 target 2 ] edge [ source 2 target 3 ] ]')
+    at = _upload(_upload_page(), "cities.gml", gml)
+    _ok(at)
+    assert _box(at, "Feature attributes", "multiselect").options == ["pop"]

@@ -143,6 +143,14 @@ def table_columns(content: bytes) -> tuple[list[str], str | None]:
         return [], str(e)
 
 
+def table_feature_columns(content: bytes, id_column: str | None) -> list[str]:
+    """The node table's columns that can be features (numbers in every filled cell), the id column left out."""
+    try:
+        return list(_loaders().node_table_feature_columns(content, id_column=id_column))
+    except GraphCLError:
+        return []
+
+
 def upload_signature(file_id: str, table_id: str | None, choices: dict) -> tuple:
     """Everything that decides the loaded graph (file ids stand for the bytes): reload only when it changes."""
     picked = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(choices.items())
