@@ -175,12 +175,11 @@ def timeline() -> None:
     eps = [e for e in src.epochs() if e in frames] or epochs
     if playback.tick(eps, pause_clicked=bool(ss.get("explore.pause"))):
         st.rerun()  # the replay has ended: stop the timer
-    c1, c2 = st.columns([1, 9], vertical_alignment="bottom")
-    with c1:
-        _play_button(eps)
-    with c2:
-        epoch = st.select_slider("Epoch", options=eps, key=playback.epoch_key,
-                                 help="Each saved snapshot of the embeddings; drag to travel in time.")
+    # Play and the slider are drawn last, into their place above the picture: Streamlit drops a redraw's
+    # unsent elements when the replay's next tick starts, so a slider sent before the figure was built could
+    # say epoch 50 above a picture of epoch 45 (the tick before's).
+    row = st.container()
+    epoch = playback.current(eps)
     node = ss.get(f"explore.node.{src.id}")
     node = None if node is None else int(node)
     sel = linked.current(ss, src.id)
@@ -199,6 +198,13 @@ def timeline() -> None:
         st.caption(" ".join(n for n in notes if n))
     with side_col:
         _side_panel(epoch, node, table)
+    with row:
+        c1, c2 = st.columns([1, 9], vertical_alignment="bottom")
+        with c1:
+            _play_button(eps)
+        with c2:
+            st.select_slider("Epoch", options=eps, key=playback.epoch_key,
+                             help="Each saved snapshot of the embeddings; drag to travel in time.")
 
 
 def _drawing_colour() -> figures.Colouring:
