@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from test_graph_page import _ok, _runs_dir, _upload, _upload_page  # noqa: F401 (_runs_dir: autouse)
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 FILES = Path(__file__).resolve().parent / "data"
 EDGES = "Source,Target\nann,bob\nbob,cat\ncat,ann\ncat,dan\ndan,eve\neve,ann\n"
@@ -17,32 +19,11 @@ TABLE = "id,role,age\nann,x,20\nbob,y,21\ncat,x,22\ndan,y,23\neve,x,24\n"
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.fixture(autouse=True)
-def _runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
-
-
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def _sidebar_graph(at: AppTest) -> str:
     texts = [str(m.value) for m in at.sidebar.markdown]
     return next(t for t in texts if t.startswith("**"))
-
-
-def _upload_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("pages/graph.py").run()
-    at.segmented_control(key="graph.source").set_value("Upload").run()
-    _ok(at)
-    return at
-
-
-def _upload(at: AppTest, name: str, content: str, key: str = "graph.upload_file") -> AppTest:
-    at.file_uploader(key=key).set_value((name, content.encode(), "text/plain")).run()
-    _ok(at)
-    return at
 
 
 def _toasts(at: AppTest) -> list[str]:

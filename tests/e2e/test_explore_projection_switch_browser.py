@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, _wait_idle, sync_api  # noqa: E402
+from test_linked_views import saved_run  # noqa: E402
 
 pytestmark = pytest.mark.timeout(300)
 TOKEN = "5a17" * 8  # the browser's workspace cookie (graphcl_ws), so the run below is this visitor's
@@ -26,23 +25,7 @@ BROKEN = "could not be drawn"
 
 def _saved_run(runs: Path) -> str:
     """A finished 60-node run with 6 snapshots moving from noise to three groups."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from graphcl_core.config import TrainConfig
-    from graphcl_core.graph import GraphBundle
-    from graphcl_core.runs import RunStore
-    from tests.conftest import planted_partition
-
-    base = planted_partition()
-    bundle = GraphBundle(base.data, "switch-demo", [f"n{i}" for i in range(base.num_nodes)], "test",
-                         label_names=LABELS)
-    rng = np.random.default_rng(1)
-    y = base.data.y.numpy()
-    centres, noise = rng.normal(size=(3, 8)) * 3, rng.normal(size=(base.num_nodes, 8))
-    w = RunStore(runs, f"b-{TOKEN}").create(bundle, TrainConfig(epochs=5, hidden=16, embedding_dim=8), "cpu")
-    snaps = [SimpleNamespace(epoch=e, embeddings=(noise + centres[y] * e / 5).astype(np.float32)) for e in range(6)]
-    w.save_progress([{"epoch": e, "loss": 1.0 / (1 + e), "seconds": 0.1 * e} for e in range(1, 6)], snaps, 5, 0.5)
-    w.finish("finished")
-    return w.run_id
+    return saved_run(runs, TOKEN, "switch-demo", [f"n{i}" for i in range(60)], LABELS, 6, seed=1)
 
 
 def _show(pg, view: str) -> None:

@@ -24,8 +24,10 @@ PROJ = '.graphcl-live-chart[data-key="explore.projection"]'
 DRAW = '.graphcl-live-chart[data-key="explore.drawing"]'
 
 
-def _saved_run(runs: Path) -> str:
-    """A finished 60-node run whose 12 snapshots go from noise to three separated groups."""
+def saved_run(runs: Path, token: str, name: str, node_ids: list[str], labels: list[str], snapshots: int,
+              seed: int) -> str:
+    """A finished 60-node run in the workspace of the browser whose cookie is ``token``: ``snapshots``
+    snapshots going from noise to three separated groups (the planted partition's)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from graphcl_core.config import TrainConfig
     from graphcl_core.graph import GraphBundle
@@ -33,18 +35,24 @@ def _saved_run(runs: Path) -> str:
     from tests.conftest import planted_partition
 
     base = planted_partition()
-    bundle = GraphBundle(base.data, "linked-demo", [f"11{i:04d}" for i in range(base.num_nodes)], "test",
-                         label_names=LABELS)
-    rng = np.random.default_rng(0)
+    bundle = GraphBundle(base.data, name, node_ids, "test", label_names=labels)
+    rng = np.random.default_rng(seed)
     y = base.data.y.numpy()
     centres = rng.normal(size=(3, 8)) * 3
     noise = rng.normal(size=(base.num_nodes, 8))
-    w = RunStore(runs, f"b-{TOKEN}").create(bundle, TrainConfig(epochs=11, hidden=16, embedding_dim=8), "cpu")
-    snaps = [SimpleNamespace(epoch=e, embeddings=(noise + centres[y] * e / 11).astype(np.float32)) for e in range(12)]
-    history = [{"epoch": e, "loss": 1.0 / (1 + e), "seconds": 0.1 * e} for e in range(1, 12)]
-    w.save_progress(history, snaps, 11, 1.1)
+    last = snapshots - 1
+    w = RunStore(runs, f"b-{token}").create(bundle, TrainConfig(epochs=last, hidden=16, embedding_dim=8), "cpu")
+    snaps = [SimpleNamespace(epoch=e, embeddings=(noise + centres[y] * e / last).astype(np.float32))
+             for e in range(snapshots)]
+    history = [{"epoch": e, "loss": 1.0 / (1 + e), "seconds": 0.1 * e} for e in range(1, snapshots)]
+    w.save_progress(history, snaps, last, 0.1 * last)
     w.finish("finished")
     return w.run_id
+
+
+def _saved_run(runs: Path) -> str:
+    """Node ids and label names as long as Cora's; 12 snapshots."""
+    return saved_run(runs, TOKEN, "linked-demo", [f"11{i:04d}" for i in range(60)], LABELS, 12, seed=0)
 
 
 def _chart(pg, sel: str) -> dict:
