@@ -75,8 +75,9 @@ def _attribute_pickers(found, file_id: str) -> dict:
     label_now = label_col or found.detected_label
     feats = st.multiselect("Feature attributes", [a for a in found.numeric_attributes if a != label_now],
                            key=f"graph.feature_attrs.{file_id}",
-                           help="Numeric node attributes used as features. With none, features are made from the "
-                                "graph structure (a feature-vector attribute such as JSON 'x' is always used).")
+                           help="Numeric node attributes used as features. With none, the features come from a "
+                                "feature-vector attribute such as JSON 'x' if there is one, else from the graph "
+                                "structure.")
     return {"label_column": label_col, "feature_columns": feats or None}
 
 

@@ -124,3 +124,17 @@ def test_every_non_numeric_attribute_is_named_in_one_message():
     with pytest.raises(GraphLoadError, match=r"attributes 'region', 'label' are not numeric.*Numeric "
                                              r"attributes: pop\."):
         load_upload("cities.gml", (DATA / "cities.gml").read_bytes(), feature_columns=["region", "label", "pop"])
+
+
+def test_on_automatic_the_id_column_is_found_by_the_load_and_never_used_as_a_feature():
+    """The picker cannot know which column the load will match to the graph's nodes (the best overlap, not
+    always the leftmost): an unnamed leftmost column is still offered, and the load drops the id column from
+    the chosen features with a note."""
+    edges = b"a,b\n1,2\n2,3\n3,1\n3,4\n"
+    table = b"rank,user_no,score\n5,1,0.5\n6,2,0.25\n7,3,0.75\n8,4,1.0\n"
+    assert node_table_feature_columns(table) == ["rank", "user_no", "score"]
+    assert node_table_feature_columns(b"id,age\n1,20\n2,30\n") == ["age"]  # a column named id is never offered
+    bundle = load_upload("e.csv", edges, node_table=table, node_table_name="t.csv",
+                         feature_columns=["user_no", "score"])
+    assert bundle.num_features == 1 and sorted(bundle.data.x[:, 0].tolist()) == [0.25, 0.5, 0.75, 1.0]
+    assert any("'user_no' holds the node ids" in n for n in bundle.notes)

@@ -99,9 +99,12 @@ def node_table_columns(content: bytes) -> list[str]:
 
 def node_table_feature_columns(content: bytes, id_column: str | None = None) -> list[str]:
     """The columns worth offering as features: every non-empty cell a number (blanks are filled), never
-    the id column (``id_column``, else the one named id/node/name...). Dates and free text are left out."""
+    the id column (``id_column``, else one named id/node/name...). Dates and free text are left out. On
+    automatic, the column that matches the graph best is only known at the load, which drops it from the
+    chosen features (``apply_node_table``), so an unnamed leftmost column is still offered."""
     table = parse_node_table(content)
-    skip = _column(table, id_column) if id_column else table.id_col
+    named = table.columns[table.id_col].lower() in ID_NAMES
+    skip = _column(table, id_column) if id_column else (table.id_col if named else None)
     return [name for c, name in enumerate(table.columns) if c != skip and table.is_numeric(c)]
 
 
@@ -191,6 +194,9 @@ def apply_node_table(table: NodeTable, index: NodeIndex, label_column: str | Non
         y, label_names = encode_labels(values)
         classes = plural(len(label_names), "class", "classes")
         notes.append(f"Labels come from the column '{table.columns[c]}' ({classes}).")
+    if feature_columns and any(_column(table, f) == table.id_col for f in feature_columns):
+        notes.append(f"The column '{table.columns[table.id_col]}' holds the node ids, so it is not used as a feature.")
+        feature_columns = [f for f in feature_columns if _column(table, f) != table.id_col]
     if feature_columns:
         x, fnotes = _features(table, [_column(table, f) for f in feature_columns], row_of, n)
         notes += fnotes
