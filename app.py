@@ -87,7 +87,9 @@ for w in st.session_state.pop("url_warnings", []) or []:
     st.toast(w, icon=":material/warning:")
 
 st.session_state[shell.READY_KEY] = True  # tells the page that this run set it up (ui/shell.py)
-page.run()
+try:
+    page.run()
+finally:  # also when the page stopped early (st.stop, st.rerun, a page switch)
+    state.keep_settings()  # what the page set (a link's settings, "Use these settings")
 # Widgets on the page may have changed settings (or Explore's run) during this run: keep the URL in step.
-state.keep_settings()  # what the page set (a link's settings, "Use these settings")
 state.sync_query_params(page.url_path)

@@ -73,21 +73,22 @@ def compile_in_child(timeout: float = CHILD_TIMEOUT_S) -> bool:
 
 
 def cache_marker() -> Path | None:
-    """The file that says numba's cache holds umap-learn's kernels for this umap-learn, numba and Python;
-    None where there is no cache folder or umap-learn is not installed. umap-learn's files' time is in
+    """The file that says numba's cache holds umap-learn's kernels for this umap-learn, numba, pynndescent and
+    Python; None where there is no cache folder or umap-learn is not installed. umap-learn's files' time is in
     the name, as numba keys its cache by them: a reinstall makes a new name (and numba compiles again)."""
     import importlib.metadata
 
     cache = os.environ.get("NUMBA_CACHE_DIR")
     try:
         stamp = _umap_files_time()
-        versions = (importlib.metadata.version("umap-learn"), importlib.metadata.version("numba"))
+        versions = (importlib.metadata.version("umap-learn"), importlib.metadata.version("numba"),
+                    importlib.metadata.version("pynndescent"))
     except (ImportError, ValueError, OSError, importlib.metadata.PackageNotFoundError):
         return None
     if not cache or stamp is None:
         return None
     py = f"py{sys.version_info.major}{sys.version_info.minor}"
-    return Path(cache) / f"graphcl-umap-{versions[0]}-numba-{versions[1]}-{py}-{stamp}.warm"
+    return Path(cache) / f"graphcl-umap-{versions[0]}-numba-{versions[1]}-pynndescent-{versions[2]}-{py}-{stamp}.warm"
 
 
 def _umap_files_time() -> int | None:

@@ -45,7 +45,7 @@ def _table_pickers(table) -> tuple[dict, object]:
     placeholder where the loader's own sentence on the id column goes once the graph is loaded."""
     table_bytes = table.getvalue()
     choices = {"node_table": table_bytes, "node_table_name": table.name}
-    cols, cerr = graphs.table_columns(table_bytes)
+    cols, cerr = graphs.table_columns(slot, table.file_id, table_bytes)
     if cerr:
         st.error(cerr)
         return choices, st.empty()
@@ -58,7 +58,8 @@ def _table_pickers(table) -> tuple[dict, object]:
     lab = st.selectbox("Label column", [NO_LABELS] + cols, key="graph.label_col",
                        help="Column with each node's class; leave empty if there is none.")
     label_col = None if lab == NO_LABELS else lab
-    numeric = graphs.table_feature_columns(table_bytes, id_col)  # (dates, text and ids always fail as features)
+    # (dates, text and ids always fail as features)
+    numeric = graphs.table_feature_columns(slot, table.file_id, table_bytes, id_col)
     feats = st.multiselect("Feature columns", [c for c in numeric if c != label_col], key="graph.feature_cols",
                            help="Numeric columns used as node features (blank cells get the column's mean). With "
                                 "none, features are made from the graph structure.")

@@ -138,3 +138,11 @@ def test_on_automatic_the_id_column_is_found_by_the_load_and_never_used_as_a_fea
                          feature_columns=["user_no", "score"])
     assert bundle.num_features == 1 and sorted(bundle.data.x[:, 0].tolist()) == [0.25, 0.5, 0.75, 1.0]
     assert any("'user_no' holds the node ids" in n for n in bundle.notes)
+
+
+def test_decimal_commas_in_a_node_table_are_said_in_the_notes():
+    edges = b"source;target\nx;y\ny;z\nz;x\n"
+    table = b"id;score\nx;1,5\ny;2,5\nz;3\n"
+    bundle = load_upload("e.csv", edges, node_table=table, node_table_name="t.csv", feature_columns=["score"])
+    assert sorted(bundle.data.x[:, 0].tolist()) == [1.5, 2.5, 3.0]
+    assert any("2 values in 'score' were written with a decimal comma" in n for n in bundle.notes), bundle.notes

@@ -86,3 +86,6 @@ def test_a_nan_result_reads_as_missing(tmp_path, tiny_graph):
     run.meta["metrics"] = {"linear_probe_acc": None, "silhouette": float("nan")}
     row = run_table.row(run)
     assert row["linear probe"] is None and row["silhouette"] is None
+    # the summary's metric and the compare caption read a NaN probe as missing too, never "nan%"
+    assert run_table.percent(float("nan")) == run_table.MISSING
+    assert "probe" not in run_table.settings_caption(TrainConfig(), {"linear_probe_acc": float("nan")})

@@ -136,19 +136,34 @@ def load_upload(filename: str, content: bytes, **choices) -> tuple[GraphBundle |
     return bundle, None
 
 
-def table_columns(content: bytes) -> tuple[list[str], str | None]:
-    try:
-        return list(_loaders().node_table_columns(content)), None
-    except GraphCLError as e:
-        return [], str(e)
+def _per_table(slot: registry.Slot, key: tuple, make):
+    """``make()`` once per uploaded node table (its ``file_id`` in ``key``): the pickers' column lists parse
+    the whole table, which a large file would redo on every rerun of the page."""
+    ck = ("node-table",) + key
+    if ck not in slot.cache:
+        for old in [k for k in slot.cache if isinstance(k, tuple) and k[:1] == ("node-table",) and k[1] != key[0]]:
+            slot.cache.pop(old, None)  # (another table's lists)
+        slot.cache[ck] = make()
+    return slot.cache[ck]
 
 
-def table_feature_columns(content: bytes, id_column: str | None) -> list[str]:
+def table_columns(slot: registry.Slot, file_id: str, content: bytes) -> tuple[list[str], str | None]:
+    def make():
+        try:
+            return list(_loaders().node_table_columns(content)), None
+        except GraphCLError as e:
+            return [], str(e)
+    return _per_table(slot, (file_id, "columns"), make)
+
+
+def table_feature_columns(slot: registry.Slot, file_id: str, content: bytes, id_column: str | None) -> list[str]:
     """The node table's columns that can be features (numbers in every filled cell), the id column left out."""
-    try:
-        return list(_loaders().node_table_feature_columns(content, id_column=id_column))
-    except GraphCLError:
-        return []
+    def make():
+        try:
+            return list(_loaders().node_table_feature_columns(content, id_column=id_column))
+        except GraphCLError:
+            return []
+    return _per_table(slot, (file_id, f"features:{id_column}"), make)
 
 
 def upload_signature(file_id: str, table_id: str | None, choices: dict) -> tuple:

@@ -98,13 +98,14 @@ def table(runs: dict[str, SavedRun]) -> pd.DataFrame:
 
 def percent(value: float | None) -> str:
     """A linear-probe accuracy as the table shows it (one decimal), or ``MISSING``."""
+    value = _number(value)
     return MISSING if value is None else f"{value:.1%}"
 
 
 def settings_caption(cfg: TrainConfig, metrics: dict | None) -> str:
     """The line under a compared run's projection: its loss named as one ("margin loss", not a bare "margin"
     beside the margin value), the settings that shape it, and its probe accuracy when it has one."""
-    probe = (metrics or {}).get("linear_probe_acc")
+    probe = _number((metrics or {}).get("linear_probe_acc"))
     return (f"{cfg.loss} loss · margin {cfg.margin:g} · hidden {cfg.hidden} · lr {cfg.lr:g}"
             + (f" · probe {percent(probe)}" if probe is not None else ""))
 

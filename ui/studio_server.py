@@ -26,8 +26,11 @@ def start_warmups() -> list[threading.Thread]:
 def preload_app_modules() -> None:
     """Import what app.py imports before its navigation (~0.7 s on 2 cores once graphcl_core is in), so a
     first visitor's first run reaches its page list sooner: until then the browser shows Streamlit's own
-    list of the pages/ folder (hidden by app.py on the first page, not on a shared deep link)."""
-    from ui import graphs, shell, state, training, workspace  # noqa: F401
+    list of the pages/ folder (app.py hides it in a session's first run, but only from its first element on)."""
+    import importlib
+
+    for name in ("ui.graphs", "ui.shell", "ui.state", "ui.training", "ui.workspace"):
+        importlib.import_module(name)
 
 
 def streamlit_main(args: list[str]) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import GraphLoadError
 from .build import NodeIndex, encode_labels, plural
-from .text import decimal_comma_allowed, decode_text, short, to_number
+from .text import decimal_comma_allowed, decode_text, is_decimal_comma, short, to_number
 
 ID_NAMES = ("id", "node", "node_id", "nodeid", "name")
 # Every note about the id column contains this, so the app can show it beside the id picker.
@@ -240,6 +240,11 @@ def _features(table: NodeTable, cols: list[int], row_of: list[int], n: int):
         if blanks := len(values) - len(known):
             notes.append(f"{plural(blanks, 'empty cell', 'empty cells')} in '{table.columns[c]}' "
                          f"{'was' if blanks == 1 else 'were'} filled with the column mean {mean:.4g}.")
+        if decimal_comma_allowed(table.delimiter) and (
+                commas := sum(is_decimal_comma(row[c]) for row in table.rows)):
+            notes.append(f"{plural(commas, 'value', 'values')} in '{table.columns[c]}' "
+                         f"{'was' if commas == 1 else 'were'} written with a decimal comma (such as 2,5) and read "
+                         "as decimals (2.5).")
     names = [table.columns[c] for c in cols]
     notes.insert(0, f"Node features come from the column{'s' if len(names) > 1 else ''} {', '.join(names)}.")
     return x, notes

@@ -362,9 +362,11 @@ def test_settings_survive_a_training_runs_polling_and_a_visit_to_runs(server, br
         pg.wait_for_timeout(1000)
         query = parse_qs(urlsplit(pg.url).query)
         assert query.get("hidden") == ["64"] and query.get("epochs") == ["3000"], pg.url
-        pg.go_back()  # Train again: its controls show the settings of the run, not the defaults
-        pg.get_by_role("button", name="Stop").first.wait_for()
-        _wait_idle(pg)
+        pg.locator('[data-testid="stSidebarNav"] a', has_text="Train").first.click()  # Train again: its controls show the settings
+        pg.wait_for_url(re.compile(r"/train\?"))
+        sync_api.expect(pg.get_by_role("spinbutton", name="Hidden size")).to_have_value("64", timeout=60_000)
+        pg.wait_for_timeout(2000)  # and keep them through the live view's next redraws
+        sync_api.expect(pg.get_by_role("spinbutton", name="Hidden size")).to_have_value("64")
         query = parse_qs(urlsplit(pg.url).query)
         assert query.get("hidden") == ["64"] and query.get("epochs") == ["3000"], pg.url
         pg.get_by_role("button", name="Stop").first.click()
