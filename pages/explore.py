@@ -2,6 +2,8 @@
 
 from functools import partial
 
+import time
+
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
@@ -159,6 +161,9 @@ def _picked_in(chart: str, state: dict) -> None:
 FILL_POLL_S = 1.0  # while a saved run's other frames are projected in the background
 
 
+REDRAW_BEGAN, REDRAW_ENDED = "explore.redraw.began", "explore.redraw.ended"  # (a redraw cut short never ends)
+
+
 @st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1
              else FILL_POLL_S if explore.frames_progress(slot, src, view) else None)
 def timeline() -> None:
@@ -178,8 +183,15 @@ def timeline() -> None:
     # Play and the slider are drawn last, into their place above the picture: Streamlit drops a redraw's
     # unsent elements when the replay's next tick starts, so a slider sent before the figure was built could
     # say epoch 50 above a picture of epoch 45 (the tick before's).
+    # A redraw after one that was cut short (it never reached its end) draws them first: where every redraw
+    # outlasts the replay's tick, controls sent last would never be sent at all.
+    cut_short = ss.get(REDRAW_BEGAN, 0.0) > ss.get(REDRAW_ENDED, 0.0)
+    ss[REDRAW_BEGAN] = time.perf_counter()
     row = st.container()
     epoch = playback.current(eps)
+    if cut_short:
+        with row:
+            _controls(eps)
     node = ss.get(f"explore.node.{src.id}")
     node = None if node is None else int(node)
     sel = linked.current(ss, src.id)
@@ -198,13 +210,20 @@ def timeline() -> None:
         st.caption(" ".join(n for n in notes if n))
     with side_col:
         _side_panel(epoch, node, table)
-    with row:
-        c1, c2 = st.columns([1, 9], vertical_alignment="bottom")
-        with c1:
-            _play_button(eps)
-        with c2:
-            st.select_slider("Epoch", options=eps, key=playback.epoch_key,
-                             help="Each saved snapshot of the embeddings; drag to travel in time.")
+    if not cut_short:
+        with row:
+            _controls(eps)
+    ss[REDRAW_ENDED] = time.perf_counter()
+
+
+def _controls(eps: list[int]) -> None:
+    """Play/Pause and the epoch slider."""
+    c1, c2 = st.columns([1, 9], vertical_alignment="bottom")
+    with c1:
+        _play_button(eps)
+    with c2:
+        st.select_slider("Epoch", options=eps, key=playback.epoch_key,
+                         help="Each saved snapshot of the embeddings; drag to travel in time.")
 
 
 def _drawing_colour() -> figures.Colouring:

@@ -296,6 +296,9 @@ def _draw_map(options: list[str], parts: tuple) -> None:
         st.caption(" ".join(notes))
 
 
+REDRAW_BEGAN, REDRAW_ENDED = "train.redraw.began", "train.redraw.ended"  # (a redraw cut short never ends)
+
+
 @st.fragment(run_every=poll)
 def live_view() -> None:
     """The tab's run, redrawn every poll while it trains or its playback is behind."""
@@ -330,13 +333,20 @@ def live_view() -> None:
     # every redraw came and the map of one in three (measured, karate at 5/s on 2 busy cores: the title
     # trailed the line by 2-12 epochs in 4 of 5 samples, "Showing epoch 59" above "epoch 53"). Sent last,
     # the line is dropped with the map or comes after it. The first epochs and the last redraw (``_frame``:
-    # ``None``) keep the line first: there the map may wait, and "finished" must not wait with it.
+    # ``None``) keep the line first: there the map may wait, and "finished" must not wait with it. So does a
+    # redraw after one that was cut short (it never reached its end): where every redraw is slower than the
+    # poll, a line sent last would never be sent at all (a loaded 2-core CI machine: no progress line in 30 s).
+    cut_short = ss.get(REDRAW_BEGAN, 0.0) > ss.get(REDRAW_ENDED, 0.0)
+    ss[REDRAW_BEGAN] = time.perf_counter()
     status_box = st.container()
     framed = _frame(job, shown, rate) if has_trainer else None
-    if framed is None:
+    line_first = framed is None or cut_short
+    if line_first:
         with status_box:
-            _status(job, s, shown, rate)
+            map_epoch = framed[1] if framed is not None and framed[0] is not None else None
+            _status(job, s, shown, rate, map_epoch=map_epoch)
     if not has_trainer:
+        ss[REDRAW_ENDED] = time.perf_counter()
         return  # still waiting for its first slot: nothing to chart yet, and 19 waiting tabs poll this
     pd = None if presenting or behind else training.live_pair_distances(slot, job)
     hist = pacing.history_until(s["history"], shown)
@@ -352,9 +362,10 @@ def live_view() -> None:
         _draw_curves(curves, behind)
     with map_col:
         _draw_map(options, map_parts if map_parts is not None else _map_parts(job, shown, None, colour_by))
-    if framed is not None:
+    if not line_first:
         with status_box:
             _status(job, s, shown, rate, map_epoch=map_parts[3])
+    ss[REDRAW_ENDED] = time.perf_counter()
 
 with live_col:
     st.html(f"<style>{present.STEADY_CSS}</style>")

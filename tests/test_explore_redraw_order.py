@@ -56,3 +56,11 @@ def test_the_slider_is_sent_after_the_picture_and_names_its_epoch(runs, tiny_gra
         assert kinds.index("slider") > kinds.index("explore.projection"), f"the slider went first: {sent}"
         title = dict(sent)["explore.projection"]
         assert int(re.search(r"epoch (\d+)", title).group(1)) == epoch == int(dict(sent)["slider"]), sent
+    # after a redraw that was cut short (the next tick came first), the controls go first: sent last every
+    # time, they would never reach a browser whose redraws all outlast the tick
+    at.session_state["explore.redraw.began"] = at.session_state["explore.redraw.ended"] + 1.0
+    sent.clear()
+    at.run()
+    kinds = [k for k, _ in sent]
+    assert kinds.index("slider") < kinds.index("explore.projection"), sent
+    assert at.session_state["explore.redraw.ended"] > at.session_state["explore.redraw.began"]

@@ -84,3 +84,15 @@ def test_playback_redraw_sends_the_progress_line_after_the_map(app_runs_dir, mon
         assert _epoch(title) <= _epoch(line)  # the map of the epoch shown, or an older one both say
         assert _epoch(title) == _epoch(line) or f"map from epoch {_epoch(title)}" in line, (line, title)
     assert redraws >= 2
+
+    # A redraw after one that was cut short (it began and never ended: the next poll came first) sends its
+    # line first: where every redraw outlasts the poll, a line sent last would never be sent at all.
+    at.session_state["train.redraw.began"] = at.session_state["train.redraw.ended"] + 1.0
+    sent.clear()
+    at.run()
+    keys = [k for k, _ in sent]
+    assert "progress" in keys and "train.projection" in keys, sent
+    assert keys.index("progress") < keys.index("train.projection"), sent
+    line, title = next(t for k, t in sent if k == "progress"), next(t for k, t in sent if k == "train.projection")
+    assert _epoch(title) == _epoch(line) or f"map from epoch {_epoch(title)}" in line, (line, title)
+    assert at.session_state["train.redraw.ended"] > at.session_state["train.redraw.began"]  # this one ended
