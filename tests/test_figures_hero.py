@@ -122,3 +122,14 @@ def test_3d_projection_keeps_equal_aspect():
     assert scene.aspectmode == "manual"
     ratio = [scene.aspectratio.x, scene.aspectratio.y, scene.aspectratio.z]
     assert ratio == pytest.approx([s / max(spans) for s in spans])
+
+
+def test_nodes_per_label_bars_wear_their_labels_colours_with_unlabelled_nodes_too():
+    """The Graph page's bar of label k is the drawing's colour of label k: "(no label)" first (grey) shifted
+    every bar by one colour (eng blue in the drawing, red in the bars)."""
+    from ui import figures
+
+    fig = figures.label_counts_figure({"(no label)": 5, "eng": 5, "ops": 5, "sales": 7})
+    assert list(fig.data[0].marker.color) == [figures.NO_LABEL] + figures.PALETTE[:3]
+    fig = figures.label_counts_figure({"eng": 5, "ops": 5})
+    assert list(fig.data[0].marker.color) == figures.PALETTE[:2]

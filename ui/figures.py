@@ -165,8 +165,11 @@ def degree_histogram(degrees: np.ndarray, *, height: int = 280) -> go.Figure:
 
 
 def label_counts_figure(counts: dict[str, int], *, height: int = 280) -> go.Figure:
+    """Nodes per label (in label order, "(no label)" first), each bar in its label's colour of the drawing and
+    the projection: the k-th label's is ``PALETTE[k]``, whether or not some nodes have no label."""
     names = list(counts)
-    colours = [NO_LABEL if n == "(no label)" else PALETTE[i % len(PALETTE)] for i, n in enumerate(names)]
+    labels = [n for n in names if n != "(no label)"]
+    colours = [NO_LABEL if n == "(no label)" else PALETTE[labels.index(n) % len(PALETTE)] for n in names]
     fig = go.Figure(go.Bar(x=names, y=[counts[n] for n in names], marker_color=colours,
                            hovertemplate="%{x}: %{y} nodes<extra></extra>"))
     fig.update_yaxes(title="nodes")
