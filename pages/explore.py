@@ -2,12 +2,10 @@
 
 from functools import partial
 
-import time
-
 import streamlit as st
 
 from graphcl_core.errors import GraphCLError
-from ui import explore, figures, linked, linked_events, registry, shell, workspace
+from ui import explore, figures, linked, linked_events, redraws, registry, shell, workspace
 from ui.playback import Playback
 from ui.live_chart import live_chart
 
@@ -161,9 +159,6 @@ def _picked_in(chart: str, state: dict) -> None:
 FILL_POLL_S = 1.0  # while a saved run's other frames are projected in the background
 
 
-REDRAW_BEGAN, REDRAW_ENDED = "explore.redraw.began", "explore.redraw.ended"  # (a redraw cut short never ends)
-
-
 @st.fragment(run_every=PLAY_EVERY_S if playback.playing and len(epochs) > 1
              else FILL_POLL_S if explore.frames_progress(slot, src, view) else None)
 def timeline() -> None:
@@ -185,8 +180,7 @@ def timeline() -> None:
     # say epoch 50 above a picture of epoch 45 (the tick before's).
     # A redraw after one that was cut short (it never reached its end) draws them first: where every redraw
     # outlasts the replay's tick, controls sent last would never be sent at all.
-    cut_short = ss.get(REDRAW_BEGAN, 0.0) > ss.get(REDRAW_ENDED, 0.0)
-    ss[REDRAW_BEGAN] = time.perf_counter()
+    cut_short = redraws.begin(ss, "explore")
     row = st.container()
     epoch = playback.current(eps)
     if cut_short:
@@ -213,7 +207,7 @@ def timeline() -> None:
     if not cut_short:
         with row:
             _controls(eps)
-    ss[REDRAW_ENDED] = time.perf_counter()
+    redraws.end(ss, "explore")
 
 
 def _controls(eps: list[int]) -> None:

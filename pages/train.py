@@ -14,8 +14,8 @@ from graphcl_core import projection
 from graphcl_core.device import device_info
 from graphcl_core.errors import GraphCLError
 from graphcl_core.worker import check_host_limits
-from ui import (controls, figures, first_frame_ahead, graphs, live, live_frames, pacing, present, registry, shell,
-                sources, state, training)
+from ui import (controls, figures, first_frame_ahead, graphs, live, live_frames, pacing, present, redraws, registry,
+                shell, sources, state, training)
 from ui.live_chart import live_chart, preload_plotly
 
 shell.route_through_app()  # a shared link opened first on a fresh server
@@ -296,9 +296,6 @@ def _draw_map(options: list[str], parts: tuple) -> None:
         st.caption(" ".join(notes))
 
 
-REDRAW_BEGAN, REDRAW_ENDED = "train.redraw.began", "train.redraw.ended"  # (a redraw cut short never ends)
-
-
 @st.fragment(run_every=poll)
 def live_view() -> None:
     """The tab's run, redrawn every poll while it trains or its playback is behind."""
@@ -336,8 +333,7 @@ def live_view() -> None:
     # ``None``) keep the line first: there the map may wait, and "finished" must not wait with it. So does a
     # redraw after one that was cut short (it never reached its end): where every redraw is slower than the
     # poll, a line sent last would never be sent at all (a loaded 2-core CI machine: no progress line in 30 s).
-    cut_short = ss.get(REDRAW_BEGAN, 0.0) > ss.get(REDRAW_ENDED, 0.0)
-    ss[REDRAW_BEGAN] = time.perf_counter()
+    cut_short = redraws.begin(ss, "train")
     status_box = st.container()
     framed = _frame(job, shown, rate) if has_trainer else None
     line_first = framed is None or cut_short
@@ -346,7 +342,7 @@ def live_view() -> None:
             map_epoch = framed[1] if framed is not None and framed[0] is not None else None
             _status(job, s, shown, rate, map_epoch=map_epoch)
     if not has_trainer:
-        ss[REDRAW_ENDED] = time.perf_counter()
+        redraws.end(ss, "train")
         return  # still waiting for its first slot: nothing to chart yet, and 19 waiting tabs poll this
     pd = None if presenting or behind else training.live_pair_distances(slot, job)
     hist = pacing.history_until(s["history"], shown)
@@ -365,7 +361,7 @@ def live_view() -> None:
     if not line_first:
         with status_box:
             _status(job, s, shown, rate, map_epoch=map_parts[3])
-    ss[REDRAW_ENDED] = time.perf_counter()
+    redraws.end(ss, "train")
 
 with live_col:
     st.html(f"<style>{present.STEADY_CSS}</style>")

@@ -16,18 +16,9 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(autouse=True)
-def _runs_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRAPHCL_RUNS_DIR", str(tmp_path / "runs"))
-    yield tmp_path / "runs"
-    # stop every job these tests started, so no training thread outlives its test
-    from ui import registry
-
-    with registry._LOCK:
-        slots = list(registry._REGISTRY.values())
-    for slot in slots:
-        if slot.job is not None:
-            slot.job.stop()
-            slot.job.join(20)
+def _runs_dir(app_runs_dir):
+    """A private runs folder for every test here, and every job they started stopped afterwards."""
+    return app_runs_dir
 
 
 def _app(query: dict | None = None, workspace: str | None = None) -> AppTest:

@@ -357,8 +357,8 @@ def packed_layout(g: nx.Graph, *, seed: int = 0, iterations: int = 50) -> dict:
 
     One spring layout of a whole graph pushes isolated nodes and small components to its far corners
     and squashes the main component into a small part of the panel. Here the largest component fills
-    its bounding box (longer side from -1 to 1), and the others (largest first, each in a square sized by its node count so
-    every part is equally dense) go in columns to its right, as graph tools such as Graphviz pack them.
+    its bounding box (longer side from -1 to 1), and the others (largest first, each in a square sized by
+    its node count so every part is equally dense) go in columns to its right, as Graphviz packs them.
     """
     comps = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0]))
     if len(comps) <= 1:
@@ -367,8 +367,7 @@ def packed_layout(g: nx.Graph, *, seed: int = 0, iterations: int = 50) -> dict:
     if len(main) == 1:  # no edges at all: the nodes in a square grid
         cols = int(np.ceil(np.sqrt(len(comps))))
         return {c[0]: np.array([i % cols, -(i // cols)], dtype=np.float64) for i, c in enumerate(comps)}
-    pos = dict(nx.spring_layout(g.subgraph(main), seed=seed, iterations=iterations)) if len(main) > 1 else {
-        main[0]: np.zeros(2)}
+    pos = dict(nx.spring_layout(g.subgraph(main), seed=seed, iterations=iterations))
     xy = np.array([pos[u] for u in main], dtype=np.float64)
     lo, hi = xy.min(0), xy.max(0)
     half = max(float((hi - lo).max()) / 2, 1e-9)
