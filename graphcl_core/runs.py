@@ -161,7 +161,9 @@ class RunWriter:
     """Writes one run's files as training goes (called from the training thread)."""
 
     def __init__(self, path: Path, run_id: str, bundle: GraphBundle, cfg: TrainConfig, device: str,
-                 files: GraphFiles | None = None):
+                 files: GraphFiles | None = None, write_now: bool = True):
+        """``write_now=False``: the folder is made now, its first files by ``write_first_files``, called later
+        (a sweep queues it on its writer thread ahead of the run's other writes)."""
         self.path, self.run_id = path, run_id
         (path / "snapshots").mkdir(parents=True, exist_ok=True)
         self.meta = {
@@ -170,14 +172,20 @@ class RunWriter:
             "message": "", "epoch": 0, "epochs": cfg.epochs, "seconds": 0.0, "device": device,
             "final_loss": None, "metrics": {}, "pid": os.getpid(),
         }
-        _atomic_write(path / "config.json", cfg.to_json())
-        self._write_meta()
-        files = files or GraphFiles.of(bundle)
-        with (path / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
-            fh.write(files.nodes_csv)
-        np.save(path / "edges.npy", files.edges)
+        self._config_json, self._files = cfg.to_json(), files or GraphFiles.of(bundle)
         self._saved_epochs: set[int] = set()
         self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs
+        if write_now:
+            self.write_first_files()
+
+    def write_first_files(self) -> None:
+        """The run's config, meta and graph files."""
+        path = self.path
+        _atomic_write(path / "config.json", self._config_json)
+        self._write_meta()
+        with (path / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
+            fh.write(self._files.nodes_csv)
+        np.save(path / "edges.npy", self._files.edges)
 
     def _write_meta(self) -> None:
         _atomic_write(self.path / "meta.json", json.dumps(self.meta, indent=2, default=float))
@@ -270,16 +278,19 @@ class RunStore:
 
     # ---- writing (own runs only) ------------------------------------------------------------------
     def create(self, bundle: GraphBundle, cfg: TrainConfig, device: str = "cpu",
-               files: GraphFiles | None = None) -> RunWriter:
+               files: GraphFiles | None = None, *, write_now: bool = True, prune: bool = True) -> RunWriter:
         """A new run's writer; ``writer.pruned`` lists the runs deleted to keep ``max_runs``. ``files``:
-        the graph's files made once for many runs (a sweep's), else made now."""
+        the graph's files made once for many runs (a sweep's), else made now. A sweep passes
+        ``write_now=False`` (it writes the folder on its writer thread: ``RunWriter.write_first_files``) and
+        ``prune=False`` (it prunes once, at its end: each prune reads every run's meta.json)."""
         workspaces.ensure(self.root, self.workspace)
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(bundle.name)}-{secrets.token_hex(2)}"
-        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device, files)
-        writer.pruned = self._prune()
+        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device, files, write_now=write_now)
+        if prune:
+            writer.pruned = self.prune()
         return writer
 
-    def _prune(self) -> list[str]:
+    def prune(self) -> list[str]:
         """Delete the oldest unpinned runs that are not training until at most ``max_runs`` remain."""
         if not self.max_runs:
             return []

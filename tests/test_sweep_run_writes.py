@@ -280,3 +280,42 @@ def test_a_sweep_makes_the_graphs_files_once_and_every_trial_gets_them_as_a_sing
     assert rows[0] == "index,name,label,degree" and len(rows) == tiny_graph.num_nodes + 1
     deg = tiny_graph.degrees().tolist()
     assert rows[5].split(",") == ["4", tiny_graph.node_names[4], tiny_graph.label_texts()[4], str(deg[4])]
+
+
+def test_a_sweep_prunes_the_workspace_once_at_its_end_and_keeps_all_its_trials(tiny_graph, tmp_path, monkeypatch):
+    store = RunStore(tmp_path / "runs", max_runs=3)
+    old = [store.create(tiny_graph, TrainConfig(epochs=5)) for _ in range(2)]
+    for w in old:
+        w.finish("finished")
+    prunes = []
+    real = RunStore.prune
+    monkeypatch.setattr(RunStore, "prune", lambda self: prunes.append(1) or real(self))
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, backend="batched")
+    results = runner.run()
+    assert runner.state == "finished" and len(prunes) == 1  # one prune for 4 trials (was one per trial)
+    left = {m["id"] for m in store.list()}
+    assert {r.run_id for r in results} <= left  # the sweep's own trials are never deleted, even past max_runs
+    assert not left & {w.run_id for w in old}  # the older runs made room
+    assert any("keeps at most 3 runs" in n for n in store.pop_notices())
+
+
+def test_the_sweep_record_is_rewritten_on_the_writer_thread_and_ends_complete(tiny_graph, tmp_path, monkeypatch):
+    from graphcl_core.sweeps import record
+
+    threads = []
+    real = record._atomic_write
+    monkeypatch.setattr(record, "_atomic_write",
+                        lambda path, text: threads.append((path.name, threading.current_thread().name))
+                        or real(path, text))
+    store = RunStore(tmp_path / "runs")
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, backend="batched")
+    runner.run()
+    main = threading.current_thread().name
+    during = threads[2:-2]  # between the record's first write and the final status
+    assert during and all(t.startswith("graphcl-sweep-writes") for _, t in during)
+    assert threads[-1][1] == main  # the final status is written at once, after the writer thread ended
+    meta = load_sweep(tmp_path / "sweeps" / "cli", runner.sweep_id)[0]
+    assert meta["status"] == "finished" and [t["status"] for t in meta["trials"]] == ["finished"] * 4
+    assert all(t["run_id"] and t["metric"] is not None for t in meta["trials"])
+    rows = list(csv.DictReader((tmp_path / "sweeps" / "cli" / runner.sweep_id / "results.csv").open()))
+    assert len(rows) == 4

@@ -27,6 +27,7 @@ sweep_finished  status (finished | stopped | failed), message, results, best, se
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -48,6 +49,8 @@ from .record import SweepRecord, sweeps_root_for
 from .results import NOT_STARTED, TrialResult, best
 from .run_writes import RunWrites
 from .snapshot_budget import within_sweep_budget
+
+log = logging.getLogger(__name__)
 
 # Snapshot events wait in the queue only while it is shorter than this (nobody may be reading).
 _QUEUE_SOFT_LIMIT = 256
@@ -199,7 +202,8 @@ class SweepRunner:
         final, message = "finished", ""
         try:
             if self.store is not None and self.sweeps_root is not None:
-                self.record = SweepRecord(self.sweeps_root, self.sweep, self.metric, self.points, self.store.root)
+                self.record = SweepRecord(self.sweeps_root, self.sweep, self.metric, self.points, self.store.root,
+                                          submit=self._writes.submit)
             self._emit("sweep_started", None, sweep_id=self.sweep_id, trials=len(self.configs), metric=self.metric,
                        graph=self.bundle.name, record=str(self.record.path) if self.record else None)
             trials = [Trial(i, c, p) for i, (c, p) in enumerate(zip(self.configs, self.points))]
@@ -210,6 +214,7 @@ class SweepRunner:
                     self.backend.close()  # (the shared Ray backend keeps its actors for the next sweep)
             self._writes.wait()
             self._writes.raise_error()  # a write that failed after the last trial event ends the sweep here
+            self._prune_store()
             final = "stopped" if self.control.stopped else "finished"
         except GraphCLError as e:
             final, message = "failed", str(e)
@@ -227,6 +232,16 @@ class SweepRunner:
         self._emit("sweep_finished", None, status=self.state, message=self.message, results=list(self.results),
                    best=top, seconds=self.seconds)
         return self.results
+
+    def _prune_store(self) -> None:
+        """The workspace's ``max_runs``, kept once for the whole sweep (its trials' folders are created without
+        pruning): while the record still says running, so that none of this sweep's trials is deleted."""
+        if self.store is None:
+            return
+        try:
+            self.store.prune()
+        except (OSError, GraphCLError) as e:  # a full workspace is no reason to fail a finished sweep
+            log.warning("could not prune the run store after the sweep: %s", e)
 
     def _mark_not_started(self) -> None:
         """Trials still pending when the sweep ends (stopped or failed) never will start: they say so in the
@@ -264,8 +279,10 @@ class SweepRunner:
         if self.store is not None:
             if self._graph_files is None:  # the graph's part of each trial's folder, made once
                 self._graph_files = GraphFiles.of(self.bundle)
-            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files)
+            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files,
+                                  write_now=False, prune=False)
             w.meta["sweep"] = {"id": self.sweep_id, "trial": i + 1}
+            self._writes.submit(w.run_id, w.write_first_files)
             self._writers[i], run_id = w, w.run_id
         self._update_row(i, status="running", run_id=run_id)
         if self.record is not None:
