@@ -291,11 +291,36 @@ def forget_seen_deep_link(deep_link_key: str, page_path: str, link_pending: bool
         ss.pop(deep_link_key, None)
 
 
+# What this tab did since the last sync: the graph then, and (its run, that run's id) then.
+_GRAPH_SEEN_KEY, _JOB_SEEN_KEY = "url.graph", "url.job"
+_FOLLOWED_KEY = "url.followed"  # session_state: the run the URL names from now on ("": none), until synced
+
+
+def _follow_graph_and_run() -> None:
+    """The URL's run follows what this tab does, so a copied URL never opens a stale run on Explore: a change
+    of graph forgets it (it was a run of the old graph), and a run this tab starts is named (once its id is
+    known: the run's thread makes it). The first sync of a session only looks: a reload keeps the URL's run."""
+    ss = st.session_state
+    graph = ss.get(GRAPH_KEY)
+    if ss.get(_GRAPH_SEEN_KEY, graph) != graph:
+        ss[_FOLLOWED_KEY] = ""
+    ss[_GRAPH_SEEN_KEY] = graph
+    job = registry.get_slot(ss["sid"]).job if registry.has_slot(ss["sid"]) else None
+    now = (job, job.run_id if job is not None else None)
+    seen = ss.get(_JOB_SEEN_KEY)
+    if seen is not None and job is not None and (seen[0] is not job or seen[1] != now[1]):
+        ss[_FOLLOWED_KEY] = now[1] or ""
+    ss[_JOB_SEEN_KEY] = now
+
+
 def _named_run(page_path: str | None) -> str | None:
     """The run the URL should name: on Explore the run it shows, once a link or the visitor chose one; on
-    any other page (or before the page is known) the run the URL named last."""
+    any other page (or before the page is known) the run the URL named last, or the one this tab's graph
+    change or new run made it name (``_follow_graph_and_run``)."""
     ss = st.session_state
     named = st.query_params.get(RUN_PARAM) or ss.get(URL_RUN_KEY)
+    if _FOLLOWED_KEY in ss:
+        named = ss[_FOLLOWED_KEY] or None
     if page_path != EXPLORE_PAGE or not ss.get(EXPLORE_RUN_KEY):
         return named
     shown = str(ss[EXPLORE_RUN_KEY])
@@ -325,11 +350,13 @@ def sync_query_params(page_path: str | None = None) -> None:
     what the page itself changed.
     """
     ss = st.session_state
+    _follow_graph_and_run()
     want = url_params(page_path)
     have = {k: st.query_params.get(k) for k in st.query_params}
     if have != want:
         st.query_params.from_dict(want)
     ss[URL_RUN_KEY] = want.get(RUN_PARAM)
+    ss.pop(_FOLLOWED_KEY, None)  # the URL says it now
     if page_path is not None:
         ss[_SHOWN_KEY] = (page_path, ss.get(EXPLORE_RUN_KEY) if page_path == EXPLORE_PAGE else None)
 
