@@ -89,7 +89,7 @@ if presenting:
 if not presenting:
     title_col, toggle_col = st.columns([4, 1], vertical_alignment="bottom")
     title_col.title("Train")
-    toggle_col.toggle("Presentation mode", key=present.PRESENT_KEY,
+    toggle_col.toggle("Presentation mode", key=present.PRESENT_KEY, on_change=present.switched_on, args=(ss,),
                       help="For a projector: hides the sidebar and the settings, draws the map and the loss "
                            "large with high-contrast colours, one big Start/Pause button (link: ?present=1).")
 if bundle is None:

@@ -72,6 +72,20 @@ def restore(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> list[s
     return warnings
 
 
+def switched_on(state: MutableMapping[str, Any]) -> bool:
+    """The toggle's callback: presentation mode switched on later in a session gets the demo recipe, as a
+    fresh ``?present=1`` link does (``demo_settings``), while every setting is still the app's default (a
+    reloaded tab's URL names the defaults: still settings-free); a setting the visitor, a recipe or a link
+    chose is kept, with all the others. Returns whether the demo's settings were applied."""
+    from . import state as settings  # (as in ``demo_settings``)
+
+    if not state.get(PRESENT_KEY):
+        return False
+    chosen = [n for n in settings.CONFIG_FIELDS
+              if state.get(settings.key(n), getattr(settings.DEFAULTS, n)) != getattr(settings.DEFAULTS, n)]
+    return not chosen and demo_settings(state, {})
+
+
 def demo_settings(state: MutableMapping[str, Any], query: Mapping[str, Any]) -> bool:
     """The demo recipe Home's "Try it" uses (``presets.DEMO_RECIPE``) as the settings of a presentation
     opened fresh on an example graph, whose link names no setting: the general defaults (tuned on Cora)
