@@ -33,9 +33,11 @@ if not ids:
 if ss.get("explore.run") not in ids:
     ss["explore.run"] = ids[0]
 
-top = st.columns([3, 2, 1])
+top = st.columns([4, 2, 1])  # the run picker: a whole label at 1400 px (ui.explore.run_title)
 run = top[0].selectbox("Run", ids, key="explore.run", format_func=lambda r: titles.get(r, r),
-                       help="This tab's live run, your saved runs, or runs others published (shared, read-only).")
+                       help="This tab's live run, your saved runs, or runs others published (shared, read-only). "
+                            "A saved run reads: its margin (or τ), learning rate and epochs, then its id (date, "
+                            "time and graph).")
 try:
     src = explore.open_source(slot, run)
     epochs = src.epochs()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import numpy as np
 
 from graphcl_core import evaluation, projection, saved_frames
@@ -30,8 +33,37 @@ def run_choices(slot: registry.Slot) -> tuple[list[str], dict[str, str]]:
         rid = meta.get("id")
         if rid and rid != live_id and rid not in titles:
             ids.append(rid)
-            titles[rid] = ("Shared: " if meta.get("read_only") else "") + sources.describe_meta(meta)
+            titles[rid] = run_title(meta, _settings(slot, store.root / str(meta.get("workspace")) / rid))
     return ids, titles
+
+
+def run_title(meta: dict, settings: dict | None) -> str:
+    """The picker's label of a saved run: the settings that tell runs apart (margin or τ, learning rate,
+    epochs) · how it ended, unless finished · the run's id, which says when and on which graph (and is what a
+    link names). It was graph · time · status · id: graph and time twice, too long for the picker at 1400 px,
+    and cut off in the id, the one part that differs between runs."""
+    parts = []
+    try:
+        key = f"τ {settings['tau']:g}" if settings["loss"] == "infonce" else f"margin {settings['margin']:g}"
+        parts.append(f"{key}, lr {settings['lr']:g}, {settings['epochs']} epochs")
+    except (KeyError, TypeError, ValueError):  # no config.json, or an odd one: graph and time instead
+        when = time.strftime("%d %b %H:%M", time.localtime(meta.get("created", 0)))
+        parts.append(f"{meta.get('graph', '?')}, {when}")
+    status = meta.get("status", "?")
+    if status != "finished":
+        parts.append(f"{status} at epoch {meta.get('epoch', 0)}" if status in ("stopped", "interrupted") else status)
+    return ("Shared: " if meta.get("read_only") else "") + " · ".join(parts + [str(meta.get("id", ""))])
+
+
+def _settings(slot: registry.Slot, run_dir) -> dict | None:
+    """A saved run's ``config.json`` (read once per tab: it never changes), or None when it cannot be read."""
+    ck = ("explore-config", str(run_dir))
+    if ck not in slot.cache:
+        try:
+            slot.cache[ck] = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+    return slot.cache[ck]
 
 
 def choice_for_link(slot: registry.Slot, run_id: str, ids: list[str]) -> str | None:
