@@ -3,8 +3,8 @@
 Kept deliberately simple and predictable, one rule per role:
 
 - labels: the attribute the user chooses, else a class-like one (named e.g. ``class``, ``club``,
-  ``community``) with few distinct values;
-- names: a unique ``label``/``name``/``title``;
+  ``community``, ``Klasse``, ``groupe``: ``header_names``) with few distinct values;
+- names: a unique ``label``/``name``/``title`` (``Bezeichnung``, ``nom``...);
 - features: an attribute holding a list of numbers on every node (node-link JSON ``"x": [..]``) is a
   feature vector and is used. Single numeric attributes (``pop``, ``size``, ``age``, Gephi's
   ``Degree``...) are only *offered* (``numeric_attributes``) and used when the user chooses them: one
@@ -23,10 +23,8 @@ import numpy as np
 
 from ..errors import GraphLoadError
 from .build import encode_labels
+from .header_names import LABEL_KEYS, NAME_KEYS, name_key
 
-LABEL_ATTRS = ("class", "label", "labels", "club", "community", "group", "category", "faction", "target", "y",
-               "value")
-NAME_ATTRS = ("name", "label", "title")
 
 
 @dataclass
@@ -73,7 +71,7 @@ def numeric_attributes(attrs: dict[str, list]) -> list[str]:
     feature vectors (those are used anyway)."""
     out = []
     for k, vals in sorted(attrs.items()):
-        if k.lower() in NAME_ATTRS:  # names and display labels identify nodes, they do not describe them
+        if name_key(k) in NAME_KEYS:  # names and display labels identify nodes, they do not describe them
             continue
         present = [v for v in vals if v is not None and not (isinstance(v, str) and not v.strip())]
         if present and all(not isinstance(v, bool) and _number(v) is not None for v in present):
@@ -95,9 +93,9 @@ def attribute(attrs: dict[str, list], name: str) -> str:
 
 def _names(attrs: dict[str, list], n: int) -> list[str] | None:
     """A unique, non-empty ``name``/``label``/``title`` attribute: the nodes' display names."""
-    lower = {k.lower(): k for k in attrs}
-    for key in NAME_ATTRS:
-        vals = attrs.get(lower.get(key, ""), None)
+    keys = {name_key(k): k for k in attrs}
+    for key in NAME_KEYS:
+        vals = attrs.get(keys.get(key, ""), None)
         if vals and all(isinstance(v, (str, int)) and str(v).strip() for v in vals) and len({str(v) for v in vals}) == n:
             return [str(v) for v in vals]
     return None
@@ -105,10 +103,10 @@ def _names(attrs: dict[str, list], n: int) -> list[str] | None:
 
 def _detect_label(attrs: dict[str, list], n: int, names_taken: bool) -> str | None:
     """A class-like attribute (by name) with between 2 and min(100, n/2) distinct values."""
-    lower = {k.lower(): k for k in attrs}
-    for key in LABEL_ATTRS:
-        k = lower.get(key)
-        if k is None or (names_taken and key in NAME_ATTRS):
+    keys = {name_key(k): k for k in attrs}
+    for key in LABEL_KEYS:
+        k = keys.get(key)
+        if k is None or (names_taken and key in NAME_KEYS):
             continue
         vals = attrs[k]
         if any(isinstance(v, (list, tuple, dict)) for v in vals):

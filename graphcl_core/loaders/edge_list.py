@@ -2,9 +2,11 @@
 
 Accepts comma, tab, semicolon or whitespace separators (sniffed from the first lines), an
 optional header row, and '#'/'%' comment lines. A header row is read by name: the source and
-target columns are the ones named like source/target, from/to, src/dst, node1/node2 (any case,
-anywhere in the row), the weight the one named weight/value/strength/count, and every other column
-is ignored with a note; the user can name the three columns instead. A headerless file is read by
+target columns are the ones named like source/target, from/to, src/dst, node1/node2, or the same in
+another language (quelle/ziel, von/nach, source/cible, origen/destino...: ``header_names``; any case
+and accents, anywhere in the row), the weight the one named weight/value/strength/count (gewicht,
+poids, peso...), and every other column is ignored with a note; the user can name the three columns
+instead. A headerless file is read by
 position: two node ids and an optional weight. Node ids are kept as text; when every id is a whole
 number the nodes are ordered numerically (so id 0 is node 0), otherwise in order of first
 appearance. The number of edge lines is checked against the limit before anything is built.
@@ -24,17 +26,11 @@ import numpy as np
 
 from ..errors import GraphLoadError, GraphTooLargeError
 from .build import MAX_WEIGHT, WEIGHT_RULE, NodeIndex, RawGraph, plural
+from .header_names import ENDPOINT_KEYS, HEADER_ONLY_KEYS, WEIGHT_KEYS, name_key
 from .limits import SizeLimits
 from .text import decimal_comma_allowed, decode_text, is_decimal_comma, short, to_number
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".edges", ".edgelist", ".el")
-# Names of the two end columns, in pairs. Found in a first row, they make it a header.
-_PAIRS = (("source", "target"), ("from", "to"), ("src", "dst"), ("node1", "node2"), ("node_1", "node_2"),
-          ("node_a", "node_b"), ("source_id", "target_id"), ("id1", "id2"), ("start", "end"), ("head", "tail"),
-          ("sender", "receiver"))
-# Short names that are also plausible node ids: they name columns only in a row already known to be a header.
-_HEADER_ONLY_PAIRS = (("u", "v"), ("a", "b"), ("i", "j"))
-_WEIGHT_WORDS = ("weight", "weights", "w", "value", "strength", "count")
 _INT = re.compile(r"^[+-]?\d+$")
 
 
@@ -83,11 +79,11 @@ def _lower(row: list[str]) -> list[str]:
     return [t.strip().strip('"').lower() for t in row]
 
 
-def _endpoint_pair(lower: list[str], pairs) -> tuple[int, int] | None:
-    """Positions of the first known (source, target) name pair present in a header."""
+def _endpoint_pair(keys: list[str], pairs) -> tuple[int, int] | None:
+    """Positions of the first known (source, target) name pair present in a header (cells as ``name_key``s)."""
     for a, b in pairs:
-        if a in lower and b in lower:
-            return lower.index(a), lower.index(b)
+        if a in keys and b in keys:
+            return keys.index(a), keys.index(b)
     return None
 
 
@@ -96,7 +92,7 @@ def _looks_like_header(rows: list[list[str]]) -> bool:
     its weight (text in the third place of line 1 is a column name far more often than data), or when the
     ids below it are all whole numbers and its own are not."""
     first = _lower(rows[0])
-    if _endpoint_pair(first, _PAIRS):
+    if _endpoint_pair([name_key(t) for t in rows[0]], ENDPOINT_KEYS):
         return True
     if len(first) >= 3 and first[2] and not _is_number(first[2]):
         return True
@@ -119,18 +115,19 @@ def _find(header: list[str], name: str, role: str, filename: str) -> int:
 def _not_an_edge_list(header: list[str], filename: str) -> GraphLoadError:
     return GraphLoadError(
         f"{filename} does not look like an edge list: its first line names the columns {', '.join(header)}, "
-        "and none of them is a source or target column (such as source/target, from/to, src/dst or "
-        "node1/node2). Choose which columns hold the source and target of each edge (on the command line: "
-        "--source-column and --target-column), or use a file with one 'source target [weight]' per line.")
+        "and none of them is a source or target column (such as source/target, from/to, src/dst, node1/node2, "
+        "quelle/ziel, von/nach, source/cible or origen/destino). Choose which columns hold the source and "
+        "target of each edge (on the command line: --source-column and --target-column), or use a file with "
+        "one 'source target [weight]' per line.")
 
 
 def resolve_columns(header: list[str], filename: str, source_column: str | None = None,
                     target_column: str | None = None, weight_column: str | None = None) -> Columns:
     """Which header columns hold the source, target and weight: the user's choice, else by name.
     ``weight_column=""`` means no weight (``None`` means: find it by name)."""
-    lower = _lower(header)
-    pair = _endpoint_pair(lower, _PAIRS + _HEADER_ONLY_PAIRS)
-    if pair is None and (len(header) == 2 or (len(header) >= 3 and lower[2] in _WEIGHT_WORDS)):
+    keys = [name_key(h) for h in header]
+    pair = _endpoint_pair(keys, ENDPOINT_KEYS + HEADER_ONLY_KEYS)
+    if pair is None and (len(header) == 2 or (len(header) >= 3 and keys[2] in WEIGHT_KEYS)):
         pair = (0, 1)  # unnamed ids, but their place is unambiguous
     s = _find(header, source_column, "source", filename) if source_column else (pair[0] if pair else None)
     t = _find(header, target_column, "target", filename) if target_column else (pair[1] if pair else None)
@@ -145,7 +142,7 @@ def resolve_columns(header: list[str], filename: str, source_column: str | None 
     elif weight_column == "":  # chosen: no weight column
         w = None
     else:
-        w = next((i for i, h in enumerate(lower) if h in _WEIGHT_WORDS and i not in (s, t)), None)
+        w = next((i for i, k in enumerate(keys) if k in WEIGHT_KEYS and i not in (s, t)), None)
     return Columns(s, t, w, list(header))
 
 

@@ -2,10 +2,10 @@
 
 The id column is the user's choice, else the column sharing the most values with the graph's node
 ids (a table with both ``ID`` and ``Name`` is matched on whichever the edge list uses); ties go to the
-column named id/node/name/node_id (any case), then to the leftmost. A note says which column was
-used and how many ids matched, and warns when fewer than half did. Ids in the table that the edge
-list never mentions are added as isolated nodes (with a note), because a labelled node without
-edges is still a node the user cares about.
+column named id/node/name/node_id (any case; also knoten, noeud, nodo...: ``header_names``), then to the
+leftmost. A note says which column was used and how many ids matched, and warns when fewer than
+half did. Ids in the table that the edge list never mentions are added as isolated nodes (with a
+note), because a labelled node without edges is still a node the user cares about.
 
 Feature columns hold numbers (a decimal comma such as "2,5" counts when the table is not
 comma-separated). Real spreadsheets have blank cells: a blank cell, and every graph node without a
@@ -24,9 +24,9 @@ import numpy as np
 
 from ..errors import GraphLoadError
 from .build import NodeIndex, encode_labels, plural
+from .header_names import ID_KEYS, name_key
 from .text import decimal_comma_allowed, decode_text, is_decimal_comma, short, to_number
 
-ID_NAMES = ("id", "node", "node_id", "nodeid", "name")
 # Every note about the id column contains this, so the app can show it beside the id picker.
 ID_NOTE_MARK = "node-table ids"
 
@@ -87,8 +87,8 @@ def parse_node_table(content: bytes, filename: str = "node table") -> NodeTable:
                              "with a node id column and at least one more column.")
     if len(set(header)) != len(header):
         raise GraphLoadError(f"The node table {filename} has repeated column names: {', '.join(header)}.")
-    lower = [h.lower() for h in header]
-    id_col = next((lower.index(k) for k in ID_NAMES if k in lower), 0)
+    keys = [name_key(h) for h in header]
+    id_col = next((keys.index(k) for k in ID_KEYS if k in keys), 0)
     return NodeTable(filename, header, id_col, rows, numbers, delim)
 
 
@@ -99,11 +99,11 @@ def node_table_columns(content: bytes) -> list[str]:
 
 def node_table_feature_columns(content: bytes, id_column: str | None = None) -> list[str]:
     """The columns worth offering as features: every non-empty cell a number (blanks are filled), never
-    the id column (``id_column``, else one named id/node/name...). Dates and free text are left out. On
+    the id column (``id_column``, else one named id/node/name/knoten...). Dates and free text are left out. On
     automatic, the column that matches the graph best is only known at the load, which drops it from the
     chosen features (``apply_node_table``), so an unnamed leftmost column is still offered."""
     table = parse_node_table(content)
-    named = table.columns[table.id_col].lower() in ID_NAMES
+    named = name_key(table.columns[table.id_col]) in ID_KEYS
     skip = _column(table, id_column) if id_column else (table.id_col if named else None)
     return [name for c, name in enumerate(table.columns) if c != skip and table.is_numeric(c)]
 

@@ -1,0 +1,16 @@
+graph [
+  directed 0
+  node [ id 0 Bezeichnung "Berlin" Gruppe "Nord" Einwohner 3700 ]
+  node [ id 1 Bezeichnung "Hamburg" Gruppe "Nord" Einwohner 1900 ]
+  node [ id 2 Bezeichnung "Kiel" Gruppe "Nord" Einwohner 250 ]
+  node [ id 3 Bezeichnung "München" Gruppe "Süd" Einwohner 1500 ]
+  node [ id 4 Bezeichnung "Stuttgart" Gruppe "Süd" Einwohner 630 ]
+  node [ id 5 Bezeichnung "Freiburg" Gruppe "Süd" Einwohner 230 ]
+  edge [ source 0 target 1 ]
+  edge [ source 1 target 2 ]
+  edge [ source 0 target 2 ]
+  edge [ source 3 target 4 ]
+  edge [ source 4 target 5 ]
+  edge [ source 3 target 5 ]
+  edge [ source 0 target 3 ]
+]
