@@ -11,18 +11,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from test_animation_browser import _cookie  # noqa: E402  (the workspace token the app set in the cookie jar)
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _streamlit_server, _wait_idle, sync_api  # noqa: E402
 
 pytestmark = pytest.mark.timeout(240)
-
-
-def _cookie(ctx, pg) -> str:
-    for _ in range(150):
-        found = [c["value"] for c in ctx.cookies() if c["name"] == "graphcl_ws"]
-        if found:
-            return found[0]
-        pg.wait_for_timeout(200)
-    raise AssertionError("the app did not set its workspace cookie")
 
 
 def test_the_run_picker_shows_its_label_whole_at_1400_px(tmp_path):
