@@ -217,23 +217,3 @@ def test_a_gpu_runs_final_scores_come_from_the_torch_probe(monkeypatch):
     monkeypatch.setattr(P, "evaluate", full)  # a full GPU: scikit-learn's scores instead, not a failed run
     t.options = options.current()
     assert t.evaluate(quick=False) == want
-
-
-def test_final_fits_solved_beside_the_cv_fits_give_the_two_solve_accuracies(karate_embs, monkeypatch):
-    from graphcl_core.probe_torch import protocol
-
-    bundle, embs = karate_embs
-    x = P.unit_rows(embs)
-    y = E._labels(bundle.data.y, bundle.num_nodes)
-    tasks = P.split_tasks(y, 0.5, (0, 1, 2), None)
-    calls = []
-    real = protocol._accuracy
-    monkeypatch.setattr(protocol, "_accuracy", lambda *a: calls.append(len(a[2])) or real(*a))
-    monkeypatch.setattr(protocol, "ONE_SOLVE_DEVICES", ())
-    two = protocol.run_tasks(x, y, tasks)
-    assert len(calls) == 2
-    calls.clear()
-    monkeypatch.setattr(protocol, "ONE_SOLVE_DEVICES", ("cpu",))
-    one = protocol.run_tasks(x, y, tasks)
-    assert len(calls) == 1 and calls[0] > len(tasks)  # one solve: the CV fits and the finals
-    np.testing.assert_allclose(one, two, atol=1e-12)

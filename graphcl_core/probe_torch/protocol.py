@@ -26,11 +26,6 @@ from . import logreg
 
 # Rows × width of the gathered training rows per solve (bounds memory; trials are solved in chunks).
 _MAX_GATHERED = 2**26
-# The final fits in the CV's solve (``run_tasks``) on these devices: where an iteration's cost is mostly fixed
-# (a GPU) one solve is a little faster than two (27 Cora trials' full probe on an H200: 0.37-0.43 s against
-# 0.40-0.47 s, alternating in one call); on a CPU the finals' whole C grid costs more than a second solve
-# saves (Cora, 3 trials, report protocol: 1.1 s against 0.59 s).
-ONE_SOLVE_DEVICES = ("cuda",)
 
 
 @dataclass
@@ -102,17 +97,12 @@ def _accuracy(x: torch.Tensor, y: torch.Tensor, fits: list[tuple[np.ndarray, np.
 
 
 def run_tasks(x: torch.Tensor, y: np.ndarray, tasks: Sequence[Task]) -> np.ndarray:
-    """Test accuracy (T, len(tasks)) of every task for every trial's unit-norm embeddings ``x`` (T, N, D).
-
-    When every task picks its C by CV, the final fits are solved in the same batch as the CV fits, each for
-    every C of the grid, and the CV's choice is read off afterwards: one L-BFGS solve instead of two in a
-    row (the second, a few hundred problems, took ~80 iterations of mostly fixed cost). Every problem is
-    solved on its own, so the accuracies are those of the two-solve order."""
+    """Test accuracy (T, len(tasks)) of every task for every trial's unit-norm embeddings ``x`` (T, N, D)."""
     T, dev = x.size(0), x.device
     K = int(y.max()) + 1
     yt = torch.from_numpy(np.where(y >= 0, y, 0)).to(dev)
     chosen = np.zeros((T, len(tasks)))
-    cv_fits, owner, with_cv = [], [], []
+    cv_fits, owner = [], []
     for j, task in enumerate(tasks):
         folds = _cv_folds(y, task.train, task.cv_seed) if task.C is None else None
         chosen[:, j] = task.C if task.C is not None else QUICK_C
@@ -120,20 +110,14 @@ def run_tasks(x: torch.Tensor, y: np.ndarray, tasks: Sequence[Task]) -> np.ndarr
             chosen[:, j] = _C_GRID[0]  # every fold skipped: _pick_C's all-zero scores pick the first C
             cv_fits += folds
             owner += [j] * len(folds)
-            with_cv.append(j)
-    finals = [(t.train, t.test) for t in tasks]
-    together = bool(cv_fits) and len(with_cv) == len(tasks) and dev.type in ONE_SOLVE_DEVICES
     if cv_fits:
-        fits = cv_fits + finals if together else cv_fits
-        grid = torch.tensor(_C_GRID, dtype=x.dtype, device=dev).expand(T, len(fits), -1)
-        acc = _accuracy(x, yt, fits, grid, K).cpu().numpy()  # (T, F, G)
+        grid = torch.tensor(_C_GRID, dtype=x.dtype, device=dev).expand(T, len(cv_fits), -1)
+        acc = _accuracy(x, yt, cv_fits, grid, K).cpu().numpy()  # (T, F, G)
         scores = np.zeros((T, len(tasks), len(_C_GRID)))
-        np.add.at(scores, (slice(None), np.array(owner)), acc[:, : len(cv_fits)])
+        np.add.at(scores, (slice(None), np.array(owner)), acc)
         for j in sorted(set(owner)):
             chosen[:, j] = np.asarray(_C_GRID)[scores[:, j].argmax(-1)]
-        if together:
-            pick = np.searchsorted(np.asarray(_C_GRID), chosen)  # (T, tasks): the chosen C's column
-            return np.take_along_axis(acc[:, len(cv_fits):], pick[..., None], -1)[..., 0]
+    finals = [(t.train, t.test) for t in tasks]
     Cs = torch.tensor(chosen, dtype=x.dtype, device=dev).unsqueeze(-1)
     return _accuracy(x, yt, finals, Cs, K)[..., 0].cpu().numpy()
 
