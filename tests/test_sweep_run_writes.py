@@ -319,3 +319,52 @@ def test_the_sweep_record_is_rewritten_on_the_writer_thread_and_ends_complete(ti
     assert all(t["run_id"] and t["metric"] is not None for t in meta["trials"])
     rows = list(csv.DictReader((tmp_path / "sweeps" / "cli" / runner.sweep_id / "results.csv").open()))
     assert len(rows) == 4
+
+
+def test_a_trial_is_listed_with_its_sweep_as_soon_as_it_starts(tiny_graph, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    seen = []
+
+    def on_event(ev):
+        if ev.kind == "trial_started":
+            meta = json.loads((store.path / ev.data["run_id"] / "meta.json").read_text(encoding="utf-8"))
+            seen.append((meta["sweep"]["trial"], ev.data["run_id"] in {m["id"] for m in store.list()}))
+
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, backend="batched", on_event=on_event)
+    runner.run()
+    assert sorted(seen) == [(1, True), (2, True), (3, True), (4, True)]
+
+
+def test_a_failed_sweep_still_prunes_and_keeps_its_trials(tiny_graph, tmp_path, monkeypatch):
+    store = RunStore(tmp_path / "runs", max_runs=2)
+    old = [store.create(tiny_graph, TrainConfig(epochs=5)) for _ in range(3)]
+    for w in old:
+        w.finish("finished")
+
+    def broken(self, weights):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(RunWriter, "save_weights", broken)
+    runner = SweepRunner(_sweep(), store, bundle=tiny_graph, backend="batched")
+    runner.run()
+    assert runner.state == "failed"
+    left = {m["id"] for m in store.list()}
+    assert not left & {w.run_id for w in old}  # pruned on the failed path too
+
+
+def test_a_sweep_whose_record_cannot_be_written_still_ends(tiny_graph, tmp_path, monkeypatch):
+    from graphcl_core.sweeps import record
+
+    calls = []
+    real = record._atomic_write
+
+    def flaky(path, text):
+        calls.append(path.name)
+        if len(calls) > 2:
+            raise OSError(30, "Read-only file system")
+        return real(path, text)
+
+    monkeypatch.setattr(record, "_atomic_write", flaky)
+    runner = SweepRunner(_sweep(), RunStore(tmp_path / "runs"), bundle=tiny_graph, backend="batched")
+    kinds = [ev.kind for ev in runner.events(timeout=WAIT_S)]
+    assert kinds[-1] == "sweep_finished" and runner.state == "failed" and "Read-only" in runner.message

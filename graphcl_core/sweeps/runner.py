@@ -214,7 +214,6 @@ class SweepRunner:
                     self.backend.close()  # (the shared Ray backend keeps its actors for the next sweep)
             self._writes.wait()
             self._writes.raise_error()  # a write that failed after the last trial event ends the sweep here
-            self._prune_store()
             final = "stopped" if self.control.stopped else "finished"
         except GraphCLError as e:
             final, message = "failed", str(e)
@@ -222,12 +221,19 @@ class SweepRunner:
             traceback.print_exc()
             final, message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
         self._writes.close()  # every trial's files are complete before the sweep says it ended
-        self._mark_not_started()
+        self._prune_store()  # whatever the outcome, while the record still says running (its trials are kept)
+        try:
+            self._mark_not_started()
+        except OSError as e:  # the record could not be written: the sweep still ends and says so
+            log.warning("could not write the sweep record: %s", e)
         self.message = message
         self._set_state(final, final=True)
         self.seconds = time.perf_counter() - t0
         if self.record is not None:
-            self.record.set_status(self.state, self.message)
+            try:
+                self.record.set_status(self.state, self.message)
+            except OSError as e:
+                log.warning("could not write the sweep record's final status: %s", e)
         top = best(self.results)
         self._emit("sweep_finished", None, status=self.state, message=self.message, results=list(self.results),
                    best=top, seconds=self.seconds)
@@ -279,9 +285,8 @@ class SweepRunner:
         if self.store is not None:
             if self._graph_files is None:  # the graph's part of each trial's folder, made once
                 self._graph_files = GraphFiles.of(self.bundle)
-            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files,
-                                  write_now=False, prune=False)
-            w.meta["sweep"] = {"id": self.sweep_id, "trial": i + 1}
+            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files, write_now=False,
+                                  prune=False, meta={"sweep": {"id": self.sweep_id, "trial": i + 1}})
             self._writes.submit(w.run_id, w.write_first_files)
             self._writers[i], run_id = w, w.run_id
         self._update_row(i, status="running", run_id=run_id)
