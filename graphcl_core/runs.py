@@ -161,11 +161,8 @@ class RunWriter:
     """Writes one run's files as training goes (called from the training thread)."""
 
     def __init__(self, path: Path, run_id: str, bundle: GraphBundle, cfg: TrainConfig, device: str,
-                 files: GraphFiles | None = None, write_now: bool = True, meta: dict | None = None):
-        """``meta``: more entries for meta.json (a sweep's trial). ``write_now=False``: the folder, its config
-        and meta are made now (the run is listed and can be opened at once), the graph's files by
-        ``write_first_files``, called later (a sweep queues it on its writer thread ahead of the run's other
-        writes)."""
+                 files: GraphFiles | None = None, meta: dict | None = None):
+        """``meta``: more entries for meta.json (a sweep's trial)."""
         self.path, self.run_id = path, run_id
         (path / "snapshots").mkdir(parents=True, exist_ok=True)
         self.meta = {
@@ -174,20 +171,14 @@ class RunWriter:
             "message": "", "epoch": 0, "epochs": cfg.epochs, "seconds": 0.0, "device": device,
             "final_loss": None, "metrics": {}, "pid": os.getpid(), **(meta or {}),
         }
-        self._files = files or GraphFiles.of(bundle)
-        self._saved_epochs: set[int] = set()
-        self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs
         _atomic_write(path / "config.json", cfg.to_json())
         self._write_meta()
-        if write_now:
-            self.write_first_files()
-
-    def write_first_files(self) -> None:
-        """The run's graph files (nodes.csv, edges.npy)."""
-        path = self.path
+        files = files or GraphFiles.of(bundle)
         with (path / "nodes.csv").open("w", newline="", encoding="utf-8") as fh:
-            fh.write(self._files.nodes_csv)
-        np.save(path / "edges.npy", self._files.edges)
+            fh.write(files.nodes_csv)
+        np.save(path / "edges.npy", files.edges)
+        self._saved_epochs: set[int] = set()
+        self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs
 
     def _write_meta(self) -> None:
         _atomic_write(self.path / "meta.json", json.dumps(self.meta, indent=2, default=float))
@@ -280,15 +271,13 @@ class RunStore:
 
     # ---- writing (own runs only) ------------------------------------------------------------------
     def create(self, bundle: GraphBundle, cfg: TrainConfig, device: str = "cpu",
-               files: GraphFiles | None = None, *, write_now: bool = True, prune: bool = True,
-               meta: dict | None = None) -> RunWriter:
+               files: GraphFiles | None = None, *, prune: bool = True, meta: dict | None = None) -> RunWriter:
         """A new run's writer; ``writer.pruned`` lists the runs deleted to keep ``max_runs``. ``files``:
-        the graph's files made once for many runs (a sweep's), else made now. A sweep passes
-        ``write_now=False`` (the graph's files are written on its writer thread: ``write_first_files``) and
-        ``prune=False`` (it prunes once, at its end: each prune reads every run's meta.json)."""
+        the graph's files made once for many runs (a sweep's), else made now. A sweep passes ``prune=False``
+        (it prunes once, at its end: each prune reads every run's meta.json) and its trial as ``meta``."""
         workspaces.ensure(self.root, self.workspace)
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{_slug(bundle.name)}-{secrets.token_hex(2)}"
-        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device, files, write_now=write_now, meta=meta)
+        writer = RunWriter(self.path / run_id, run_id, bundle, cfg, device, files, meta=meta)
         if prune:
             writer.pruned = self.prune()
         return writer

@@ -285,9 +285,8 @@ class SweepRunner:
         if self.store is not None:
             if self._graph_files is None:  # the graph's part of each trial's folder, made once
                 self._graph_files = GraphFiles.of(self.bundle)
-            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files, write_now=False,
-                                  prune=False, meta={"sweep": {"id": self.sweep_id, "trial": i + 1}})
-            self._writes.submit(w.run_id, w.write_first_files)
+            w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files, prune=False,
+                                  meta={"sweep": {"id": self.sweep_id, "trial": i + 1}})
             self._writers[i], run_id = w, w.run_id
         self._update_row(i, status="running", run_id=run_id)
         if self.record is not None:
