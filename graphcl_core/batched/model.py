@@ -99,8 +99,9 @@ class StackedModel:
             if h is None:  # (T, O, F) → (1, T·O, F): one weight matrix whose outputs are every trial's
                 ws = [w_rel] + ([w_root] if w_root is not None else [])
                 prods = inputs.first_products([w.reshape(1, T * out, width) for w in ws], keep, views)
-                rel = prods[0][0]
-                root = prods[1][0].view(*rel.shape[:2], T, out) if w_root is not None else None
+                # squeeze, not [0]: a select's backward fills a zero tensor and copies the gradient into it
+                rel = prods[0].squeeze(0)
+                root = prods[1].squeeze(0).view(*rel.shape[:2], T, out) if w_root is not None else None
             else:  # h (V, N, T, I): each trial's slice times its own weights
                 rel = torch.einsum("vnti,toi->vnto", h, w_rel)
                 root = torch.einsum("vnti,toi->vnto", h, w_root) if w_root is not None else None

@@ -41,6 +41,7 @@ from .draws import BatchedDraws
 from .groups import batch_key, unsupported
 from .inputs import StackedInputs
 from .model import StackedModel
+from .negative_distances import negative_sq_distances
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class BatchedTrainer:
         if self.two_views:
             weights, keep = self.draws.views_of(self.gens)
             z = model.project(model.embed(self.inputs, self.inputs.adj_train.view(weights), keep, 2))
-            za, zb = z[:, 0], z[:, 1]
+            za, zb = z.unbind(1)  # (one stacking copy backward; two selects fill and copy twice, then add)
         else:
             za = zb = model.project(model.embed(self.inputs, self.inputs.clean_view, None, 1))[:, 0]
         pos, neg = self._pair_distances(za, zb)
@@ -154,12 +155,11 @@ class BatchedTrainer:
         weights, keep = self.draws.views_of(gens)
         z = self.model.project(self.model.embed_shared(self.inputs, self.inputs.adj_train.view(weights), keep, 2),
                                shared=True)  # (2, N, T, D)
-        za, zb = z[0], z[1]
+        za, zb = z.unbind(0)
         n, T, D = za.shape
         k = self.cfg.negatives
         pos = (za - zb).pow(2).sum(-1)  # (N, T): node j in both views
-        b_neg = zb.index_select(0, self.draws.negatives_of(gens)[0]).view(n, k, T, D)
-        neg = (za.unsqueeze(1) - b_neg).pow(2).sum(-1)  # (N, k, T)
+        neg = negative_sq_distances(za, zb, self.draws.negatives_of(gens)[0], k)  # (N, k, T)
         margin = self.margin.view(-1)
         if self.cfg.loss == "margin":
             term = torch.clamp(margin - neg, min=0)
@@ -186,10 +186,10 @@ class BatchedTrainer:
         d, k = self.draws, self.cfg.negatives
         a = za if d.identity else za.index_select(1, d.pos_src)
         b = zb if d.identity else zb.index_select(1, d.pos_dst)
-        b_neg = rows(zb, d.negatives_of(self.gens)).view(T, a.size(1), k, D)
         pos = (a - b).pow(2).sum(-1)
-        neg = (a.unsqueeze(2) - b_neg).pow(2).sum(-1).flatten(1)
-        return pos, neg
+        rows_neg = (d.negatives_of(self.gens) + offset).flatten()  # into zb's (T·n) rows
+        neg = negative_sq_distances(a.reshape(-1, 1, D), zb.reshape(T * n, 1, D), rows_neg, k)
+        return pos, neg.view(T, -1)
 
     def _pairs(self) -> tuple[torch.Tensor, torch.Tensor, int]:
         """Each trial's pairs from its own generator, as ``StepEngine.pairs`` draws them where a step takes a
