@@ -182,7 +182,8 @@ def test_reads_that_do_not_wait_lose_and_reorder_nothing():
     dict(encoder="gcn", layers=3, activation="prelu", projection_head=True, loss="hadsell", optimizer="adamw"),
 ])
 @pytest.mark.parametrize("features", ["sparse", "dense"])
-def test_trials_of_one_seed_share_their_draws_and_still_learn_as_alone(arch, features):
+@pytest.mark.parametrize("propagation", ["auto", "csr"])  # csr: the layers accumulate into their products
+def test_trials_of_one_seed_share_their_draws_and_still_learn_as_alone(arch, features, propagation):
     """A sweep over margin / learning rate / weight decay: every trial would draw the same views and negatives,
     so the batch draws them once and runs the trials side by side in each node's row (``embed_shared``).
     Each trial still learns exactly what it learns alone."""
@@ -198,7 +199,8 @@ def test_trials_of_one_seed_share_their_draws_and_still_learn_as_alone(arch, fea
     assert shares_draws(configs, bundle.num_nodes)
     assert not shares_draws(configs[:2] + [configs[2].replace(seed=9)], bundle.num_nodes)
     assert not shares_draws(configs[:2] + [configs[2].replace(drop_edge_p=0.1)], bundle.num_nodes)
-    opts = dataclasses.replace(options.current(), sparse_features="on" if features == "sparse" else "off")
+    opts = dataclasses.replace(options.current(), sparse_features="on" if features == "sparse" else "off",
+                               propagation=propagation)
     shared = BatchedTrainer(bundle, configs, options=opts)
     assert shared.shared and (shared.inputs.sparse is not None) == (features == "sparse")
     with pytest.raises(ConfigError, match="same seed"):  # another seed would draw other views

@@ -18,6 +18,7 @@ from ..fast.propagation import AdjView
 from ..losses.safe_normalize import safe_normalize
 from ..models import build_model
 from .inputs import StackedInputs
+from .trial_linear import trial_linear
 
 
 def _activation(name: str, x: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
@@ -103,12 +104,13 @@ class StackedModel:
                 rel = prods[0].squeeze(0)
                 root = prods[1].squeeze(0).view(*rel.shape[:2], T, out) if w_root is not None else None
             else:  # h (V, N, T, I): each trial's slice times its own weights
-                rel = torch.einsum("vnti,toi->vnto", h, w_rel)
-                root = torch.einsum("vnti,toi->vnto", h, w_root) if w_root is not None else None
+                rel = trial_linear(h, w_rel)
+                root = trial_linear(h, w_root) if w_root is not None else None
             V, N = rel.shape[:2]
-            h = adj.propagate(rel.reshape(V * N, T * out)).view(V, N, T, out)
-            if root is not None:
-                h = h + root
+            if root is not None:  # (root: a fresh product of this layer's, accumulated into in place)
+                h = adj.propagate_onto(rel.reshape(V * N, T * out), root.reshape(V * N, T * out)).view(V, N, T, out)
+            else:
+                h = adj.propagate(rel.reshape(V * N, T * out)).view(V, N, T, out)
             h = _activation(self.cfg.activation, h + bias, act)
         return h
 
@@ -119,7 +121,7 @@ class StackedModel:
         if self.cfg.projection_head:
             def lin(x, name):
                 if shared:
-                    return torch.einsum("vnti,toi->vnto", x, p[name + ".weight"]) + p[name + ".bias"]
+                    return trial_linear(x, p[name + ".weight"]) + p[name + ".bias"]
                 return x @ p[name + ".weight"].transpose(1, 2).unsqueeze(1) + p[name + ".bias"][:, None, None, :]
 
             h = lin(F.elu(lin(h, "head.fc1")), "head.fc2")

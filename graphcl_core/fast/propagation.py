@@ -153,6 +153,36 @@ class AdjView:
         return out
 
 
+    def propagate_onto(self, h: torch.Tensor, base: torch.Tensor) -> torch.Tensor:
+        """``base + Â h``. With the CSR kernel the product accumulates into ``base`` itself (which must be a
+        fresh, contiguous tensor of the caller's that nothing else holds): no zero-filled output and no
+        separate addition, two passes over the layer's output fewer (H200, 9 Cora trials at hidden 256)."""
+        # a view (a product's output reshaped) is accumulated into through the tensor it views, when that is
+        # the very same memory: autograd forbids writing into a view of a custom function's output
+        whole = base if base._base is None else base._base
+        if (self.adj.kernel != "csr" or self.diag is not None or whole._base is not None or not base.is_contiguous()
+                or not whole.is_contiguous() or whole.numel() != base.numel() or base.storage_offset() != 0):
+            return base + self.propagate(h)
+        return _CsrPropagateOnto.apply(h, whole, *self._matrices()).view(base.shape)
+
+
+class _CsrPropagateOnto(torch.autograd.Function):
+    """``whole += A @ h`` in place (``whole`` viewed as A's rows × h's columns); the gradient of ``whole`` is
+    the output's, of ``h`` ``A^T @ grad``."""
+
+    @staticmethod
+    def forward(ctx, h, whole, a, at):
+        ctx.at = at
+        ctx.mark_dirty(whole)
+        whole.view(h.shape).addmm_(a, h.contiguous())
+        return whole
+
+    @staticmethod
+    def backward(ctx, g):
+        grad_h = torch.sparse.mm(ctx.at, g.reshape(ctx.at.size(1), -1).contiguous())
+        return grad_h, g, None, None
+
+
 def csr_row_pointers(rows: torch.Tensor, n: int, dtype: torch.dtype) -> torch.Tensor:
     """CSR ``crow_indices`` for entries whose row ids are ``rows`` (any order), as ``dtype``."""
     counts = torch.bincount(rows, minlength=n)
