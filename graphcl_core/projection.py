@@ -88,11 +88,12 @@ _METHODS = ("umap", "pca")
 BACKENDS = ("auto", "umap-learn", "torchdr")
 # TorchDR iterations per frame: a cold frame, then warm-started ones (its vectorised SGD needs more
 # iterations than umap-learn's per-edge epochs; ~1.5 ms each on Cora on an H200).
-# 150 for a cold frame (was 300: half the wait for a run's first picture, which a training run and the
-# page share the interpreter with): by the same criterion as below (bench/latency_cold_iterations.py, CPU TorchDR,
-# a default Cora run's 20 live frames, 2 repeats each), the first frame's trustworthiness 0.9151-0.9156
-# against 0.9184-0.9187 with 300 (100: 0.9139-0.9149), the chain's mean 0.9480-0.9485 against 0.9482-0.9489.
-GPU_FIRST_ITERATIONS = 150
+# 60 for a cold frame (was 300, then 150): the fewest of 40/60/80 that meets the criterion below
+# (bench/latency_cold_iterations.py, CPU TorchDR, a default Cora run's 20 live frames, 2 repeats each): the
+# first frame's trustworthiness 0.9092-0.9107 against 0.9184-0.9187 with 300 (40: 0.9028-0.9065, more than
+# 0.01 below; 80: 0.9128-0.9129), the chain's mean 0.9478-0.9486 against 0.9482-0.9489. On a fresh H200
+# server the first frame beside the starting run then took 0.27-0.56 s of TorchDR instead of 0.68-0.74 s.
+GPU_FIRST_ITERATIONS = 60
 # 80 for a warm frame: the fewest of 40/60/80/100 within tolerance of 100 on a trained Cora run's 20
 # live frames (bench/latency_iterations.py, docs/latency.md): trustworthiness of the chain of frames
 # 0.948 (100: 0.950, 60: 0.946; tolerance 0.005, and 0.01 per frame, which 60 missed by 0.003), one
@@ -100,6 +101,9 @@ GPU_FIRST_ITERATIONS = 150
 # 16.8 %, tolerance +2 %; two 300-iteration fits differ by 10.2 %). On CiteSeer 80 passes the first
 # and misses the second by 0.05 % of the radius (within its noise). umap-learn (CPU) is unchanged.
 GPU_UPDATE_ITERATIONS = 80
+# The warm-up's layout: its kernels are loaded at the first iteration, so a few iterations do (150 took
+# 1.0-1.3 s more of a fresh H200 server's warm-up, which ended 1.2 s after its page was ready).
+WARM_UP_GPU_ITERATIONS = 5
 # Above this many shown points the first (cold) UMAP frame runs proportionally fewer epochs.
 FIRST_FRAME_FULL_POINTS = 8_000
 _WARM = threading.Event()
@@ -253,6 +257,7 @@ class Projector:
         self.seed, self.first_epochs, self.update_epochs = int(seed), int(first_epochs), int(update_epochs)
         self.metric, self.update_learning_rate = metric, float(update_learning_rate)
         self.backend = backend
+        self.gpu_first_iterations: int | None = None  # TorchDR's cold frame: GPU_FIRST_ITERATIONS unless set
         self.reset()
 
     @property
@@ -310,7 +315,7 @@ class Projector:
         if warm:
             init, its, lr = self._prev, GPU_UPDATE_ITERATIONS, self.update_learning_rate
         else:
-            init, its, lr = self._cold_init(x), GPU_FIRST_ITERATIONS, 1.0
+            init, its, lr = self._cold_init(x), self.gpu_first_iterations or GPU_FIRST_ITERATIONS, 1.0
         return projection_gpu.torchdr_umap(x, self.dim, n_neighbors=max(2, min(self.n_neighbors, n - 1)),
                                            min_dist=self.min_dist, metric=self.metric, init=init, iterations=its,
                                            learning_rate=lr, warm=warm, device=device)
@@ -427,6 +432,7 @@ def warm_here() -> None:
     p = Projector("umap", 2, first_epochs=20, update_epochs=11)
     rng = np.random.default_rng(0)
     if p.on_gpu:  # a Cora-sized input: TorchDR's first layout of that size cost 3.2 s after a 60-row warm-up
+        p.gpu_first_iterations = WARM_UP_GPU_ITERATIONS
         centres = rng.standard_normal((7, 128)) * 3
         x = (centres[rng.integers(0, 7, 2000)] + rng.standard_normal((2000, 128))).astype(np.float32)
     else:  # numba compiles per type, not per size

@@ -107,3 +107,33 @@ def test_nothing_is_laid_out_ahead_once_the_tabs_run_has_started(fake_umap):
     while ahead._thread is not None and time.monotonic() < end:  # the thread ends once it has nothing to do
         time.sleep(0.01)
     assert ahead._thread is None and not ahead.ready_for(bundle, CFG) and fake_umap.made == []
+
+
+def test_a_start_during_the_layout_ahead_waits_for_it_instead_of_laying_out_twice(monkeypatch):
+    """Start clicked while the frame ahead is being laid out: the run takes that frame when it is done."""
+    import threading
+
+    release = threading.Event()
+    started = threading.Event()
+
+    class SlowProjector(_FakeProjector):
+        def project(self, emb):
+            started.set()
+            release.wait(30)
+            return super().project(emb)
+
+    _FakeProjector.made = []
+    monkeypatch.setattr(projection, "Projector", SlowProjector)
+    monkeypatch.setattr(projection, "wait_until_warm", lambda timeout: True)
+    bundle = load_graph("karate")
+    ahead = first_frame_ahead.FirstFrameAhead()
+    ahead.want(bundle, CFG)
+    assert started.wait(30)
+    run_first = Trainer(bundle, CFG).take_snapshot().embeddings
+    other_seed = Trainer(bundle, CFG.replace(seed=4)).take_snapshot().embeddings
+    t0 = time.monotonic()
+    assert ahead.take(other_seed, "umap", wait=5.0) is None  # not the frame under way: no wait
+    assert time.monotonic() - t0 < 1.0
+    threading.Timer(0.3, release.set).start()
+    got = ahead.take(run_first, "umap", wait=10.0)
+    assert got is not None and got[0].layouts == 1 and len(_FakeProjector.made) == 1
