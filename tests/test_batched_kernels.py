@@ -68,3 +68,24 @@ def test_propagation_onto_a_base_is_base_plus_the_propagation(kernel):
     got = torch.autograd.grad((out * w).sum(), (h, base_leaf))
     want = torch.autograd.grad((ref * w).sum(), (h, base_leaf))
     assert all(torch.allclose(a, b) for a, b in zip(got, want))
+
+
+def test_propagation_onto_a_view_of_a_custom_functions_output_accumulates_into_that_output():
+    """A layer's root product reaches ``propagate_onto`` reshaped (a view of the product function's output):
+    autograd forbids writing into such a view, so the accumulation goes into the output it views."""
+    from graphcl_core.fast.propagation import CachedAdjacency
+
+    gen = torch.Generator().manual_seed(4)
+    adj = CachedAdjacency(torch.randint(0, 6, (2, 15), generator=gen), 6, "graphconv", kernel="csr")
+    view = adj.view(torch.rand(15, generator=gen, dtype=torch.float64))
+    h = torch.randn(6, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(6, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2, 3, 4, generator=gen, dtype=torch.float64)
+    base = view.propagate(x).view(2, 3, 4)  # the product (a custom function's output), reshaped
+    assert base._base is not None
+    out = view.propagate_onto(h, base.view(6, 4)).view(2, 3, 4)
+    ref = view.propagate(x).view(2, 3, 4) + view.propagate(h).view(2, 3, 4)
+    assert torch.allclose(out, ref)
+    got = torch.autograd.grad((out * w).sum(), (h, x))
+    want = torch.autograd.grad((ref * w).sum(), (h, x))
+    assert all(torch.allclose(a, b) for a, b in zip(got, want))

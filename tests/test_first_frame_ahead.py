@@ -137,3 +137,36 @@ def test_a_start_during_the_layout_ahead_waits_for_it_instead_of_laying_out_twic
     threading.Timer(0.3, release.set).start()
     got = ahead.take(run_first, "umap", wait=10.0)
     assert got is not None and got[0].layouts == 1 and len(_FakeProjector.made) == 1
+
+
+def test_a_frame_ready_for_older_settings_does_not_end_the_wait_for_the_one_under_way(monkeypatch):
+    """Settings A laid out, then changed to B (being laid out) and Start clicked: the run waits for B's."""
+    import threading
+
+    release = threading.Event()
+
+    class GatedProjector(_FakeProjector):
+        def project(self, emb):
+            if len(_FakeProjector.made) > 1:  # the second layout (B) waits to be released
+                release.wait(30)
+            return super().project(emb)
+
+    _FakeProjector.made = []
+    monkeypatch.setattr(projection, "Projector", GatedProjector)
+    monkeypatch.setattr(projection, "wait_until_warm", lambda timeout: True)
+    bundle = load_graph("karate")
+    cfg_b = CFG.replace(seed=4)
+    ahead = first_frame_ahead.FirstFrameAhead()
+    ahead.want(bundle, CFG)
+    assert _ready(ahead, bundle, CFG)
+    ahead.want(bundle, cfg_b)
+    end = time.monotonic() + 30
+    while len(_FakeProjector.made) < 2 and time.monotonic() < end:
+        time.sleep(0.01)
+    ahead.want(bundle, cfg_b)  # a page rerun asks again while B is laid out: not queued a second time
+    run_b = Trainer(bundle, cfg_b).take_snapshot().embeddings
+    threading.Timer(0.3, release.set).start()
+    got = ahead.take(run_b, "umap", wait=10.0)
+    assert got is not None and np.array_equal(got[1].coords, run_b[:, :2].astype(np.float32))
+    time.sleep(0.2)
+    assert len(_FakeProjector.made) == 2

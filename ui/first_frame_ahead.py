@@ -50,14 +50,15 @@ class FirstFrameAhead:
         self._want: tuple[GraphBundle, TrainConfig] | None = None
         self._ready: dict | None = None  # {"key", "embeddings", "projector", "frame"}
         self._laying: np.ndarray | None = None  # the embeddings being laid out now
+        self._busy_key: tuple | None = None  # the settings the thread is working on now
         self._thread: threading.Thread | None = None
 
     def want(self, bundle: GraphBundle, cfg: TrainConfig) -> None:
         key = (id(bundle), cfg)
         with self._cond:
             asked = (id(self._want[0]), self._want[1]) if self._want else None
-            if (self._ready and self._ready["key"] == key) or asked == key:
-                return
+            if (self._ready and self._ready["key"] == key) or key in (asked, self._busy_key):
+                return  # (already laid out, queued, or being laid out: a page rerun asks again and again)
             self._want = (bundle, cfg)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="graphcl-first-frame-ahead", daemon=True)
@@ -75,7 +76,9 @@ class FirstFrameAhead:
             return None
         deadline = time.monotonic() + wait
         with self._cond:
-            while self._ready is None and _same(self._laying, embeddings):
+            # (an older frame for other settings may still be ready: it does not end the wait)
+            while (_same(self._laying, embeddings)
+                   and not (self._ready is not None and _same(self._ready["embeddings"], embeddings))):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -97,13 +100,14 @@ class FirstFrameAhead:
                     self._thread = None
                     return
                 (bundle, cfg), self._want = self._want, None
+                self._busy_key = (id(bundle), cfg)
             try:
                 ready = self._lay_out(bundle, cfg)
             except Exception as e:  # noqa: BLE001 - only a head start: the run lays its first frame out itself
                 log.info("first frame ahead of Start not laid out: %s: %s", type(e).__name__, e)
                 ready = None
-            with self._cond:
-                self._ready = ready
+            with self._cond:  # (the frame and the end of its layout seen at once by a waiting take)
+                self._ready, self._laying, self._busy_key = ready, None, None
                 self._cond.notify_all()
 
     def _lay_out(self, bundle: GraphBundle, cfg: TrainConfig) -> dict | None:
@@ -115,12 +119,8 @@ class FirstFrameAhead:
         del trainer
         projector = projection.Projector("umap", 2, max_points=self.max_points, seed=cfg.seed)
         with self._cond:
-            self._laying = emb
-        try:
-            frame = projector.project(emb.astype(np.float32))
-        finally:
-            with self._cond:
-                self._laying = None
+            self._laying = emb  # (cleared by _loop together with the result)
+        frame = projector.project(emb.astype(np.float32))
         return {"key": (id(bundle), cfg), "embeddings": emb, "projector": projector, "frame": frame}
 
 

@@ -50,7 +50,7 @@ def _scatter_rows(src: torch.Tensor, idx: torch.Tensor, rows: int, scale: float)
     """``scale · Σ_{i: idx[i] = m} src[i]`` for every ``m < rows``: (rows, W), as a CSR × dense product."""
     # the narrowest key sorts in the fewest radix passes (int64: 8 on CUDA, 52 µs for 13,540 Cora negatives)
     keys = idx.to(torch.int16 if rows < 2**15 - 1 else torch.int32 if rows < 2**31 - 1 else torch.int64)
-    sorted_idx, order = torch.sort(keys)
+    sorted_idx, order = torch.sort(keys, stable=True)  # (CSR columns in order within each row)
     bounds = torch.arange(rows + 1, device=idx.device, dtype=keys.dtype)
     crow = torch.searchsorted(sorted_idx, bounds)  # no host sync (bincount would read its size back)
     index_dtype = torch.int32 if src.size(0) < 2**31 - 1 else torch.int64
