@@ -156,8 +156,7 @@ class BatchedTrainer:
         z = self.model.project(self.model.embed_shared(self.inputs, self.inputs.adj_train.view(weights), keep, 2),
                                shared=True)  # (2, N, T, D)
         za, zb = z.unbind(0)
-        n, T, D = za.shape
-        k = self.cfg.negatives
+        n, k = za.size(0), self.cfg.negatives
         pos = (za - zb).pow(2).sum(-1)  # (N, T): node j in both views
         neg = negative_sq_distances(za, zb, self.draws.negatives_of(gens)[0], k)  # (N, k, T)
         margin = self.margin.view(-1)
