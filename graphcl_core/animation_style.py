@@ -7,19 +7,12 @@ colour in the app, the HTML and the slides, and the axes never move, so any moti
 from __future__ import annotations
 
 import numpy as np
-from plotly.colors import qualitative
-
 from .animation_frames import AnimationFrames
-
-PALETTE = list(qualitative.Plotly) + list(qualitative.Dark24) + list(qualitative.Light24)
-NO_LABEL = "#BDBDBD"
+from .label_colours import colour_of, label_colours  # the live view's colours
 AXIS_RANGE = (-1.15, 1.15)
 LOSS_COLOUR = "#1F77B4"
 MARKER_COLOUR = "#D62728"
 
-
-def category_colour(category: int) -> str:
-    return PALETTE[category % len(PALETTE)] if category >= 0 else NO_LABEL
 
 
 def marker_size(n_shown: int) -> float:
@@ -33,9 +26,10 @@ def groups(frames: AnimationFrames) -> list[tuple[str, str, np.ndarray]]:
     if frames.categories is None:
         return [("nodes", LOSS_COLOUR, np.arange(len(frames.index)))]
     out = []
+    colours = label_colours([str(c) for c in frames.categories])
     for c in sorted(set(frames.colour_values.tolist()), key=lambda v: (v < 0, v)):
         name = frames.categories[c] if c >= 0 else "no label"
-        out.append((name, category_colour(c), np.flatnonzero(frames.colour_values == c)))
+        out.append((name, colour_of(c, colours), np.flatnonzero(frames.colour_values == c)))
     return out
 
 

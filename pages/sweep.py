@@ -196,7 +196,8 @@ def grid() -> None:
             c[1].select_slider("Epoch", epochs, key=sweep_replay.EPOCH, disabled=bool(ss.get(sweep_replay.PLAYING)),
                                on_change=sweep_replay.chose, args=(ss, epochs))
         got = sweep_replay.frames_at(slot, srcs, ss[sweep_replay.EPOCH])
-    live_chart(sweep_views.grid_figure(table, got, labels), key="sweep.grid", config={"displayModeBar": False})
+    live_chart(sweep_views.grid_figure(table, got, labels, runner.bundle.label_names), key="sweep.grid",
+               config={"displayModeBar": False})
 
 
 @st.fragment(run_every=POLL_S if running else None)

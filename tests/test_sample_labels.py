@@ -1,7 +1,6 @@
-"""Bundled graphs' labels name no colour. The drawing, the projection and the label bars colour the k-th
-label (alphabetical) with the k-th palette colour whatever its name, so a label 'red' would be drawn in
-Plotly blue (a stranger's report about colour-named labels). The samples keep neutral names
-('group 1'...), so what a viewer reads in the legend never contradicts what they see."""
+"""Bundled graphs' labels name no colour: a label naming one is drawn in it (``label_colours``), which
+would take that colour from the palette's order; the samples keep neutral names ('group 1'...) and
+their colours in palette order."""
 
 from __future__ import annotations
 
@@ -9,16 +8,12 @@ import re
 
 import pytest
 
+from graphcl_core.label_colours import COLOUR_WORDS
 from graphcl_core.loaders import list_bundled, load_graph
-
-COLOUR_WORDS = {
-    "red", "blue", "green", "yellow", "orange", "purple", "violet", "pink", "brown", "black", "white", "grey",
-    "gray", "cyan", "magenta", "teal", "rot", "blau", "grün", "gelb", "lila", "rosa", "braun", "schwarz",
-    "weiß", "grau", "rouge", "bleu", "vert", "jaune", "rojo", "azul", "verde", "amarillo", "negro", "blanco"}
 
 
 def colour_words(name: str) -> set[str]:
-    return set(re.findall(r"\w+", name.casefold())) & COLOUR_WORDS
+    return set(re.findall(r"\w+", name.casefold())) & COLOUR_WORDS.keys()
 
 
 def test_colour_words_are_found_in_a_label():

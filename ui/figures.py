@@ -10,13 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
+from graphcl_core.label_colours import NO_LABEL, PALETTE, colour_of, label_colours
 
 from .projection_frame import axis_ranges, marker_outline, marker_size
 from .sources import NodeInfo
 
-PALETTE = list(qualitative.Plotly) + list(qualitative.Dark24) + list(qualitative.Light24)
-NO_LABEL = "#BDBDBD"
 MAX_LEGEND_GROUPS = 24
 TRANSITION = {"duration": 450, "easing": "cubic-in-out"}
 FONT = dict(family="Inter, Source Sans Pro, sans-serif")
@@ -100,19 +98,21 @@ def _marker_traces(xy: np.ndarray, idx: np.ndarray, nodes: NodeInfo, colour: Col
     line = dict(width=line_width, color="rgba(255,255,255,0.8)")
     if colour.categorical and len(colour.categories) <= MAX_LEGEND_GROUPS:
         traces = []
+        colours = label_colours([str(c) for c in colour.categories])
         groups = list(range(len(colour.categories))) + [-1]
         for g in groups:
             mask = vals == g
             if not mask.any():
                 continue
             name = str(colour.categories[g]).replace("_", " ") if g >= 0 else "no label"
-            c = PALETTE[g % len(PALETTE)] if g >= 0 else NO_LABEL
+            c = colour_of(g, colours)
             traces.append(scatter(mode="markers", name=str(name), **coords(mask), customdata=custom[mask],
                                   hovertemplate=tpl, marker=dict(color=c, size=size_arr[mask], line=line,
                                                                  opacity=0.9)))
         return traces
     if colour.categorical:
-        cols = np.array([PALETTE[v % len(PALETTE)] if v >= 0 else NO_LABEL for v in vals], dtype=object)
+        colours = label_colours([str(c) for c in colour.categories])
+        cols = np.array([colour_of(int(v), colours) for v in vals], dtype=object)
         marker = dict(color=cols, size=size_arr, line=line, opacity=0.9)
     else:
         marker = dict(color=vals, colorscale="Viridis", size=size_arr, line=line, opacity=0.9,
@@ -166,10 +166,11 @@ def degree_histogram(degrees: np.ndarray, *, height: int = 280) -> go.Figure:
 
 def label_counts_figure(counts: dict[str, int], *, height: int = 280) -> go.Figure:
     """Nodes per label (in label order, "(no label)" first), each bar in its label's colour of the drawing and
-    the projection: the k-th label's is ``PALETTE[k]``, whether or not some nodes have no label."""
+    the projection (``label_colours`` of the labels in order), whether or not some nodes have no label."""
     names = list(counts)
     labels = [n for n in names if n != "(no label)"]
-    colours = [NO_LABEL if n == "(no label)" else PALETTE[labels.index(n) % len(PALETTE)] for n in names]
+    own = dict(zip(labels, label_colours(labels)))
+    colours = [NO_LABEL if n == "(no label)" else own[n] for n in names]
     fig = go.Figure(go.Bar(x=names, y=[counts[n] for n in names], marker_color=colours,
                            hovertemplate="%{x}: %{y} nodes<extra></extra>"))
     fig.update_yaxes(title="nodes")

@@ -14,6 +14,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from graphcl_core.label_colours import too_close
+
 from . import figures, pacing
 
 PRESENT_KEY = "view.present"
@@ -152,9 +154,12 @@ STEADY_CSS = """
 """
 
 
-def _colour_map() -> dict[str, str]:
-    """``figures.PALETTE`` colours onto the high-contrast set, in the same order."""
-    return {c: HIGH_CONTRAST[i % len(HIGH_CONTRAST)] for i, c in reversed(list(enumerate(figures.PALETTE)))}
+def _colour_map(keep: frozenset = frozenset()) -> dict[str, str]:
+    """``figures.PALETTE`` colours onto the high-contrast set, in the same order. ``keep``: colours that stay
+    (a label that names its colour, ``label_colours``); the high-contrast colours too close to one are left
+    out, so no other label looks like it."""
+    hc = [c for c in HIGH_CONTRAST if not any(too_close(c, k) for k in keep)] or HIGH_CONTRAST
+    return {c: hc[i % len(hc)] for i, c in reversed(list(enumerate(figures.PALETTE)))}
 
 
 def _stage_layout(fig: go.Figure, height: int) -> go.Figure:
@@ -168,7 +173,13 @@ def _stage_layout(fig: go.Figure, height: int) -> go.Figure:
 def stage_projection(fig: go.Figure, height: int = PROJECTION_HEIGHT) -> go.Figure:
     """The projection for a projector: high-contrast colours, larger points with a dark rim (1.8× up
     to 300 points, 1.35× above, where they would hide each other), a legend sized for the larger font."""
-    to_hc = _colour_map()
+    used = set()
+    for t in fig.data:
+        c = getattr(t.marker, "color", None) if getattr(t, "marker", None) is not None else None
+        used |= {c} if isinstance(c, str) else set(c) if c is not None and t.marker.colorscale is None else set()
+    palette = set(figures.PALETTE)
+    to_hc = _colour_map(frozenset(c for c in used if isinstance(c, str) and c.startswith("#") and c not in palette
+                                  and c != figures.NO_LABEL))
     n = sum(len(t.x) for t in fig.data if getattr(t, "x", None) is not None)
     grow = 1.8 if n <= 300 else 1.35
     for t in fig.data:

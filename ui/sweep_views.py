@@ -11,17 +11,16 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from graphcl_core.errors import GraphCLError
+from graphcl_core.label_colours import PALETTE, colour_of, label_colours
 from graphcl_core.projection import project_once
 
 from .registry import Slot
 from .sweep_jobs import fmt_value, trial_status, trial_title
 
 GRID_COLUMNS = 4
-PALETTE = qualitative.Plotly + qualitative.Dark24  # one colour per label (cycled beyond 34 labels)
 FRAMES = "sweep.frames"  # slot.cache: {trial index: (epoch, Projection)}
 
 
@@ -157,8 +156,12 @@ def frames(slot: Slot, runner) -> dict[int, tuple[int, object]]:
     return {i: v for i, v in cache.items() if i != "_runner"}
 
 
-def grid_figure(table: list[dict], got: dict[int, tuple[int, object]], labels: np.ndarray | None) -> go.Figure:
-    """Small multiples: one PCA scatter per trial, coloured by label, titled with its settings and epoch."""
+def grid_figure(table: list[dict], got: dict[int, tuple[int, object]], labels: np.ndarray | None,
+                label_names: list[str] | None = None) -> go.Figure:
+    """Small multiples: one PCA scatter per trial, coloured by label (the colours of the live view:
+    ``label_colours`` of ``label_names``), titled with its settings and epoch."""
+    names = label_names or ([str(v) for v in range(int(labels.max()) + 1)] if labels is not None and labels.size else [])
+    colours = label_colours(names)
     n = len(table)
     cols = min(GRID_COLUMNS, max(1, n))
     rows = math.ceil(n / cols)
@@ -174,7 +177,7 @@ def grid_figure(table: list[dict], got: dict[int, tuple[int, object]], labels: n
         proj = got[i][1] if i in got else None
         if proj is None:
             continue
-        colour = PALETTE[0] if labels is None else [PALETTE[int(v) % len(PALETTE)] for v in labels[proj.index]]
+        colour = PALETTE[0] if labels is None else [colour_of(int(v), colours) for v in labels[proj.index]]
         fig.add_trace(go.Scattergl(x=proj.coords[:, 0], y=proj.coords[:, 1], mode="markers",
                                    marker={"size": 5, "color": colour},
                                    hoverinfo="skip", showlegend=False), row=k // cols + 1, col=k % cols + 1)
