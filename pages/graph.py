@@ -55,8 +55,11 @@ def _table_pickers(table) -> tuple[dict, object]:
     id_note = st.empty()
     id_col = None if idc == AUTO_ID else idc
     cols = [c for c in cols if c != id_col]
+    graphs.preselect_label_column(st.session_state, slot, table.file_id, table_bytes, id_col, cols,
+                                  "graph.label_col", NO_LABELS)
     lab = st.selectbox("Label column", [NO_LABELS] + cols, key="graph.label_col",
-                       help="Column with each node's class; leave empty if there is none.")
+                       help="Column with each node's class. A class-like column (class, community, group…) is "
+                            "picked when there is one; choose another, or none.")
     label_col = None if lab == NO_LABELS else lab
     # (dates, text and ids always fail as features)
     numeric = graphs.table_feature_columns(slot, table.file_id, table_bytes, id_col)

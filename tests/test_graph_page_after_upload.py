@@ -78,3 +78,32 @@ def test_page_says_an_upload_is_not_in_the_link():
     captions = " ".join(str(c.value) for c in at.main.caption)
     assert "kept in the link" not in captions
     assert "not in the link" in captions and "upload" in captions.lower()
+
+
+CLASS_TABLE = "id,Community,age\nann,red team,20\nbob,blue team,21\ncat,red team,22\ndan,blue team,23\neve,red team,24\n"
+
+
+def test_a_node_tables_class_like_column_is_picked_and_the_persons_choice_kept():
+    at = _upload(_upload_page(), "people.csv", EDGES)
+    _upload(at, "people_nodes.csv", CLASS_TABLE, key="graph.upload_table")
+    _ok(at)
+    assert at.selectbox(key="graph.label_col").value == "Community"
+    assert at.segmented_control(key="graph.colour").value == "Label"
+    at.selectbox(key="graph.label_col").set_value("(no labels)").run()  # the person says: none
+    at.run()
+    _ok(at)
+    assert at.selectbox(key="graph.label_col").value == "(no labels)"
+    _upload(at, "other_nodes.csv", TABLE, key="graph.upload_table")  # no class-like column: none picked
+    _ok(at)
+    assert at.selectbox(key="graph.label_col").value == "(no labels)"
+
+
+def test_the_library_names_a_node_tables_label_column():
+    from graphcl_core.loaders import node_table_label_column
+
+    assert node_table_label_column(CLASS_TABLE.encode()) == "Community"
+    assert node_table_label_column("Knoten;Klasse\na;1\nb;2\nc;1\nd;2\ne;1\n".encode()) == "Klasse"
+    assert node_table_label_column(TABLE.encode()) is None
+    unique = "id,label\na,Ann\nb,Bob\nc,Cat\nd,Dan\ne,Eve\n"  # a label per node names the nodes, not classes
+    assert node_table_label_column(unique.encode()) is None
+    assert node_table_label_column("class,group\n1,a\n2,b\n3,a\n4,b\n".encode(), id_column="class") == "group"

@@ -166,6 +166,25 @@ def table_feature_columns(slot: registry.Slot, file_id: str, content: bytes, id_
     return _per_table(slot, (file_id, f"features:{id_column}"), make)
 
 
+def preselect_label_column(state, slot: registry.Slot, file_id: str, content: bytes, id_column: str | None,
+                           columns: list[str], key: str, none: str) -> None:
+    """Once per node table (before its label picker is drawn): put the picker ``key`` on the table's class-like
+    column (``loaders.node_table_label_column``), or on ``none`` where there is none, as a graph file's
+    class-like attribute is taken on Automatic. The person's own choice for that table is kept after that."""
+    mark = key + ".table"
+    if state.get(mark) == file_id:
+        return
+    state[mark] = file_id
+
+    def make():
+        try:
+            return _loaders().node_table_label_column(content, id_column=id_column)
+        except GraphCLError:
+            return None
+    guess = _per_table(slot, (file_id, f"label:{id_column}"), make)
+    state[key] = guess if guess in columns else none
+
+
 def upload_signature(file_id: str, table_id: str | None, choices: dict) -> tuple:
     """Everything that decides the loaded graph (file ids stand for the bytes): reload only when it changes."""
     picked = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(choices.items())

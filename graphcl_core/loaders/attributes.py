@@ -101,7 +101,7 @@ def _names(attrs: dict[str, list], n: int) -> list[str] | None:
     return None
 
 
-def _detect_label(attrs: dict[str, list], n: int, names_taken: bool) -> str | None:
+def detect_label(attrs: dict[str, list], n: int, names_taken: bool) -> str | None:
     """A class-like attribute (by name) with between 2 and min(100, n/2) distinct values."""
     keys = {name_key(k): k for k in attrs}
     for key in LABEL_KEYS:
@@ -129,7 +129,7 @@ def interpret(attrs: dict[str, list], n: int, label: str | None = None) -> Inter
         label_key = attribute(attrs, label)
         out.notes.append(f"Labels come from the node attribute '{label_key}'.")
     else:
-        label_key = _detect_label(attrs, n, out.names is not None)
+        label_key = detect_label(attrs, n, out.names is not None)
         if label_key is not None:
             out.notes.append(f"Labels were taken from the node attribute '{label_key}'.")
     if label_key is not None:

@@ -108,6 +108,19 @@ def node_table_feature_columns(content: bytes, id_column: str | None = None) -> 
     return [name for c, name in enumerate(table.columns) if c != skip and table.is_numeric(c)]
 
 
+def node_table_label_column(content: bytes, id_column: str | None = None) -> str | None:
+    """The column a node table's labels most likely are in, to offer first: a class-like name (``class``,
+    ``community``, ``Klasse``, ``groupe``...: ``header_names.NODE_LABEL``) with between 2 and min(100, rows/2)
+    distinct values, as a graph file's class-like attribute is detected; never the id column. None if none is."""
+    from .attributes import detect_label
+
+    table = parse_node_table(content)
+    skip = _column(table, id_column) if id_column else table.id_col
+    attrs = {name: [row[c] if c < len(row) else "" for row in table.rows]
+             for c, name in enumerate(table.columns) if c != skip}
+    return detect_label(attrs, len(table.rows), names_taken=False)
+
+
 def _column(table: NodeTable, name: str) -> int:
     if name in table.columns:
         return table.columns.index(name)
