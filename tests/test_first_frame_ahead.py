@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import types
 
@@ -109,22 +110,27 @@ def test_nothing_is_laid_out_ahead_once_the_tabs_run_has_started(fake_umap):
     assert ahead._thread is None and not ahead.ready_for(bundle, CFG) and fake_umap.made == []
 
 
-def test_a_start_during_the_layout_ahead_waits_for_it_instead_of_laying_out_twice(monkeypatch):
-    """Start clicked while the frame ahead is being laid out: the run takes that frame when it is done."""
-    import threading
+def _gated_umap(monkeypatch, from_layout: int):
+    """The UMAP stand-in, its layouts from the ``from_layout``-th on (1 = every one) held until ``release`` is
+    set; ``started`` is set when one is held."""
+    release, started = threading.Event(), threading.Event()
 
-    release = threading.Event()
-    started = threading.Event()
-
-    class SlowProjector(_FakeProjector):
+    class GatedProjector(_FakeProjector):
         def project(self, emb):
-            started.set()
-            release.wait(30)
+            if len(_FakeProjector.made) >= from_layout:
+                started.set()
+                release.wait(30)
             return super().project(emb)
 
     _FakeProjector.made = []
-    monkeypatch.setattr(projection, "Projector", SlowProjector)
+    monkeypatch.setattr(projection, "Projector", GatedProjector)
     monkeypatch.setattr(projection, "wait_until_warm", lambda timeout: True)
+    return release, started
+
+
+def test_a_start_during_the_layout_ahead_waits_for_it_instead_of_laying_out_twice(monkeypatch):
+    """Start clicked while the frame ahead is being laid out: the run takes that frame when it is done."""
+    release, started = _gated_umap(monkeypatch, 1)
     bundle = load_graph("karate")
     ahead = first_frame_ahead.FirstFrameAhead()
     ahead.want(bundle, CFG)
@@ -141,19 +147,7 @@ def test_a_start_during_the_layout_ahead_waits_for_it_instead_of_laying_out_twic
 
 def test_a_frame_ready_for_older_settings_does_not_end_the_wait_for_the_one_under_way(monkeypatch):
     """Settings A laid out, then changed to B (being laid out) and Start clicked: the run waits for B's."""
-    import threading
-
-    release = threading.Event()
-
-    class GatedProjector(_FakeProjector):
-        def project(self, emb):
-            if len(_FakeProjector.made) > 1:  # the second layout (B) waits to be released
-                release.wait(30)
-            return super().project(emb)
-
-    _FakeProjector.made = []
-    monkeypatch.setattr(projection, "Projector", GatedProjector)
-    monkeypatch.setattr(projection, "wait_until_warm", lambda timeout: True)
+    release, _ = _gated_umap(monkeypatch, 2)  # the second layout (B) is held
     bundle = load_graph("karate")
     cfg_b = CFG.replace(seed=4)
     ahead = first_frame_ahead.FirstFrameAhead()
