@@ -162,6 +162,19 @@ def _colour_map(keep: frozenset = frozenset()) -> dict[str, str]:
     return {c: hc[i % len(hc)] for i, c in reversed(list(enumerate(figures.PALETTE)))}
 
 
+def _named_colours(fig: go.Figure) -> frozenset:
+    """The marker colours of ``fig`` that are neither the palette's nor "no label": those of labels that name
+    their colour (``label_colours``)."""
+    used = set()
+    for t in fig.data:
+        m = getattr(t, "marker", None)
+        if m is None or m.color is None or m.colorscale is not None:
+            continue
+        used |= {m.color} if isinstance(m.color, str) else set(m.color)
+    ordinary = set(figures.PALETTE) | {figures.NO_LABEL}
+    return frozenset(c for c in used if isinstance(c, str) and c.startswith("#") and c not in ordinary)
+
+
 def _stage_layout(fig: go.Figure, height: int) -> go.Figure:
     fig.update_layout(height=height, font=dict(size=FONT_SIZE, color=INK), paper_bgcolor="white",
                       plot_bgcolor="white", title_font=dict(size=TITLE_SIZE, color=INK),
@@ -173,13 +186,7 @@ def _stage_layout(fig: go.Figure, height: int) -> go.Figure:
 def stage_projection(fig: go.Figure, height: int = PROJECTION_HEIGHT) -> go.Figure:
     """The projection for a projector: high-contrast colours, larger points with a dark rim (1.8× up
     to 300 points, 1.35× above, where they would hide each other), a legend sized for the larger font."""
-    used = set()
-    for t in fig.data:
-        c = getattr(t.marker, "color", None) if getattr(t, "marker", None) is not None else None
-        used |= {c} if isinstance(c, str) else set(c) if c is not None and t.marker.colorscale is None else set()
-    palette = set(figures.PALETTE)
-    to_hc = _colour_map(frozenset(c for c in used if isinstance(c, str) and c.startswith("#") and c not in palette
-                                  and c != figures.NO_LABEL))
+    to_hc = _colour_map(_named_colours(fig))
     n = sum(len(t.x) for t in fig.data if getattr(t, "x", None) is not None)
     grow = 1.8 if n <= 300 else 1.35
     for t in fig.data:
