@@ -250,7 +250,8 @@ def _map_parts(job, shown: int, framed, colour_by: str) -> tuple:
     snapshot at the epoch on screen (PCA until UMAP is warm), coloured by ``colour_by``, with its title and
     notes."""
     if framed is None:  # the last redraw waits for its frame (none follows to show it); others draw the newest ready
-        framed = live_frames.frame_at(slot, job, shown, last=live.poll_seconds(job, head, current_pace(job)) is None)
+        framed = live_frames.frame_at(slot, job, shown, last=live.poll_seconds(job, head, current_pace(job)) is None,
+                                      charts_sent=True)
     frame, frame_epoch, perr = framed
     if frame is None:
         return None, perr, [], None

@@ -350,3 +350,54 @@ def test_a_switch_to_umap_whose_snapshot_is_gone_is_tried_once(tiny_graph, monke
     warm.set()
     threading.Event().wait(0.5)
     assert looked == [0] and frames.ready()["method"] == "pca"
+
+
+def test_a_redraw_whose_charts_are_out_waits_for_the_runs_first_frame(tiny_graph, monkeypatch):
+    """Right after Start, a redraw that has sent its loss point waits for the run's first frame (up to
+    FIRST_FRAME_WAIT_S after Start) instead of giving up after WAIT_S and leaving it to a redraw a poll
+    later; before its charts are out, long after Start, or once a frame exists, it waits WAIT_S as before."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    from graphcl_core import projection
+    from graphcl_core.config import TrainConfig
+    from graphcl_core.trainer import Trainer
+    from ui import live_frames
+
+    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=8, snapshot_every=4)
+    trainer = Trainer(tiny_graph, cfg)
+    trainer.run()
+    release = threading.Event()
+    real = projection.Projector.project
+
+    def slow(self, emb):
+        release.wait(60)
+        return real(self, emb)
+
+    monkeypatch.setattr(projection.Projector, "project", slow)
+    monkeypatch.setattr(live_frames, "WAIT_S", 0.01)
+    monkeypatch.setattr(live_frames, "FIRST_FRAME_WAIT_S", 60.0)
+    slot = SimpleNamespace(cache={})
+    started_long_ago = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False, created=time.time() - 120)
+    assert live_frames.frame_at(slot, started_long_ago, 4, charts_sent=True)[0] is None
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False, created=time.time())
+    slot = SimpleNamespace(cache={})
+    assert live_frames.frame_at(slot, job, 4)[0] is None  # charts not out yet: WAIT_S only
+    threading.Timer(0.2, release.set).start()
+    frame, epoch, err = live_frames.frame_at(slot, job, 4, charts_sent=True)
+    assert frame is not None and epoch == 4 and err is None  # waited for it
+    release.clear()  # a frame exists now: the next epoch's is not waited for beyond WAIT_S
+    assert live_frames.frame_at(slot, job, 8, charts_sent=True)[1] == 4
+    release.set()
+
+
+def test_first_frame_left_counts_from_start():
+    from types import SimpleNamespace
+
+    from ui import live_frames
+
+    job = SimpleNamespace(created=100.0)
+    assert live_frames.first_frame_left(job, now=100.5) == live_frames.FIRST_FRAME_WAIT_S - 0.5
+    assert live_frames.first_frame_left(job, now=100.0 + live_frames.FIRST_FRAME_WAIT_S + 1) == 0.0
+    assert live_frames.first_frame_left(SimpleNamespace(), now=0.0) == 0.0

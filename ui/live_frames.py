@@ -38,6 +38,9 @@ IDLE_EXIT_S = 30.0  # the projecting thread ends after this long without a reque
 WARM_CHECK_S = 0.05  # while the frames are PCA because UMAP warms up: how often the thread looks whether it is warm
 WARM_SWITCH_RECENT_S = 5.0  # ... and only for a page that asked for a frame this recently
 FIRST_SNAPSHOT_WAIT_S = 10.0  # how long the first frame waits for a just-started run's first snapshot
+# Until this long after Start, a redraw whose charts are already sent waits for the run's first frame
+# (``frame_at``'s ``charts_sent``) instead of ``WAIT_S``.
+FIRST_FRAME_WAIT_S = 1.5
 
 
 class RunFrames:
@@ -153,6 +156,20 @@ class RunFrames:
             time.sleep(0.005)
 
 
+def first_frame_left(job: TrainingJob, now: float | None = None) -> float:
+    """Seconds left until ``FIRST_FRAME_WAIT_S`` after the run's Start (0 when past, or unknown).
+
+    Why a redraw waits that long for the run's first frame: on a fresh GPU server its layout ends
+    0.6-0.9 s after Start, just after the click's redraw gave up its ``WAIT_S``, and the next redraw
+    came a poll and a redraw's work later (measured, H200: the frame ready 0.60 and 0.88 s after Start,
+    drawn at 1.03 and 1.31 s). Waiting costs nothing there: the loss point and progress line are sent,
+    and a redraw's ``run_every`` timer does not cut a fragment's run short (Streamlit queues it)."""
+    created = getattr(job, "created", None)
+    if created is None:
+        return 0.0
+    return max(0.0, created + FIRST_FRAME_WAIT_S - (time.time() if now is None else now))
+
+
 def _method() -> str:
     """PCA until UMAP is warm, then UMAP."""
     return "umap" if projection.is_warm() else "pca"
@@ -174,13 +191,15 @@ def prefetch_first(slot: Slot, job: TrainingJob) -> None:
         frames.ask(0, _method(), 0.0)
 
 
-def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None):
+def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None,
+             charts_sent: bool = False):
     """``(Projection | None, its snapshot epoch, error)`` for the epoch ``shown`` of ``job``: the frame
     of the snapshot at or before it when ready within ``wait_s``, else the newest frame ready. By
     default ``wait_s`` is ``FINAL_WAIT_S`` for the ``last`` redraw (default: once the run has ended), 0
     while epoch 0 is on screen (no loss point yet: a redraw waiting for the first frame, a cold layout
     of up to ~2 s, would hold the first loss point back by its wait; the next redraw follows in 0.1 s),
-    else ``WAIT_S``."""
+    else ``WAIT_S``; with ``charts_sent`` (the redraw's loss point and progress line are out already),
+    while the run has no frame yet, until ``FIRST_FRAME_WAIT_S`` after Start (``first_frame_left``)."""
     t = job.trainer
     snaps = t.snapshot_list() if t is not None else []
     epoch = pacing.frame_epoch(shown, [s.epoch for s in snaps])
@@ -190,5 +209,7 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = No
     if wait_s is None:
         last = getattr(job, "done", True) if last is None else last
         wait_s = FINAL_WAIT_S if last else (0.0 if shown == 0 else WAIT_S)
+        if charts_sent and not last and shown > 0 and frames.ready()["frame"] is None:
+            wait_s = max(wait_s, first_frame_left(job))
     r = frames.ask(epoch, _method(), wait_s)
     return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]
