@@ -24,7 +24,10 @@ the start of the sweep to its first trial's start. ``ratio`` is Ray's ``seconds`
 is the largest difference of one trial's metric between the two (same seeds). ``driver`` (Ray rows):
 where the driver's time went (``ray_relay.new_stats``): ``relay_seconds`` fetching and copying the
 actors' events, ``runner_seconds`` the runner writing run files, ``snapshot_mb`` the snapshots that
-crossed, ``share_seconds`` how long each actor's batched share took (their spread: the imbalance).
+crossed (``spooled``: those the actors wrote to the sweep's spool folder instead, ``ray_spool``),
+``share_seconds`` how long each actor's batched share took (their spread: the imbalance) and
+``share_spans`` when each ran (seconds after the dispatch began: what is before and after them is the
+driver's own start and tail).
 
 Ray on a GPU machine without internet: carry a wheel for its Python (check ``python3 -V``). The whole
 Ray wheel is 79 MB, over what one device call carries (64 MiB); without its Java jars (Ray's Java API,
@@ -184,8 +187,7 @@ def main() -> None:
                        "ray_init_seconds": round(init_seconds, 2) if label == "cold" else 0.0,
                        "prepare_seconds": round(prepare_seconds, 2) if label == "cold" and args.prepare else None,
                        "first_trial_seconds": first, **summary(results),
-                       "driver": {k: [round(x, 2) for x in v] if isinstance(v, list) else round(v, 2)
-                                  for k, v in backend.last_stats.items()}}
+                       "driver": {k: v if isinstance(v, list) else round(v, 2) for k, v in backend.last_stats.items()}}
                 if label in base:
                     ref_seconds, ref_results = base[label]
                     row.update(baseline=args.baseline, baseline_seconds=round(ref_seconds, 2),

@@ -63,6 +63,15 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (no bytes written), or a copy where links do not work."""
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or one without hard links
+        shutil.copyfile(source, target)
+
+
 def _pid_alive(pid) -> bool:
     try:
         os.kill(int(pid), 0)
@@ -197,7 +206,11 @@ class RunWriter:
         for s in snapshots:
             live.add(s.epoch)
             if s.epoch not in self._saved_epochs:
-                np.save(self.path / "snapshots" / f"epoch_{s.epoch:06d}.npy", s.embeddings)
+                target = self.path / "snapshots" / f"epoch_{s.epoch:06d}.npy"
+                if getattr(s, "file", None) is not None:  # already on this disk (a sweep's spool): linked, not copied
+                    _link_or_copy(Path(s.file), target)
+                else:
+                    np.save(target, s.embeddings)
                 self._saved_epochs.add(s.epoch)
         for e in self._saved_epochs - live:
             (self.path / "snapshots" / f"epoch_{e:06d}.npy").unlink(missing_ok=True)

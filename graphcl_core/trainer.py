@@ -42,8 +42,9 @@ class Snapshot:
 
     epoch: int
     loss: float
-    embeddings: np.ndarray
+    embeddings: np.ndarray | None
     metrics: dict = field(default_factory=dict)
+    file: str | None = None  # where the embeddings are instead, on disk (a sweep's Ray actor wrote them: sweeps/ray_spool.py)
 
 
 class Trainer:

@@ -15,6 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from graphcl_core.config import TrainConfig
@@ -169,7 +170,12 @@ def test_ray_sweep_saves_every_trial_as_the_sequential_backend_does(ray_local, b
                                                                           "trial": got.index + 1}
         assert [h["epoch"] for h in run.history] == list(range(1, 11))
         assert run.snapshot_epochs == ref.snapshot_epochs and run.weights_path.exists()
+        for e in run.snapshot_epochs:  # written by the actor into the sweep's spool, linked into the run
+            np.testing.assert_allclose(run.load_snapshot(e).astype(np.float32), ref.load_snapshot(e).astype(np.float32),
+                                       atol=2e-2)
         assert run.meta["metrics"]["validation_probe_acc"] == pytest.approx(got.metric)
+    assert backend.last_stats["spooled"] > 0 and backend.last_stats["snapshot_mb"] == 0
+    assert not list(ray_store.path.glob(".snapshot-spool-*"))
 
     meta, rows = load_sweep(tmp_path / "ray" / "sweeps" / "cli", runner.sweep_id)
     assert meta["status"] == "finished" and [t["run_id"] for t in meta["trials"]] == [r.run_id for r in results]

@@ -104,6 +104,9 @@ def test_batched_sweep_saves_every_trial_with_events_in_order(ray_local, backend
         assert kinds[0] == "trial_started" and kinds[-1] == "trial_finished", (i, kinds)
         assert Counter(kinds)["trial_started"] == Counter(kinds)["trial_finished"] == 1 and "epoch" in kinds
     assert next(e for e in events if e.kind == "snapshot").data["embeddings"].shape[0] == 34
+    # the actors see this disk: their snapshots came as files in the sweep's spool, which is gone now
+    assert backend.last_stats["spooled"] > 0 and backend.last_stats["snapshot_mb"] == 0
+    assert not list(store.path.glob(".snapshot-spool-*"))
 
     assert {m["id"] for m in store.list()} == {r.run_id for r in results}
     for r in results:

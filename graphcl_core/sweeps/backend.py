@@ -60,6 +60,7 @@ class TrialPlan:
     scorer: Scorer
     early_stop: EarlyStop | None = None
     progress_interval_s: float = 0.25
+    spool: tuple[str, str] | None = None  # (folder, token): where other processes' trials may leave snapshots (ray_spool)
 
 
 @dataclass

@@ -66,6 +66,7 @@ class RayBackend(Backend):
     """Trains a sweep's trials on Ray actors; see the module docstring."""
 
     name = "ray"
+    spools_snapshots = True  # the runner opens a snapshot folder for the actors that see its disk (ray_spool)
 
     def __init__(self, bundle: GraphBundle, *, address: str | None = None, workers: int | None = None,
                  slots_per_gpu: int | None = None, cpus_per_worker: float | None = None, num_cpus: int | None = None,

@@ -54,6 +54,9 @@ class BatchDispatch(ActorRelay):
                         self.submit(actor, actor.run_batch.remote(share, self.state()), share)
                 for share, out in self.collect():
                     self.stats["share_seconds"].append(round(out["seconds"], 2))
+                    if "started" in out:
+                        self.stats["share_spans"].append((round(out["started"] - self.wall0, 2),
+                                                          round(out["ended"] - self.wall0, 2)))
                     self._close_unreported(share)
                 self.tell_paused()
                 self.tell_resumed()

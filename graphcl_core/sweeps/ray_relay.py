@@ -25,9 +25,10 @@ from .ray_support import LOST, first_line, import_ray
 def new_stats() -> dict:
     """Where a sweep's driver time goes (``RayBackend.last_stats``; the benchmark prints it): relaying
     the actors' events (Ray's transfer, the snapshots' copy) and the runner's handling of them (run
-    files), and how long each batched share took on its actor."""
-    return {"polls": 0, "events": 0, "snapshot_mb": 0.0, "relay_seconds": 0.0, "runner_seconds": 0.0,
-            "share_seconds": []}
+    files), how many snapshots came as spool files (``ray_spool``) instead, how long each batched share
+    took on its actor and when it ran (``share_spans``: its start and end, seconds after the dispatch began)."""
+    return {"polls": 0, "events": 0, "snapshot_mb": 0.0, "spooled": 0, "relay_seconds": 0.0, "runner_seconds": 0.0,
+            "share_seconds": [], "share_spans": []}
 
 
 class ActorRelay:
@@ -47,6 +48,7 @@ class ActorRelay:
         self.pause_told: int | None = None  # trial index the sweep's "paused" was reported for
         self.error: Exception | None = None  # why the last actor was lost
         self.t0 = time.perf_counter()
+        self.wall0 = time.time()  # (the actors' own clocks say when their shares ran: share_spans)
         self.stats = backend.last_stats  # the sweep's (new_stats), shared by its dispatches
 
     # ---- what a subclass says ------------------------------------------------------------------------
@@ -146,8 +148,11 @@ class ActorRelay:
             if kept is not None:
                 mine = self.snaps.setdefault(ev.index, {})
                 for s in ev.snapshots:
-                    s.embeddings = np.array(s.embeddings)  # own, writable memory, not Ray's shared buffer
-                    self.stats["snapshot_mb"] += s.embeddings.nbytes / 2**20
+                    if s.embeddings is not None:  # (else the actor wrote it to the spool: ray_spool)
+                        s.embeddings = np.array(s.embeddings)  # own, writable memory, not Ray's shared buffer
+                        self.stats["snapshot_mb"] += s.embeddings.nbytes / 2**20
+                    else:
+                        self.stats["spooled"] += 1
                     mine[s.epoch] = s
                 self.snaps[ev.index] = mine = {e: mine[e] for e in kept if e in mine}
                 ev.snapshots = list(mine.values())

@@ -6,12 +6,14 @@ Two ways to train: ``run_stage`` moves ONE trial to its next target with ``Seque
 trial handle (the driver cuts at the rungs across all actors), ``run_batch`` trains a whole share of
 trials with ``BatchedBackend`` (one stacked model and one CUDA graph per batch, scored by the batched
 torch probe; early stopping cuts within the share). Both report through ``_emit``, which sends each
-snapshot across the wire once.
+snapshot to the driver once: as a file in the driver's spool folder where this worker sees it
+(``ray_spool``), else in the event.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import threading
 import time
@@ -21,6 +23,7 @@ from ..graph import GraphBundle
 from .backend import SequentialBackend, Trial, TrialEvent, TrialPlan
 from .control import SweepControl
 from .metrics import Scorer
+from .ray_spool import SpoolWriter
 
 _SNAPSHOT_KINDS = ("progress", "paused", "finished")  # events that carry the trainer's snapshot list
 _WARM_UP_THREAD = "graphcl-cuda-warmup"  # device.warm_up_cuda_in_background's thread
@@ -45,17 +48,21 @@ class TrialWorker:
         self.begin(None, None)
 
     def begin(self, plan: TrialPlan | None, scorer_spec: tuple | None) -> dict:
-        """A new sweep: its plan, a fresh control; returns where this worker runs."""
+        """A new sweep: its plan, a fresh control, and the plan's snapshot folder (``TrialPlan.spool``,
+        used when this worker sees it); returns where this worker runs and whether it writes there."""
         if plan is not None and scorer_spec is not None:  # the scorer's graph is this worker's graph
-            plan = TrialPlan(Scorer(self.bundle, *scorer_spec), plan.early_stop, plan.progress_interval_s)
+            plan = dataclasses.replace(plan, scorer=Scorer(self.bundle, *scorer_spec))
         self.plan, self.control = plan, SweepControl()
         self.handles: dict = {}
         self._sent: dict[int, set] = {}
+        if getattr(self, "_spool", None) is not None:
+            self._spool.close()
+        self._spool = SpoolWriter.connect(plan.spool if plan is not None else None)
         with self._lock:
             self._events: list = []
         import ray
 
-        return {"pid": os.getpid(), "node": ray.util.get_node_ip_address()}
+        return {"pid": os.getpid(), "node": ray.util.get_node_ip_address(), "spool": self._spool is not None}
 
     def poll(self, state: str) -> list:
         """Take the driver's control state (running | paused | stopped); return the events since the last poll."""
@@ -71,11 +78,13 @@ class TrialWorker:
         self._apply(state)
         self._wait_for_warm_up()
         t0 = time.perf_counter()
+        started = time.time()
         try:
             BatchedBackend(self.bundle, owner="ray").run_trials(list(trials), self.plan, self._emit, self.control)
         finally:
+            self._drain()
             _free_gpu_cache()
-        return {"seconds": time.perf_counter() - t0}
+        return {"seconds": time.perf_counter() - t0, "started": started, "ended": time.time()}
 
     @staticmethod
     def _wait_for_warm_up() -> None:
@@ -98,19 +107,23 @@ class TrialWorker:
             self._wait_for_warm_up()
             self.handles[i] = self.local.open_trial(trial, self.plan, self._emit, self.control)
         h = self.handles[i]
-        if not h.advance(target):
-            del self.handles[i]
-            _free_gpu_cache()
-            return {"ended": True, "epoch": h.epoch}
-        if last:
-            self._end(i, "finished")
-            _free_gpu_cache()
-            return {"ended": True, "epoch": h.epoch}
-        return {"ended": False, "score": h.rung_score(), "epoch": h.epoch}
+        try:
+            if not h.advance(target):
+                del self.handles[i]
+                _free_gpu_cache()
+                return {"ended": True, "epoch": h.epoch}
+            if last:
+                self._end(i, "finished")
+                _free_gpu_cache()
+                return {"ended": True, "epoch": h.epoch}
+            return {"ended": False, "score": h.rung_score(), "epoch": h.epoch}
+        finally:
+            self._drain()  # the call's events are all in the buffer before the driver hears it ended
 
     def finish(self, index: int, status: str, message: str = "") -> list:
         """End a trial held between rungs (pruned or stopped); returns the events since the last poll."""
         self._end(index, status, message)
+        self._drain()
         return self._take_events()
 
     def _end(self, index: int, status: str, message: str = "") -> None:
@@ -143,8 +156,18 @@ class TrialWorker:
             self._sent[ev.index] = set(kept)
         if ev.weights:  # CPU tensors (both backends give them so); a GPU one would be copied while polled
             ev.weights = {k: v.cpu() for k, v in ev.weights.items()}
+        if self._spool is not None:  # the snapshots go to the driver's folder, on the spool's thread
+            self._spool.emit(ev, kept, self._buffer)
+        else:
+            self._buffer((ev, kept))
+
+    def _buffer(self, item: tuple) -> None:
         with self._lock:
-            self._events.append((ev, kept))
+            self._events.append(item)
+
+    def _drain(self) -> None:
+        if self._spool is not None:
+            self._spool.drain()
 
 
 def _free_gpu_cache() -> None:

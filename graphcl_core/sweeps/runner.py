@@ -27,6 +27,7 @@ sweep_finished  status (finished | stopped | failed), message, results, best, se
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -46,6 +47,7 @@ from .config import SweepConfig
 from .control import SweepControl
 from .metrics import Scorer, resolve_metric
 from .record import SweepRecord, sweeps_root_for
+from .ray_spool import Spool, embeddings_of
 from .results import NOT_STARTED, TrialResult, best
 from .run_writes import RunWrites
 from .snapshot_budget import within_sweep_budget
@@ -200,6 +202,7 @@ class SweepRunner:
         t0 = time.perf_counter()
         self._set_state("paused" if self.control.paused else "running")
         final, message = "finished", ""
+        spool = None
         try:
             if self.store is not None and self.sweeps_root is not None:
                 self.record = SweepRecord(self.sweeps_root, self.sweep, self.metric, self.points, self.store.root,
@@ -207,8 +210,11 @@ class SweepRunner:
             self._emit("sweep_started", None, sweep_id=self.sweep_id, trials=len(self.configs), metric=self.metric,
                        graph=self.bundle.name, record=str(self.record.path) if self.record else None)
             trials = [Trial(i, c, p) for i, (c, p) in enumerate(zip(self.configs, self.points))]
+            if self.store is not None and getattr(self.backend, "spools_snapshots", False):
+                spool = Spool.open(self.store.path)  # the trials' workers leave their snapshots there (ray_spool)
+            plan = dataclasses.replace(self.plan, spool=spool.ref) if spool is not None else self.plan
             try:
-                self.backend.run_trials(trials, self.plan, self._on_trial_event, self.control)
+                self.backend.run_trials(trials, plan, self._on_trial_event, self.control)
             finally:
                 if self._owns_backend and not getattr(self.backend, "shared", False):
                     self.backend.close()  # (the shared Ray backend keeps its actors for the next sweep)
@@ -221,6 +227,8 @@ class SweepRunner:
             traceback.print_exc()
             final, message = "failed", f"The sweep stopped because of an unexpected error: {type(e).__name__}: {e}"
         self._writes.close()  # every trial's files are complete before the sweep says it ended
+        if spool is not None:  # (its files are linked into the run folders by now)
+            spool.close()
         self._prune_store()  # whatever the outcome, while the record still says running (its trials are kept)
         try:
             self._mark_not_started()
@@ -311,9 +319,10 @@ class SweepRunner:
             last_t, last_epoch = self._last_snap.get(i, (-1e9, -1))
             if snap.epoch != last_epoch and (now - last_t >= self.snapshot_interval_s or ev.kind == "finished"):
                 self._last_snap[i] = (now, snap.epoch)
+                embeddings = embeddings_of(snap)  # (read back when an actor left it in the spool)
                 with self._lock:
-                    self._latest[i] = (snap.epoch, snap.embeddings)
-                self._emit("snapshot", i, epoch=snap.epoch, embeddings=snap.embeddings)
+                    self._latest[i] = (snap.epoch, embeddings)
+                self._emit("snapshot", i, epoch=snap.epoch, embeddings=embeddings)
 
     def _paused(self, ev: TrialEvent) -> None:
         self._set_state("paused")
