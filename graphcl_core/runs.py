@@ -227,6 +227,10 @@ class RunWriter:
         state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
         torch.save(state, self.path / "model.pt")
 
+    def link_weights(self, file: str | Path) -> None:
+        """The weights from a file saved as ``save_weights`` saves them (a sweep's spool), linked in."""
+        _link_or_copy(Path(file), self.path / "model.pt")
+
     def finish(self, status: str, message: str = "", metrics: dict | None = None) -> None:
         self.meta.update(status=status, message=message, finished=time.time())
         if metrics:

@@ -109,3 +109,22 @@ def test_the_run_store_links_spool_files_into_the_run(tmp_path, tiny_graph):
     assert store.load(w.run_id).snapshot_epochs == [2]
     np.testing.assert_array_equal(store.load(w.run_id).load_snapshot(2), snaps[1].embeddings)
     assert [m["id"] for m in store.list()] == [w.run_id]  # the spool folder is never listed as a run
+
+
+def test_weights_go_through_the_spool_and_are_linked_as_the_runs_model(tmp_path, tiny_graph):
+    import torch
+
+    store = RunStore(tmp_path / "runs")
+    w = store.create(tiny_graph, TrainConfig(hidden=8, embedding_dim=3, epochs=4), "cpu")
+    spool = Spool.open(store.path)
+    writer, got = SpoolWriter.connect(spool.ref), []
+    weights = {"conv.weight": torch.arange(6.0).reshape(2, 3), "conv.bias": torch.ones(2)}
+    writer.emit(TrialEvent("progress", 0, epoch=4, save=True, weights=weights), [], got.append)
+    writer.emit(TrialEvent("finished", 1, status="finished", weights=weights), [], got.append)
+    writer.drain()
+    (a, _), (b, _) = got
+    assert a.weights is None and b.weights is None and a.weights_file != b.weights_file  # names never repeat
+    w.link_weights(a.weights_file)
+    spool.close()
+    saved = store.load(w.run_id).load_weights()
+    assert set(saved) == set(weights) and all(torch.equal(saved[k], weights[k]) for k in weights)

@@ -243,6 +243,37 @@ def test_after_a_failed_write_that_runs_later_writes_are_skipped_and_the_first_e
     writes.close()
 
 
+def test_a_latest_only_write_still_waiting_takes_the_newer_arguments_instead_of_queueing_again():
+    """At a GPU sweep's end each trial's progress was saved twice in a row (trained, then scored): while the
+    first still waits, the second's arguments replace its own; other writes keep their order after it, and
+    once a write has begun, the next one is queued anew."""
+    writes, done, gate, begun = RunWrites(), [], threading.Event(), threading.Event()
+
+    def blocker():
+        begun.set()
+        gate.wait(30)
+
+    def progress(tag):
+        done.append(("progress", tag))
+
+    def other(tag):
+        done.append(("other", tag))
+
+    writes.submit("x", blocker)
+    begun.wait(30)  # the queue is held: everything below waits
+    writes.submit("a", progress, "a-trained", latest_only=True)
+    writes.submit("a", other, "a-weights")
+    writes.submit("b", progress, "b-trained", latest_only=True)
+    writes.submit("a", progress, "a-scored", latest_only=True)  # replaces a-trained's arguments
+    writes.submit("a", other, "a-finish")
+    gate.set()
+    writes.wait()
+    assert done == [("progress", "a-scored"), ("other", "a-weights"), ("progress", "b-trained"), ("other", "a-finish")]
+    writes.submit("a", progress, "a-again", latest_only=True)  # the earlier one ran: queued again
+    writes.close()
+    assert done[-1] == ("progress", "a-again")
+
+
 def test_writes_run_in_order_on_one_thread_other_than_the_callers():
     writes, seen = RunWrites(), []
     for i in range(50):

@@ -91,6 +91,7 @@ class TrialEvent:
     metrics: dict = field(default_factory=dict)
     save: bool = False  # progress: save the run's files now (not only every SAVE_EVERY_S)
     weights: dict | None = None
+    weights_file: str | None = None  # the weights saved on disk instead (a Ray actor's spool: ray_spool)
 
 
 OnEvent = Callable[[TrialEvent], None]

@@ -4,9 +4,10 @@ A 108-trial Cora sweep makes 1.1 GB of snapshots. Sent in the actors' events the
 object store, were copied out of it by the driver and written again by the driver's one writer
 thread: on 2 H200s the driver's relay took 1.0-1.4 s and the sweep ended 1.5 s after its actors'
 shares (issue 11). Where an actor sees the driver's folder (this machine, or a shared disk), it
-writes each new snapshot there itself, on a thread of its own beside its training, and the event
-carries only the file's name (``Snapshot.file``); the run store then hard-links the file into the
-trial's run folder (``RunWriter.save_progress``), and the sweep reads back only the newest snapshot
+writes each new snapshot (and a trial's final weights) there itself, on a thread of its own beside
+its training, and the event carries only the file's name (``Snapshot.file``, ``TrialEvent.weights_file``);
+the run store then hard-links the file into the trial's run folder (``RunWriter.save_progress``,
+``link_weights``), and the sweep reads back only the newest snapshot
 of a trial for the live grid (``embeddings_of``). An actor on a node without that disk finds no
 ``TOKEN_NAME`` file with the sweep's token there and sends its snapshots in its events as before.
 
@@ -85,6 +86,7 @@ class SpoolWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphcl-spool")
         self._last = None
         self._lock = threading.Lock()
+        self._count = 0  # weights files written (their names must not repeat)
 
     @classmethod
     def connect(cls, ref: tuple[str, str] | None) -> "SpoolWriter | None":
@@ -98,10 +100,25 @@ class SpoolWriter:
             self._last = self._pool.submit(self._write, ev, kept, deliver)
 
     def _write(self, ev, kept, deliver: Callable) -> None:
-        if ev.snapshots:
+        if ev.snapshots or ev.weights:
             ev = copy.copy(ev)
             ev.snapshots = [self._save(ev.index, s) for s in ev.snapshots]
+            if ev.weights:
+                ev.weights, ev.weights_file = self._save_weights(ev.index, ev.weights)
         deliver((ev, kept))
+
+    def _save_weights(self, trial: int, weights: dict) -> tuple[dict | None, str | None]:
+        """``(None, file)``: the state dict saved as ``RunWriter.save_weights`` saves one; ``(weights, None)``
+        where it cannot be written (it then travels in the event)."""
+        import torch
+
+        self._count += 1
+        name = self.path / f"trial{trial:05d}_weights{self._count:06d}.pt"
+        try:
+            torch.save({k: v.detach().cpu() for k, v in weights.items()}, name)
+        except OSError:
+            return weights, None
+        return None, str(name)
 
     def _save(self, trial: int, s):
         if s.embeddings is None:

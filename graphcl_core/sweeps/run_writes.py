@@ -28,12 +28,33 @@ class RunWrites:
         self._lock = threading.Lock()
         self._error: Exception | None = None
         self._failed_runs: set[str] = set()
+        self._waiting: dict = {}  # (run, write) -> the arguments holder of its queued latest_only write
 
-    def submit(self, run_id: str, write: Callable, *args) -> None:
-        """Queue ``write(*args)`` for run ``run_id`` (skipped if a write of that run already failed)."""
-        self._last = self._pool.submit(self._do, run_id, write, args)
+    def submit(self, run_id: str, write: Callable, *args, latest_only: bool = False) -> None:
+        """Queue ``write(*args)`` for run ``run_id`` (skipped if a write of that run already failed).
 
-    def _do(self, run_id: str, write: Callable, args: tuple) -> None:
+        ``latest_only``: a write that makes the files whole from its arguments alone (a run's progress: the
+        whole history and snapshot list). While an earlier such write of the same run and function still
+        waits in the queue, it takes these arguments instead and no second write is queued: at a GPU
+        sweep's end every trial's progress was saved twice in a row (trained, then scored), and the queue
+        was the sweep's last second. The files get the newest state as early as before; the other writes
+        keep their order after it."""
+        key = (run_id, write.__func__ if hasattr(write, "__func__") else write) if latest_only else None
+        with self._lock:
+            waiting = self._waiting.get(key) if key is not None else None
+            if waiting is not None:
+                waiting[0] = args
+                return
+            holder = [args]
+            if key is not None:
+                self._waiting[key] = holder
+        self._last = self._pool.submit(self._do, run_id, write, holder, key)
+
+    def _do(self, run_id: str, write: Callable, holder: list, key) -> None:
+        with self._lock:
+            if key is not None:
+                self._waiting.pop(key, None)  # begun: a later write of this run is queued anew
+            args = holder[0]
         if run_id in self._failed_runs:
             return
         try:

@@ -307,10 +307,10 @@ class SweepRunner:
         if w is not None and (force_save or now - self._last_save.get(i, 0.0) >= self._save_every_s):
             # copies: a trainer's evaluation thread adds metrics to its history rows in place
             self._writes.submit(w.run_id, w.save_progress, [dict(r) for r in ev.history], list(ev.snapshots),
-                                ev.epoch, ev.seconds)
+                                ev.epoch, ev.seconds, latest_only=True)
             self._last_save[i] = now
-        if w is not None and ev.kind == "progress" and ev.weights is not None:  # trained: saved while it is scored
-            self._writes.submit(w.run_id, w.save_weights, _Weights(ev.weights))
+        if w is not None and ev.kind == "progress":  # trained: saved while it is scored
+            self._save_weights(w, ev)
         if ev.history:
             self._update_row(i, epoch=ev.epoch, loss=ev.history[-1]["loss"])
             self._emit("epoch", i, epoch=ev.epoch, epochs=ev.epochs, loss=ev.history[-1]["loss"], seconds=ev.seconds)
@@ -344,8 +344,7 @@ class SweepRunner:
         self._progress(ev, force_save=True)
         w = self._writers.pop(i, None)
         if w is not None:  # (the weights are CPU tensors no trainer steps any more)
-            if ev.weights is not None:
-                self._writes.submit(w.run_id, w.save_weights, _Weights(ev.weights))
+            self._save_weights(w, ev)
             self._writes.submit(w.run_id, w.finish, ev.status, ev.message, dict(ev.metrics))
         final_loss = float(ev.history[-1]["loss"]) if ev.history else None
         result = TrialResult(i, dict(self.points[i]), ev.status, self.metric,
@@ -356,6 +355,13 @@ class SweepRunner:
         if self.record is not None:
             self.record.trial_ended(result)
         self._emit("trial_finished", i, result=result)
+
+    def _save_weights(self, w: RunWriter, ev: TrialEvent) -> None:
+        """The weights an event carries, or the file an actor saved them in (linked into the run)."""
+        if ev.weights is not None:
+            self._writes.submit(w.run_id, w.save_weights, _Weights(ev.weights))
+        elif ev.weights_file is not None:
+            self._writes.submit(w.run_id, w.link_weights, ev.weights_file)
 
     def _update_row(self, i: int, **changes) -> None:
         with self._lock:
