@@ -128,3 +128,20 @@ def test_weights_go_through_the_spool_and_are_linked_as_the_runs_model(tmp_path,
     spool.close()
     saved = store.load(w.run_id).load_weights()
     assert set(saved) == set(weights) and all(torch.equal(saved[k], weights[k]) for k in weights)
+
+
+def test_a_spool_left_by_an_ended_process_of_this_machine_is_removed_by_the_next_sweep(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(ended.stdout)
+    orphan = Spool.open(tmp_path)
+    (orphan.path / ".owner").write_text(f"{socket.gethostname()} {dead_pid}")
+    elsewhere = Spool.open(tmp_path)
+    (elsewhere.path / ".owner").write_text(f"another-machine {dead_pid}")  # a shared disk: not ours to judge
+    live = Spool.open(tmp_path)  # this process's own
+    fresh = Spool.open(tmp_path)
+    assert not orphan.path.exists()
+    assert elsewhere.path.exists() and live.path.exists() and fresh.path.exists()

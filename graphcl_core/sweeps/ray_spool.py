@@ -18,8 +18,10 @@ once the run files are written). Actor: ``SpoolWriter.connect(path, token)``, th
 from __future__ import annotations
 
 import copy
+import os
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 TOKEN_NAME = ".token"
+OWNER_NAME = ".owner"  # "<host> <pid>" of the sweep's process (orphans are removed: remove_orphans)
 PREFIX = ".snapshot-spool-"  # a hidden folder: the run store lists only folders with a meta.json
 
 
@@ -42,11 +45,14 @@ class Spool:
     @classmethod
     def open(cls, parent: str | Path) -> "Spool | None":
         """A new spool folder in ``parent``; None where it cannot be made (a read-only disk: the actors
-        then send their snapshots in their events)."""
+        then send their snapshots in their events). Spools this machine's ended processes left behind
+        (killed mid-sweep) are removed first."""
         try:
             Path(parent).mkdir(parents=True, exist_ok=True)
+            remove_orphans(parent)
             path = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
             token = secrets.token_hex(8)
+            (path / OWNER_NAME).write_text(f"{socket.gethostname()} {os.getpid()}")
             (path / TOKEN_NAME).write_text(token)
         except OSError:
             return None
@@ -58,6 +64,23 @@ class Spool:
 
     def close(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def remove_orphans(parent: str | Path) -> list[Path]:
+    """Remove the spools in ``parent`` whose owner was a process of this machine that has ended; returns them.
+    (Another machine's, on a shared disk, are left alone: its processes cannot be seen from here.)"""
+    from ..runs import _pid_alive
+
+    gone = []
+    for d in Path(parent).glob(PREFIX + "*"):
+        try:
+            host, pid = (d / OWNER_NAME).read_text().split()
+        except (OSError, ValueError):
+            continue  # being made just now, or not one of ours
+        if host == socket.gethostname() and not _pid_alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+            gone.append(d)
+    return gone
 
 
 def visible(ref: tuple[str, str] | None) -> bool:
