@@ -294,7 +294,8 @@ class SweepRunner:
             if self._graph_files is None:  # the graph's part of each trial's folder, made once
                 self._graph_files = GraphFiles.of(self.bundle)
             w = self.store.create(self.bundle, cfg, ev.device or cfg.device, self._graph_files, prune=False,
-                                  meta={"sweep": {"id": self.sweep_id, "trial": i + 1}})
+                                  meta={"sweep": {"id": self.sweep_id, "trial": i + 1}}, deferred=True)
+            self._writes.submit(w.run_id, w.write_initial)  # first of the run's writes: the folder
             self._writers[i], run_id = w, w.run_id
         self._update_row(i, status="running", run_id=run_id)
         if self.record is not None:
