@@ -183,6 +183,7 @@ class RunWriter:
         self._config_json = cfg.to_json()
         self._files = files or GraphFiles.of(bundle)
         self._saved_epochs: set[int] = set()
+        self._spooled: dict[int, Path] = {}  # epoch -> the sweep spool's file this run linked it from
         self.pruned: list[str] = []  # runs RunStore.create deleted to keep the workspace's max_runs
         if write:
             self.write_initial()
@@ -216,11 +217,13 @@ class RunWriter:
                 target = self.path / "snapshots" / f"epoch_{s.epoch:06d}.npy"
                 if getattr(s, "file", None) is not None:  # already on this disk (a sweep's spool): linked, not copied
                     _link_or_copy(Path(s.file), target)
+                    self._spooled[s.epoch] = Path(s.file)
                 else:
                     np.save(target, s.embeddings)
                 self._saved_epochs.add(s.epoch)
         for e in self._saved_epochs - live:
             (self.path / "snapshots" / f"epoch_{e:06d}.npy").unlink(missing_ok=True)
+            self._release_spooled(e)
         self._saved_epochs &= live
         self.meta.update(epoch=epoch, seconds=seconds)
         if history:
@@ -235,14 +238,25 @@ class RunWriter:
         torch.save(state, self.path / "model.pt")
 
     def link_weights(self, file: str | Path) -> None:
-        """The weights from a file saved as ``save_weights`` saves them (a sweep's spool), linked in."""
+        """The weights from a file saved as ``save_weights`` saves them (a sweep's spool), linked in; the
+        spool's own name for it is removed."""
         _link_or_copy(Path(file), self.path / "model.pt")
+        Path(file).unlink(missing_ok=True)
+
+    def _release_spooled(self, epoch: int | None = None) -> None:
+        """Remove the spool's names of snapshots this run took over (``epoch``'s, or all): thinned out, or
+        the run has ended. Its own links stay; the spool then holds only what runs still need."""
+        for e in [epoch] if epoch is not None else list(self._spooled):
+            source = self._spooled.pop(e, None)
+            if source is not None:
+                source.unlink(missing_ok=True)
 
     def finish(self, status: str, message: str = "", metrics: dict | None = None) -> None:
         self.meta.update(status=status, message=message, finished=time.time())
         if metrics:
             self.meta["metrics"] = metrics
         self._write_meta()
+        self._release_spooled()
 
     @property
     def finished(self) -> bool:

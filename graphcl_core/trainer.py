@@ -44,7 +44,7 @@ class Snapshot:
     loss: float
     embeddings: np.ndarray | None
     metrics: dict = field(default_factory=dict)
-    file: str | None = None  # where the embeddings are instead, on disk (a sweep's Ray actor wrote them: sweeps/ray_spool.py)
+    file: str | None = None  # where the embeddings are instead: a sweep spool's file (sweeps/ray_spool.py), taken over by the run store
 
 
 class Trainer:

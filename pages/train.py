@@ -151,7 +151,12 @@ else:
     with live_col:
         run_buttons()
 
-poll = live.poll_seconds(job, head, current_pace(job) if job is not None else None)
+def _poll(job, rate: float | None) -> float | None:
+    """The live view's poll (``live.poll_seconds``), fast until the run's first map is drawn."""
+    return live.poll_seconds(job, head, rate, first_frame_pending=live_frames.first_frame_pending(slot, job))
+
+
+poll = _poll(job, current_pace(job) if job is not None else None)
 ss["train.poll"] = poll
 
 
@@ -250,11 +255,11 @@ def _map_parts(job, shown: int, framed, colour_by: str) -> tuple:
     snapshot at the epoch on screen (PCA until UMAP is warm), coloured by ``colour_by``, with its title and
     notes."""
     if framed is None:  # the last redraw waits for its frame (none follows to show it); others draw the newest ready
-        framed = live_frames.frame_at(slot, job, shown, last=live.poll_seconds(job, head, current_pace(job)) is None,
-                                      charts_sent=True)
+        framed = live_frames.frame_at(slot, job, shown, last=live.poll_seconds(job, head, current_pace(job)) is None)
     frame, frame_epoch, perr = framed
     if frame is None:
         return None, perr, [], None
+    live_frames.mark_drawn(slot, job)  # (the live view's fast poll after Start ends: _poll)
     nodes = sources.nodes_from_bundle(job.bundle)
     if colour_by == "Label":
         colour = figures.colour_by_label(nodes)
@@ -317,8 +322,8 @@ def live_view() -> None:
         st.rerun()  # the whole page: buttons change and polling changes
     rate = current_pace(job)
     shown = live.on_screen(head.update(live.run_key(job), time.time(), s["epoch"], rate), s["epoch"])
-    if live.poll_seconds(job, head, rate) != ss.get("train.poll"):
-        st.rerun()  # admitted from the queue, or the playback reached the end: the page polls anew
+    if _poll(job, rate) != ss.get("train.poll"):
+        st.rerun()  # admitted from the queue, the first map drawn, or the playback ended: the page polls anew
     if not job.done and s.get("queue_position") is None:  # (not for a run waiting in line)
         live_frames.prefetch_first(slot, job)  # the first frame is laid out while the run starts
     behind = shown < s["epoch"]

@@ -352,12 +352,11 @@ def test_a_switch_to_umap_whose_snapshot_is_gone_is_tried_once(tiny_graph, monke
     assert looked == [0] and frames.ready()["method"] == "pca"
 
 
-def test_a_redraw_whose_charts_are_out_waits_for_the_runs_first_frame(tiny_graph, monkeypatch):
-    """Right after Start, a redraw that has sent its loss point waits for the run's first frame (up to
-    FIRST_FRAME_WAIT_S after Start) instead of giving up after WAIT_S and leaving it to a redraw a poll
-    later; before its charts are out, long after Start, or once a frame exists, it waits WAIT_S as before."""
+def test_a_redraw_waiting_for_another_epoch_takes_the_runs_first_frame_as_soon_as_it_is_laid_out(tiny_graph,
+                                                                                                monkeypatch):
+    """While a run has no frame, a redraw asking for a later epoch (the playhead moved on while epoch 0 was
+    laid out) returns with epoch 0's frame the moment it is ready, instead of waiting out its wait."""
     import threading
-    import time
     from types import SimpleNamespace
 
     from graphcl_core import projection
@@ -368,36 +367,29 @@ def test_a_redraw_whose_charts_are_out_waits_for_the_runs_first_frame(tiny_graph
     cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=8, snapshot_every=4)
     trainer = Trainer(tiny_graph, cfg)
     trainer.run()
-    release = threading.Event()
+    gates, calls = [threading.Event(), threading.Event()], []
     real = projection.Projector.project
 
-    def slow(self, emb):
-        release.wait(60)
+    def gated(self, emb):
+        calls.append(1)
+        gates[min(len(calls), 2) - 1].wait(60)  # epoch 0's layout waits for gates[0], every later one for gates[1]
         return real(self, emb)
 
-    monkeypatch.setattr(projection.Projector, "project", slow)
-    monkeypatch.setattr(live_frames, "WAIT_S", 0.01)
-    monkeypatch.setattr(live_frames, "FIRST_FRAME_WAIT_S", 60.0)
+    monkeypatch.setattr(projection.Projector, "project", gated)
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
     slot = SimpleNamespace(cache={})
-    started_long_ago = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False, created=time.time() - 120)
-    assert live_frames.frame_at(slot, started_long_ago, 4, charts_sent=True)[0] is None
-    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False, created=time.time())
-    slot = SimpleNamespace(cache={})
-    assert live_frames.frame_at(slot, job, 4)[0] is None  # charts not out yet: WAIT_S only
-    threading.Timer(0.2, release.set).start()
-    frame, epoch, err = live_frames.frame_at(slot, job, 4, charts_sent=True)
-    assert frame is not None and epoch == 4 and err is None  # waited for it
-    release.clear()  # a frame exists now: the next epoch's is not waited for beyond WAIT_S
-    assert live_frames.frame_at(slot, job, 8, charts_sent=True)[1] == 4
-    release.set()
+    live_frames.prefetch_first(slot, job)  # epoch 0 is being laid out
+    frames = slot.cache[live_frames.CACHE_KEY]
+    got, returned = {}, threading.Event()
 
+    def redraw():
+        got.update(frames.ask(8, "umap" if projection.is_warm() else "pca", 60.0))  # asks for epoch 8's frame
+        returned.set()
 
-def test_first_frame_left_counts_from_start():
-    from types import SimpleNamespace
-
-    from ui import live_frames
-
-    job = SimpleNamespace(created=100.0)
-    assert live_frames.first_frame_left(job, now=100.5) == live_frames.FIRST_FRAME_WAIT_S - 0.5
-    assert live_frames.first_frame_left(job, now=100.0 + live_frames.FIRST_FRAME_WAIT_S + 1) == 0.0
-    assert live_frames.first_frame_left(SimpleNamespace(), now=0.0) == 0.0
+    threading.Thread(target=redraw, daemon=True).start()
+    gates[0].set()  # epoch 0's frame is laid out; epoch 8's stays held
+    try:
+        assert returned.wait(30)  # back with the first frame, not after its 60 s
+        assert got["frame"] is not None and got["done"][0] == 0
+    finally:
+        gates[1].set()

@@ -136,6 +136,34 @@ def test_polls_fast_from_start_until_the_first_epoch():
     assert live.poll_seconds(job, head, None) == live.training.POLL_RUNNING_S
 
 
+def test_polls_fast_from_start_until_the_first_map_is_drawn():
+    """On a fresh GPU server the first map was ready 0.6-0.9 s after Start, after the first loss row: the
+    view keeps the fast poll until the page has drawn a map of the run (for FAST_POLL_MAX_S at most)."""
+    import time
+
+    job = _Job(epoch=5)
+    job.created = time.time()
+    head = pacing.Playhead({})
+    assert live.poll_seconds(job, head, None, first_frame_pending=True) == live.training.POLL_FIRST_S
+    assert live.poll_seconds(job, head, None, first_frame_pending=False) == live.training.POLL_RUNNING_S
+    job.created -= live.training.FAST_POLL_MAX_S + 1  # no map for long (a cold layout): the usual pace
+    assert live.poll_seconds(job, head, None, first_frame_pending=True) == live.training.POLL_RUNNING_S
+
+
+def test_the_first_map_is_pending_until_the_page_draws_one():
+    from ui import live_frames
+
+    job = _Job(epoch=3)
+    job.cfg = SimpleNamespace(seed=0)
+    slot = SimpleNamespace(cache={})
+    assert live_frames.first_frame_pending(slot, job)
+    live_frames.mark_drawn(slot, job)
+    assert not live_frames.first_frame_pending(slot, job)
+    other = _Job(epoch=3)  # the tab's next run starts without a map again
+    assert live_frames.first_frame_pending(slot, other)
+    assert not live_frames.first_frame_pending(slot, _Job(done=True)) and not live_frames.first_frame_pending(slot, None)
+
+
 def test_a_finished_run_plays_on_then_stops_polling():
     job = _Job(state="finished", epoch=200, done=True)
     slot, head = _slot(job), pacing.Playhead({})

@@ -57,18 +57,38 @@ def test_events_arrive_in_order_naming_files_that_hold_the_embeddings(tmp_path):
     spool.close()
 
 
-def test_a_snapshot_that_cannot_be_written_travels_in_the_event(tmp_path, monkeypatch):
+def test_a_snapshot_or_weights_that_cannot_be_written_travel_in_the_event(tmp_path, monkeypatch):
+    import torch
+
     spool = Spool.open(tmp_path)
     writer, got = SpoolWriter.connect(spool.ref), []
 
     def full_disk(*a, **k):
         raise OSError(28, "No space left on device")
 
+    def torch_full_disk(*a, **k):  # what torch.save raises on a full disk (checked on /dev/full)
+        raise RuntimeError("[enforce fail at inline_container.cc] . PytorchStreamWriter failed writing file")
+
     monkeypatch.setattr(np, "save", full_disk)
-    writer.emit(TrialEvent("progress", 0, epoch=1, snapshots=[_snap(1)]), [1], got.append)
+    monkeypatch.setattr(torch, "save", torch_full_disk)
+    weights = {"w": torch.ones(2)}
+    writer.emit(TrialEvent("progress", 0, epoch=1, snapshots=[_snap(1)], save=True, weights=weights), [1], got.append)
+    writer.emit(TrialEvent("rung", 0, epoch=1, score=0.5, kept=True), None, got.append)
     writer.drain()
-    (ev, _), = got
+    (ev, _), (rung, _) = got  # both delivered, in order
     assert ev.snapshots[0].embeddings is not None and ev.snapshots[0].file is None
+    assert ev.weights is weights and ev.weights_file is None and rung.kind == "rung"
+    assert [p.name for p in spool.path.iterdir() if not p.name.startswith(".")] == []  # no half-written files
+
+
+def test_two_writers_never_write_the_same_file(tmp_path):
+    """A batch still running on after its sweep ended writes beside the next sweep's: never into its files."""
+    spool = Spool.open(tmp_path)
+    got = []
+    for writer in (SpoolWriter.connect(spool.ref), SpoolWriter.connect(spool.ref)):
+        writer.emit(TrialEvent("progress", 0, epoch=1, snapshots=[_snap(1)]), [1], got.append)
+        writer.drain()
+    assert got[0][0].snapshots[0].file != got[1][0].snapshots[0].file
 
 
 def test_drain_waits_for_the_events_being_written(tmp_path, monkeypatch):
@@ -104,8 +124,11 @@ def test_the_run_store_links_spool_files_into_the_run(tmp_path, tiny_graph):
         saved = w.path / "snapshots" / f"epoch_{s.epoch:06d}.npy"
         assert os.path.samefile(saved, s.file)  # a hard link: no second write of the bytes
         np.testing.assert_array_equal(run.load_snapshot(s.epoch), orig.embeddings)
-    w.save_progress([], sent[1:], 2, 0.2)  # epoch 0 thinned out
-    spool.close()  # the run keeps its own links
+    w.save_progress([], sent[1:], 2, 0.2)  # epoch 0 thinned out: gone from the run and from the spool
+    assert not os.path.exists(sent[0].file) and os.path.exists(sent[1].file)
+    w.finish("finished")  # the run ended: the spool no longer holds its snapshots, the run keeps its links
+    assert not os.path.exists(sent[1].file)
+    spool.close()
     assert store.load(w.run_id).snapshot_epochs == [2]
     np.testing.assert_array_equal(store.load(w.run_id).load_snapshot(2), snaps[1].embeddings)
     assert [m["id"] for m in store.list()] == [w.run_id]  # the spool folder is never listed as a run
@@ -125,6 +148,7 @@ def test_weights_go_through_the_spool_and_are_linked_as_the_runs_model(tmp_path,
     (a, _), (b, _) = got
     assert a.weights is None and b.weights is None and a.weights_file != b.weights_file  # names never repeat
     w.link_weights(a.weights_file)
+    assert not os.path.exists(a.weights_file)  # taken over by the run
     spool.close()
     saved = store.load(w.run_id).load_weights()
     assert set(saved) == set(weights) and all(torch.equal(saved[k], weights[k]) for k in weights)

@@ -20,3 +20,31 @@ def test_ready_waits_for_the_cuda_warm_up_thread():
     release.set()
     assert returned.wait(30)
     assert worker.ready() is True  # nothing to wait for any more
+
+
+def test_a_dispatch_leaving_on_an_error_tells_its_busy_actors_to_stop():
+    """A driver error (a run file that cannot be written) ends the sweep: the actors' shares must not train
+    on into a spool folder that is about to be removed."""
+    from types import SimpleNamespace
+
+    import pytest
+
+    from graphcl_core.sweeps.control import SweepControl
+    from graphcl_core.sweeps.ray_batches import BatchDispatch
+
+    told = []
+
+    def actor(name):
+        return SimpleNamespace(poll=SimpleNamespace(remote=lambda state: told.append((name, state))))
+
+    d = object.__new__(BatchDispatch)  # (no Ray: only the exit path)
+    d.busy = {"ref-a": (actor("a"), []), "ref-b": (actor("b"), [])}
+    d.idle, d.control, d.pause_told, d.held_pause = [], SweepControl(), None, {}
+
+    def full_disk():
+        raise OSError(28, "No space left on device")
+
+    d.start_ready = full_disk
+    with pytest.raises(OSError):
+        d.run([[SimpleNamespace(index=0)]])
+    assert sorted(told) == [("a", "stopped"), ("b", "stopped")]

@@ -222,10 +222,13 @@ def _recent(t: float | None) -> bool:
     return t is not None and time.time() - t < training.FAST_POLL_MAX_S
 
 
-def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float | None:
+def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None, first_frame_pending: bool = False
+                 ) -> float | None:
     """Seconds between redraws of the live view (``None``: no redraws).
 
-    Until the run's first loss row: ``POLL_FIRST_S``, so the first point follows Start at once. While it
+    Until the run's first loss row, and while ``first_frame_pending`` (the page has drawn no map of the run:
+    ``live_frames.first_frame_pending``): ``POLL_FIRST_S``, so the first point and the first map follow
+    Start at once (both for ``FAST_POLL_MAX_S`` at most). While it
     trains: the training pace (and at least the playback's, so a paced picture moves
     smoothly); after it ended: the playback's until the picture reaches the last trained epoch.
     """
@@ -241,8 +244,8 @@ def poll_seconds(job: Any, head: pacing.Playhead, rate: float | None) -> float |
             if head.awaits_step(run_key(job), trained) and _recent(head.stepped_at(run_key(job))):
                 return training.POLL_FIRST_S  # Step: show the stepped epoch the moment it is trained
             return training.POLL_IDLE_S
-        if (job.trainer is None or job.trainer.epoch == 0) and _recent(getattr(job, "created", None)):
-            return training.POLL_FIRST_S  # Start was pressed: show the first loss point the moment it exists
+        if (job.trainer is None or job.trainer.epoch == 0 or first_frame_pending) and _recent(getattr(job, "created", None)):
+            return training.POLL_FIRST_S  # Start was pressed: the first loss point and map the moment they exist
         return min(training.POLL_RUNNING_S, pacing.poll_seconds(rate)) if rate else training.POLL_RUNNING_S
     if playback_pending(job, head, rate) and not head.paused(run_key(job)):
         return pacing.poll_seconds(rate)

@@ -38,9 +38,6 @@ IDLE_EXIT_S = 30.0  # the projecting thread ends after this long without a reque
 WARM_CHECK_S = 0.05  # while the frames are PCA because UMAP warms up: how often the thread looks whether it is warm
 WARM_SWITCH_RECENT_S = 5.0  # ... and only for a page that asked for a frame this recently
 FIRST_SNAPSHOT_WAIT_S = 10.0  # how long the first frame waits for a just-started run's first snapshot
-# Until this long after Start, a redraw whose charts are already sent waits for the run's first frame
-# (``frame_at``'s ``charts_sent``) instead of ``WAIT_S``.
-FIRST_FRAME_WAIT_S = 1.5
 
 
 class RunFrames:
@@ -56,15 +53,19 @@ class RunFrames:
         self._busy: tuple[int, str] | None = None  # the frame being projected now
         self._asked_at = time.monotonic()
         self._switched_from: tuple[int, str] | None = None  # the PCA frame the thread last switched to UMAP from
+        self.drawn = False  # the page has drawn a frame of this run (mark_drawn)
 
     def ready(self) -> dict:
         with self._cond:
             return dict(self._ready)
 
     def ask(self, epoch: int, method: str, wait_s: float) -> dict:
-        """Ask for ``epoch``'s frame by ``method``; wait up to ``wait_s`` for it; the newest ready frame."""
+        """Ask for ``epoch``'s frame by ``method``; wait up to ``wait_s`` for it; the newest ready frame.
+        While the run has no frame at all, the wait also ends at its first frame, whichever epoch it shows
+        (the first frame is the one a person waits for; the asked-for one follows at the next redraw)."""
         target = (epoch, method)
         with self._cond:
+            none_yet = self._ready["frame"] is None
             self._asked_at = time.monotonic()
             if self._ready["done"] == target or self._busy == target:
                 self._want = None  # an older request still pending would bend the warm-start chain back
@@ -74,8 +75,13 @@ class RunFrames:
                     self._thread = threading.Thread(target=self._loop, name="graphcl-live-frames", daemon=True)
                     self._thread.start()
                 self._cond.notify_all()
-            self._cond.wait_for(lambda: self._ready["done"] == target, timeout=wait_s)
+            self._cond.wait_for(lambda: self._ready["done"] == target or (none_yet and self._ready["frame"] is not None),
+                                timeout=wait_s)
             return dict(self._ready)
+
+    def mark_drawn(self) -> None:
+        """The page drew one of this run's frames (``first_frame_pending`` is False from now on)."""
+        self.drawn = True
 
     def _loop(self) -> None:
         try:
@@ -156,20 +162,6 @@ class RunFrames:
             time.sleep(0.005)
 
 
-def first_frame_left(job: TrainingJob, now: float | None = None) -> float:
-    """Seconds left until ``FIRST_FRAME_WAIT_S`` after the run's Start (0 when past, or unknown).
-
-    Why a redraw waits that long for the run's first frame: on a fresh GPU server its layout ends
-    0.6-0.9 s after Start, just after the click's redraw gave up its ``WAIT_S``, and the next redraw
-    came a poll and a redraw's work later (measured, H200: the frame ready 0.60 and 0.88 s after Start,
-    drawn at 1.03 and 1.31 s). Waiting costs nothing there: the loss point and progress line are sent,
-    and a redraw's ``run_every`` timer does not cut a fragment's run short (Streamlit queues it)."""
-    created = getattr(job, "created", None)
-    if created is None:
-        return 0.0
-    return max(0.0, created + FIRST_FRAME_WAIT_S - (time.time() if now is None else now))
-
-
 def _method() -> str:
     """PCA until UMAP is warm, then UMAP."""
     return "umap" if projection.is_warm() else "pca"
@@ -182,6 +174,25 @@ def _frames_of(slot: Slot, job: TrainingJob) -> RunFrames:
     return frames
 
 
+def first_frame_pending(slot: Slot, job: TrainingJob | None) -> bool:
+    """The run trains and the page has not drawn a frame of it yet: the live view then polls as fast as
+    right after Start (``live.poll_seconds``), so the first frame is drawn as soon as it is laid out.
+
+    Why: on a fresh GPU server the first frame's layout ended 0.6-0.9 s after Start, just after the
+    click's redraw had stopped waiting for it (``WAIT_S``), and the next redraw came a whole running poll
+    later (measured, H200: ready 0.60 and 0.88 s after Start, drawn at 1.03 and 1.31 s). Waiting longer
+    inside one redraw would hold Stop back: a full rerun starts only when the fragment's run yields."""
+    if job is None or getattr(job, "done", True):
+        return False
+    frames = slot.cache.get(CACHE_KEY)
+    return not (isinstance(frames, RunFrames) and frames.job is job and frames.drawn)
+
+
+def mark_drawn(slot: Slot, job: TrainingJob) -> None:
+    """The page drew a frame of ``job`` (see ``first_frame_pending``)."""
+    _frames_of(slot, job).mark_drawn()
+
+
 def prefetch_first(slot: Slot, job: TrainingJob) -> None:
     """Start laying out the run's first frame (epoch 0) now, before the page can ask for it: right after
     Start the run has no trainer yet, and the first redraw that finds a snapshot comes a poll or two later
@@ -191,15 +202,13 @@ def prefetch_first(slot: Slot, job: TrainingJob) -> None:
         frames.ask(0, _method(), 0.0)
 
 
-def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None,
-             charts_sent: bool = False):
+def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = None, last: bool | None = None):
     """``(Projection | None, its snapshot epoch, error)`` for the epoch ``shown`` of ``job``: the frame
     of the snapshot at or before it when ready within ``wait_s``, else the newest frame ready. By
     default ``wait_s`` is ``FINAL_WAIT_S`` for the ``last`` redraw (default: once the run has ended), 0
     while epoch 0 is on screen (no loss point yet: a redraw waiting for the first frame, a cold layout
     of up to ~2 s, would hold the first loss point back by its wait; the next redraw follows in 0.1 s),
-    else ``WAIT_S``; with ``charts_sent`` (the redraw's loss point and progress line are out already),
-    while the run has no frame yet, until ``FIRST_FRAME_WAIT_S`` after Start (``first_frame_left``)."""
+    else ``WAIT_S``."""
     t = job.trainer
     snaps = t.snapshot_list() if t is not None else []
     epoch = pacing.frame_epoch(shown, [s.epoch for s in snaps])
@@ -209,7 +218,5 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = No
     if wait_s is None:
         last = getattr(job, "done", True) if last is None else last
         wait_s = FINAL_WAIT_S if last else (0.0 if shown == 0 else WAIT_S)
-        if charts_sent and not last and shown > 0 and frames.ready()["frame"] is None:
-            wait_s = max(wait_s, first_frame_left(job))
     r = frames.ask(epoch, _method(), wait_s)
     return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]

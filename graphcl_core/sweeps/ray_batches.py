@@ -60,6 +60,9 @@ class BatchDispatch(ActorRelay):
                     self._close_unreported(share)
                 self.tell_paused()
                 self.tell_resumed()
+        except BaseException:
+            self.stop_busy()
+            raise
         finally:
             self.tell_resumed()
 

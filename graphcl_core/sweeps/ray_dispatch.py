@@ -41,6 +41,9 @@ class StageDispatch(ActorRelay):
             for i in list(self.alive):
                 if i in self.home:
                     _RemoteTrial(self, i, 0).finish("stopped", STOPPED)
+        except BaseException:
+            self.stop_busy()
+            raise
         finally:
             self.tell_resumed()
 

@@ -126,6 +126,15 @@ class ActorRelay:
                 self.call_failed(actor, payload, e)
         return out
 
+    def stop_busy(self) -> None:
+        """Tell every busy actor to stop (the driver is leaving on an error: nothing of theirs would be
+        saved, and the sweep's spool folder goes away)."""
+        for actor, _ in list(self.busy.values()):
+            try:
+                actor.poll.remote("stopped")
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+
     def forget(self, actor, err: Exception) -> None:
         """Drop a lost actor (for this sweep and the backend's next); the trials it held fail."""
         self.error = err

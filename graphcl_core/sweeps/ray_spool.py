@@ -69,18 +69,27 @@ class Spool:
 def remove_orphans(parent: str | Path) -> list[Path]:
     """Remove the spools in ``parent`` whose owner was a process of this machine that has ended; returns them.
     (Another machine's, on a shared disk, are left alone: its processes cannot be seen from here.)"""
-    from ..runs import _pid_alive
-
     gone = []
     for d in Path(parent).glob(PREFIX + "*"):
         try:
             host, pid = (d / OWNER_NAME).read_text().split()
         except (OSError, ValueError):
             continue  # being made just now, or not one of ours
-        if host == socket.gethostname() and not _pid_alive(int(pid)):
+        if host == socket.gethostname() and not _alive(int(pid)):
             shutil.rmtree(d, ignore_errors=True)
             gone.append(d)
     return gone
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine exists (another user's counts: it cannot be signalled)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: someone else's process
+        return True
+    return True
 
 
 def visible(ref: tuple[str, str] | None) -> bool:
@@ -102,10 +111,16 @@ def embeddings_of(snapshot) -> np.ndarray:
 
 
 class SpoolWriter:
-    """The actor's side: writes new snapshots' files on one thread, then hands the event on (in order)."""
+    """The actor's side: writes new snapshots' files on one thread, then hands the event on (in order).
+
+    A file that cannot be written (a full disk: ``OSError``, or torch's ``RuntimeError``) is not lost: that
+    snapshot or those weights travel in the event as they would without a spool. Each writer's files have
+    names of their own (``prefix``), so a batch still running on after its sweep ended can never overwrite
+    a file the next sweep's runs have linked."""
 
     def __init__(self, path: Path):
         self.path = path
+        self.prefix = secrets.token_hex(4)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphcl-spool")
         self._last = None
         self._lock = threading.Lock()
@@ -123,12 +138,15 @@ class SpoolWriter:
             self._last = self._pool.submit(self._write, ev, kept, deliver)
 
     def _write(self, ev, kept, deliver: Callable) -> None:
-        if ev.snapshots or ev.weights:
-            ev = copy.copy(ev)
-            ev.snapshots = [self._save(ev.index, s) for s in ev.snapshots]
-            if ev.weights:
-                ev.weights, ev.weights_file = self._save_weights(ev.index, ev.weights)
-        deliver((ev, kept))
+        out = ev
+        try:
+            if ev.snapshots or ev.weights:
+                out = copy.copy(ev)
+                out.snapshots = [self._save(ev.index, s) for s in ev.snapshots]
+                if ev.weights:
+                    out.weights, out.weights_file = self._save_weights(ev.index, ev.weights)
+        finally:
+            deliver((out, kept))  # (an unexpected error still delivers the event, with its arrays)
 
     def _save_weights(self, trial: int, weights: dict) -> tuple[dict | None, str | None]:
         """``(None, file)``: the state dict saved as ``RunWriter.save_weights`` saves one; ``(weights, None)``
@@ -136,29 +154,34 @@ class SpoolWriter:
         import torch
 
         self._count += 1
-        name = self.path / f"trial{trial:05d}_weights{self._count:06d}.pt"
+        name = self.path / f"{self.prefix}_trial{trial:05d}_weights{self._count:06d}.pt"
         try:
             torch.save({k: v.detach().cpu() for k, v in weights.items()}, name)
-        except OSError:
+        except Exception:  # noqa: BLE001 - a full disk is a RuntimeError in torch.save
+            name.unlink(missing_ok=True)
             return weights, None
         return None, str(name)
 
     def _save(self, trial: int, s):
         if s.embeddings is None:
             return s
-        name = self.path / f"trial{trial:05d}_epoch{s.epoch:06d}.npy"
+        name = self.path / f"{self.prefix}_trial{trial:05d}_epoch{s.epoch:06d}.npy"
         try:
             np.save(name, s.embeddings)
-        except OSError:  # a full disk: this one travels in the event, as from an actor without the folder
+        except Exception:  # noqa: BLE001 - a full disk: this one travels in the event, as without the spool
+            name.unlink(missing_ok=True)
             return s
         return replace(s, embeddings=None, file=str(name))
 
     def drain(self) -> None:
-        """Return once every event emitted so far was delivered."""
+        """Return once every event emitted so far was delivered (never raises: a failed write was sent instead)."""
         with self._lock:
             last = self._last
         if last is not None:
-            last.result()
+            try:
+                last.result()
+            except Exception:  # noqa: BLE001 - delivered all the same (_write's finally)
+                pass
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -105,6 +105,12 @@ class TrialWorker:
         """Train ``trial`` to epoch ``target`` (starting it here if new); finish it when ``last``, else
         score the rung. ``ended``: the trial ended (any status); ``skipped``: stopped before it started."""
         self._apply(state)
+        try:
+            return self._stage(trial, target, last)
+        finally:
+            self._drain()  # the call's events are all in the buffer before the driver hears it ended
+
+    def _stage(self, trial: Trial, target: int, last: bool) -> dict:
         i = trial.index
         if i not in self.handles:
             if not self.control.checkpoint(lambda: self._emit(TrialEvent("paused", i)),
@@ -113,18 +119,15 @@ class TrialWorker:
             self._wait_for_warm_up()
             self.handles[i] = self.local.open_trial(trial, self.plan, self._emit, self.control)
         h = self.handles[i]
-        try:
-            if not h.advance(target):
-                del self.handles[i]
-                _free_gpu_cache()
-                return {"ended": True, "epoch": h.epoch}
-            if last:
-                self._end(i, "finished")
-                _free_gpu_cache()
-                return {"ended": True, "epoch": h.epoch}
-            return {"ended": False, "score": h.rung_score(), "epoch": h.epoch}
-        finally:
-            self._drain()  # the call's events are all in the buffer before the driver hears it ended
+        if not h.advance(target):
+            del self.handles[i]
+            _free_gpu_cache()
+            return {"ended": True, "epoch": h.epoch}
+        if last:
+            self._end(i, "finished")
+            _free_gpu_cache()
+            return {"ended": True, "epoch": h.epoch}
+        return {"ended": False, "score": h.rung_score(), "epoch": h.epoch}
 
     def finish(self, index: int, status: str, message: str = "") -> list:
         """End a trial held between rungs (pruned or stopped); returns the events since the last poll."""
