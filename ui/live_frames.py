@@ -59,13 +59,14 @@ class RunFrames:
         with self._cond:
             return dict(self._ready)
 
-    def ask(self, epoch: int, method: str, wait_s: float) -> dict:
+    def ask(self, epoch: int, method: str, wait_s: float, first_ends: bool = True) -> dict:
         """Ask for ``epoch``'s frame by ``method``; wait up to ``wait_s`` for it; the newest ready frame.
-        While the run has no frame at all, the wait also ends at its first frame, whichever epoch it shows
-        (the first frame is the one a person waits for; the asked-for one follows at the next redraw)."""
+        With ``first_ends``, while the run has no frame at all, the wait also ends at its first frame,
+        whichever epoch it shows (the first frame is the one a person waits for; the asked-for one follows
+        at the next redraw). The last redraw, which no other follows, passes False."""
         target = (epoch, method)
         with self._cond:
-            none_yet = self._ready["frame"] is None
+            none_yet = first_ends and self._ready["frame"] is None
             self._asked_at = time.monotonic()
             if self._ready["done"] == target or self._busy == target:
                 self._want = None  # an older request still pending would bend the warm-start chain back
@@ -215,8 +216,8 @@ def frame_at(slot: Slot, job: TrainingJob, shown: int, wait_s: float | None = No
     if epoch is None:
         return None, 0, None
     frames = _frames_of(slot, job)
+    last = getattr(job, "done", True) if last is None else last
     if wait_s is None:
-        last = getattr(job, "done", True) if last is None else last
         wait_s = FINAL_WAIT_S if last else (0.0 if shown == 0 else WAIT_S)
-    r = frames.ask(epoch, _method(), wait_s)
+    r = frames.ask(epoch, _method(), wait_s, first_ends=not last)
     return r["frame"], r["epoch"] if r["frame"] is not None else 0, r["error"]
