@@ -352,56 +352,9 @@ def test_a_switch_to_umap_whose_snapshot_is_gone_is_tried_once(tiny_graph, monke
     assert looked == [0] and frames.ready()["method"] == "pca"
 
 
-def test_a_redraw_waiting_for_another_epoch_takes_the_runs_first_frame_as_soon_as_it_is_laid_out(tiny_graph,
-                                                                                                monkeypatch):
-    """While a run has no frame, a redraw asking for a later epoch (the playhead moved on while epoch 0 was
-    laid out) returns with epoch 0's frame the moment it is ready, instead of waiting out its wait."""
-    import threading
-    from types import SimpleNamespace
-
-    from graphcl_core import projection
-    from graphcl_core.config import TrainConfig
-    from graphcl_core.trainer import Trainer
-    from ui import live_frames
-
-    cfg = TrainConfig(hidden=16, embedding_dim=8, device="cpu", eval_every=0, epochs=8, snapshot_every=4)
-    trainer = Trainer(tiny_graph, cfg)
-    trainer.run()
-    gates, calls, laying_out_first = [threading.Event(), threading.Event()], [], threading.Event()
-    real = projection.Projector.project
-
-    def gated(self, emb):
-        calls.append(1)
-        laying_out_first.set()
-        gates[min(len(calls), 2) - 1].wait(60)  # epoch 0's layout waits for gates[0], every later one for gates[1]
-        return real(self, emb)
-
-    monkeypatch.setattr(projection.Projector, "project", gated)
-    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=False)
-    slot = SimpleNamespace(cache={})
-    live_frames.prefetch_first(slot, job)  # epoch 0 is being laid out
-    assert laying_out_first.wait(30)
-    frames = slot.cache[live_frames.CACHE_KEY]
-    got, returned = {}, threading.Event()
-
-    def redraw():
-        got.update(frames.ask(8, "umap" if projection.is_warm() else "pca", 60.0))  # asks for epoch 8's frame
-        returned.set()
-
-    threading.Thread(target=redraw, daemon=True).start()
-    with frames._cond:  # the redraw is waiting (its request is in) before epoch 0's layout may end
-        assert frames._cond.wait_for(lambda: frames._want is not None and frames._want[0] == 8, timeout=30)
-    gates[0].set()  # epoch 0's frame is laid out; epoch 8's stays held
-    try:
-        assert returned.wait(30)  # back with the first frame, not after its 60 s
-        assert got["frame"] is not None and got["done"][0] == 0
-    finally:
-        gates[1].set()
-
-
-def test_the_last_redraw_still_waits_for_its_own_epoch_when_the_first_frame_comes_first(tiny_graph, monkeypatch):
-    """A run that ended before any frame existed: the last redraw (no other follows) must show the last
-    epoch's map, not stop at the first frame laid out."""
+def _first_frame_being_laid_out(tiny_graph, monkeypatch, done: bool):
+    """A trained 8-epoch run whose epoch-0 frame is being laid out, every layout held at a gate: epoch 0's
+    at ``gates[0]``, every later one at ``gates[1]``. Returns ``(slot, job, frames, gates)``."""
     import threading
     from types import SimpleNamespace
 
@@ -423,17 +376,57 @@ def test_the_last_redraw_still_waits_for_its_own_epoch_when_the_first_frame_come
         return real(self, emb)
 
     monkeypatch.setattr(projection.Projector, "project", gated)
-    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=True)
+    job = SimpleNamespace(trainer=trainer, cfg=cfg, writer=None, done=done)
     slot = SimpleNamespace(cache={})
-    live_frames.prefetch_first(slot, job)  # epoch 0 is being laid out
+    live_frames.prefetch_first(slot, job)
     assert laying_out_first.wait(30)
-    frames = slot.cache[live_frames.CACHE_KEY]
+    return slot, job, slot.cache[live_frames.CACHE_KEY], gates
+
+
+def _wait_for_request_of_epoch_8(frames) -> None:
+    """Until a redraw's request for epoch 8 is in (it is waiting), before epoch 0's layout may end."""
+    with frames._cond:
+        assert frames._cond.wait_for(lambda: frames._want is not None and frames._want[0] == 8, timeout=30)
+
+
+def test_a_redraw_waiting_for_another_epoch_takes_the_runs_first_frame_as_soon_as_it_is_laid_out(tiny_graph,
+                                                                                                monkeypatch):
+    """While a run has no frame, a redraw asking for a later epoch (the playhead moved on while epoch 0 was
+    laid out) returns with epoch 0's frame the moment it is ready, instead of waiting out its wait."""
+    import threading
+
+    from graphcl_core import projection
+
+    slot, job, frames, gates = _first_frame_being_laid_out(tiny_graph, monkeypatch, done=False)
+    got, returned = {}, threading.Event()
+
+    def redraw():
+        got.update(frames.ask(8, "umap" if projection.is_warm() else "pca", 60.0))  # asks for epoch 8's frame
+        returned.set()
+
+    threading.Thread(target=redraw, daemon=True).start()
+    _wait_for_request_of_epoch_8(frames)
+    gates[0].set()  # epoch 0's frame is laid out; epoch 8's stays held
+    try:
+        assert returned.wait(30)  # back with the first frame, not after its 60 s
+        assert got["frame"] is not None and got["done"][0] == 0
+    finally:
+        gates[1].set()
+
+
+def test_the_last_redraw_still_waits_for_its_own_epoch_when_the_first_frame_comes_first(tiny_graph, monkeypatch):
+    """A run that ended before any frame existed: the last redraw (no other follows) must show the last
+    epoch's map, not stop at the first frame laid out."""
+    import threading
+
+    from ui import live_frames
+
+    slot, job, frames, gates = _first_frame_being_laid_out(tiny_graph, monkeypatch, done=True)
     got = {}
     waiter = threading.Thread(target=lambda: got.update(zip(("frame", "epoch", "error"),
                                                            live_frames.frame_at(slot, job, 8, last=True))), daemon=True)
     waiter.start()
-    with frames._cond:  # the last redraw is waiting (its request is in) before epoch 0's layout may end
-        assert frames._cond.wait_for(lambda: frames._want is not None and frames._want[0] == 8, timeout=30)
+    _wait_for_request_of_epoch_8(frames)
     gates[0].set()
     with frames._cond:
         assert frames._cond.wait_for(lambda: frames._ready["frame"] is not None, timeout=30)  # epoch 0's is ready
