@@ -40,6 +40,96 @@ def test_gradcheck():
     assert torch.autograd.gradcheck(lambda x, t: negative_sq_distances(x, t, idx, 2), (a, table))
 
 
+
+def _case(seed: int, R: int, G: int, D: int, M: int, k: int, device: str = "cpu"):
+    gen = torch.Generator().manual_seed(seed)
+    a = torch.randn(R, G, D, generator=gen).to(device).requires_grad_()
+    table = torch.randn(M, G, D, generator=gen).to(device).requires_grad_()
+    idx = torch.randint(0, M, (R * k,), generator=gen)
+    idx[:k] = 3  # one row drawn several times
+    w = torch.randn(R, k, G, generator=gen).to(device)
+    return a, table, idx.to(device), w
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the fused kernels run on CUDA")
+@pytest.mark.parametrize("shape", [(2708, 9, 128, 2708, 5), (300, 1, 64, 900, 3), (50, 3, 7, 20, 2)])
+def test_fused_kernels_agree_with_the_tensor_version(shape, monkeypatch):
+    from graphcl_core.batched import negative_kernels
+
+    pytest.importorskip("triton")
+    R, G, D, M, k = shape
+    a, table, idx, w = _case(3, R, G, D, M, k, "cuda")
+    assert negative_kernels.available(a, table)
+    fused = negative_sq_distances(a, table, idx, k)
+    fa, ft = torch.autograd.grad((fused * w).sum(), (a, table))
+    monkeypatch.setattr(negative_kernels, "available", lambda *t: False)
+    plain = negative_sq_distances(a, table, idx, k)
+    pa, pt = torch.autograd.grad((plain * w).sum(), (a, table))
+    for x, y in ((fused, plain), (fa, pa), (ft, pt)):
+        assert torch.allclose(x, y, rtol=1e-4, atol=1e-4)
+
+
+def _broken(*args, **kwargs):
+    raise RuntimeError("no C compiler")
+
+
+@pytest.mark.parametrize("where", ["distances", "anchor_grads", "table_grads"])
+def test_a_kernel_that_cannot_be_built_leaves_the_tensor_version(where, monkeypatch):
+    """Triton present but failing (no compiler, an old GPU): the same values and gradients, and the
+    kernels are not tried again."""
+    from graphcl_core.batched import negative_kernels
+
+    monkeypatch.setattr(negative_kernels, "triton", object())  # "installed" ...
+    monkeypatch.setattr(negative_kernels, "_failed", [])
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))  # ... and on "CUDA"
+    fine = {"distances": _plain_fused_distances, "anchor_grads": _plain_anchor_grads,
+            "table_grads": _plain_table_grads}
+    for name, f in fine.items():
+        monkeypatch.setattr(negative_kernels, name, _broken if name == where else f)
+    a, table, idx, w = _case(4, 11, 2, 3, 7, 3)
+    d = negative_sq_distances(a, table, idx, 3)
+    ga, gt = torch.autograd.grad((d * w).sum(), (a, table))
+    monkeypatch.undo()
+    plain = _plain(a, table, idx, 3)
+    pa, pt = torch.autograd.grad((plain * w).sum(), (a, table))
+    assert torch.allclose(d, plain) and torch.allclose(ga, pa) and torch.allclose(gt, pt)
+
+
+def test_after_a_failure_the_kernels_are_not_tried_again(monkeypatch):
+    from graphcl_core.batched import negative_kernels
+
+    monkeypatch.setattr(negative_kernels, "triton", object())
+    monkeypatch.setattr(negative_kernels, "_failed", [])
+    monkeypatch.setattr(torch.Tensor, "is_cuda", property(lambda self: True))
+    calls = []
+    monkeypatch.setattr(negative_kernels, "distances", lambda *a: calls.append(1) or _broken())
+    a, table, idx, _ = _case(5, 4, 1, 2, 4, 2)
+    assert negative_kernels.available(a, table)
+    negative_sq_distances(a, table, idx, 2)
+    negative_sq_distances(a, table, idx, 2)
+    assert calls == [1] and not negative_kernels.available(a, table)
+    assert "no C compiler" in negative_kernels._failed[0]
+
+
+# the kernels' arithmetic in tensor operations (what the tests above stand in for a working GPU kernel)
+def _plain_fused_distances(a, table, idx, k):
+    return _plain(a, table, idx, k).detach()
+
+
+def _plain_anchor_grads(a, table, idx, grad, k):
+    R, G, D = a.shape
+    diff = a.unsqueeze(1) - table[idx].view(R, k, G, D)
+    return (2 * grad.unsqueeze(-1) * diff).sum(1)
+
+
+def _plain_table_grads(a, table, order, bounds, grad, k):
+    M, G, D = table.shape
+    out = torch.zeros_like(table)
+    for m in range(M):
+        for i in order[bounds[m]: bounds[m + 1]].tolist():
+            out[m] += 2 * grad[i // k].view(-1, G)[i % k].unsqueeze(-1) * (table[m] - a[i // k])
+    return out
+
 def test_trial_linear_is_each_trials_own_product_with_its_gradients():
     from graphcl_core.batched.trial_linear import trial_linear
 
