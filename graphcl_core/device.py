@@ -79,7 +79,12 @@ def _warm_cuda() -> None:
         p.grad = torch.ones_like(p)
         torch.optim.Adam([p], fused=True).step()
         torch.cuda.synchronize()
-        _warm_training()
+        trainer = _warm_training()
+        # a sweep's batches compute their negatives with Triton kernels, compiled per embedding width
+        from .batched.negative_kernels import warm_up
+
+        warm_up(trainer.cfg.embedding_dim)
+        torch.cuda.synchronize()
     except Exception:  # noqa: BLE001 - an optimisation only; training reports real errors
         pass
 

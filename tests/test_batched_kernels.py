@@ -69,6 +69,24 @@ def test_fused_kernels_agree_with_the_tensor_version(shape, monkeypatch):
         assert torch.allclose(x, y, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the fused kernels run on CUDA")
+def test_warm_up_builds_the_kernels_on_a_gpu():
+    from graphcl_core.batched import negative_kernels
+
+    pytest.importorskip("triton")
+    negative_kernels.warm_up(128)
+    assert negative_kernels.status() == "triton"
+
+
+def test_warm_up_does_nothing_without_the_kernels(monkeypatch):
+    from graphcl_core.batched import negative_kernels
+
+    calls = []
+    monkeypatch.setattr(negative_kernels, "distances", lambda *a: calls.append(a))
+    negative_kernels.warm_up(16, device="cpu")  # (CPU tensors: the tensor version, nothing to build)
+    assert calls == [] and not negative_kernels._failed
+
+
 def _broken(*args, **kwargs):
     raise RuntimeError("no C compiler")
 

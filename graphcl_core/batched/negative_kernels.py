@@ -37,54 +37,65 @@ except ImportError:  # pragma: no cover - depends on the install
     triton = None
 
 
+# Each kernel is compiled once per embedding width (``BD``, a power of two) and cached on disk by Triton:
+# the group count, the width and k are plain arguments (not specialised on), and the trials are walked
+# ``BG`` at a time, so the background warm-up (``warm_up``) builds what a sweep of any size uses.
+BG = 8
+_PLAIN = ["G", "D", "k"]
+
+
 @functools.lru_cache(maxsize=None)
 def _kernels():
-    @triton.jit
+    @triton.jit(do_not_specialize=_PLAIN)
     def _distances(a, t, idx, out, G, D, k, BG: tl.constexpr, BD: tl.constexpr):
         i = tl.program_id(0).to(tl.int64)  # pair i = r·k + j
         r = i // k
         m = tl.load(idx + i)
-        g = tl.arange(0, BG)[:, None]
         d = tl.arange(0, BD)[None, :]
-        mask = (g < G) & (d < D)
-        x = tl.load(a + r * G * D + g * D + d, mask=mask, other=0.0)
-        y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
-        diff = x - y
-        tl.store(out + i * G + tl.arange(0, BG), tl.sum(diff * diff, axis=1), mask=tl.arange(0, BG) < G)
+        for g0 in range(0, G, BG):
+            g = g0 + tl.arange(0, BG)[:, None]
+            mask = (g < G) & (d < D)
+            x = tl.load(a + r * G * D + g * D + d, mask=mask, other=0.0)
+            y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
+            diff = x - y
+            gs = g0 + tl.arange(0, BG)
+            tl.store(out + i * G + gs, tl.sum(diff * diff, axis=1), mask=gs < G)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=_PLAIN)
     def _anchor_grads(a, t, idx, grad, out, G, D, k, BG: tl.constexpr, BD: tl.constexpr):
         r = tl.program_id(0).to(tl.int64)
-        g = tl.arange(0, BG)[:, None]
         d = tl.arange(0, BD)[None, :]
-        mask = (g < G) & (d < D)
-        x = tl.load(a + r * G * D + g * D + d, mask=mask, other=0.0)
-        acc = tl.zeros([BG, BD], dtype=tl.float32)
-        for j in range(0, k):
-            m = tl.load(idx + r * k + j)
-            y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
-            w = tl.load(grad + (r * k + j) * G + g, mask=g < G, other=0.0)
-            acc += 2.0 * w * (x - y)
-        tl.store(out + r * G * D + g * D + d, acc, mask=mask)
+        for g0 in range(0, G, BG):
+            g = g0 + tl.arange(0, BG)[:, None]
+            mask = (g < G) & (d < D)
+            x = tl.load(a + r * G * D + g * D + d, mask=mask, other=0.0)
+            acc = tl.zeros([BG, BD], dtype=tl.float32)
+            for j in range(0, k):
+                m = tl.load(idx + r * k + j)
+                y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
+                w = tl.load(grad + (r * k + j) * G + g, mask=g < G, other=0.0)
+                acc += 2.0 * w * (x - y)
+            tl.store(out + r * G * D + g * D + d, acc, mask=mask)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=_PLAIN)
     def _table_grads(a, t, order, bounds, grad, out, G, D, k, BG: tl.constexpr, BD: tl.constexpr):
         m = tl.program_id(0).to(tl.int64)
-        g = tl.arange(0, BG)[:, None]
         d = tl.arange(0, BD)[None, :]
-        mask = (g < G) & (d < D)
         start = tl.load(bounds + m)
         end = tl.load(bounds + m + 1)
-        pulled = tl.zeros([BG, BD], dtype=tl.float32)  # Σ 2 g_i a[r(i)]
-        weight = tl.zeros([BG, 1], dtype=tl.float32)  # Σ 2 g_i
-        for p in range(start, end):
-            i = tl.load(order + p).to(tl.int64)
-            w = 2.0 * tl.load(grad + i * G + g, mask=g < G, other=0.0)
-            x = tl.load(a + (i // k) * G * D + g * D + d, mask=mask, other=0.0)
-            pulled += w * x
-            weight += w
-        y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
-        tl.store(out + m * G * D + g * D + d, weight * y - pulled, mask=mask)
+        for g0 in range(0, G, BG):
+            g = g0 + tl.arange(0, BG)[:, None]
+            mask = (g < G) & (d < D)
+            pulled = tl.zeros([BG, BD], dtype=tl.float32)  # Σ 2 g_i a[r(i)]
+            weight = tl.zeros([BG, 1], dtype=tl.float32)  # Σ 2 g_i
+            for p in range(start, end):
+                i = tl.load(order + p).to(tl.int64)
+                w = 2.0 * tl.load(grad + i * G + g, mask=g < G, other=0.0)
+                x = tl.load(a + (i // k) * G * D + g * D + d, mask=mask, other=0.0)
+                pulled += w * x
+                weight += w
+            y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
+            tl.store(out + m * G * D + g * D + d, weight * y - pulled, mask=mask)
 
     return _distances, _anchor_grads, _table_grads
 
@@ -92,6 +103,18 @@ def _kernels():
 def available(*tensors: torch.Tensor) -> bool:
     """Whether the kernels can take these tensors: float32 on a CUDA device, Triton installed and working."""
     return triton is not None and not _failed and all(x.is_cuda and x.dtype == torch.float32 for x in tensors)
+
+
+def warm_up(width: int, device: str = "cuda") -> None:
+    """Compile (or load from Triton's cache) the kernels for embeddings ``width`` wide, on a tiny problem:
+    the first batch of a sweep otherwise compiles them inside its first step (about 2 s on a machine
+    whose cache is cold, H200)."""
+    from .negative_distances import negative_sq_distances
+
+    a = torch.zeros(2, 1, width, device=device, requires_grad=True)
+    t = torch.ones(2, 1, width, device=device, requires_grad=True)
+    if available(a, t):
+        negative_sq_distances(a, t, torch.tensor([1, 0], device=device), 1).sum().backward()
 
 
 def status() -> str:
@@ -109,7 +132,7 @@ def disable(error: Exception) -> None:
 
 
 def _blocks(G: int, D: int) -> dict:
-    return {"BG": triton.next_power_of_2(G), "BD": triton.next_power_of_2(D)}
+    return {"BG": BG, "BD": triton.next_power_of_2(D)}
 
 
 def distances(a: torch.Tensor, table: torch.Tensor, idx: torch.Tensor, k: int) -> torch.Tensor:
