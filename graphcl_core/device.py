@@ -81,9 +81,9 @@ def _warm_cuda() -> None:
         torch.cuda.synchronize()
         trainer = _warm_training()
         # a sweep's batches compute their negatives with Triton kernels, compiled per embedding width
-        from .batched.negative_kernels import warm_up
+        from .batched.negative_kernels import build_in_child
 
-        warm_up(trainer.cfg.embedding_dim)
+        build_in_child(trainer.cfg.embedding_dim)
         torch.cuda.synchronize()
     except Exception:  # noqa: BLE001 - an optimisation only; training reports real errors
         pass

@@ -87,6 +87,41 @@ def test_warm_up_does_nothing_without_the_kernels(monkeypatch):
     assert calls == [] and not negative_kernels._failed
 
 
+def test_the_kernels_are_compiled_in_a_child_process_then_loaded_here(monkeypatch):
+    """The app's warm-up compiles in a child (no interpreter lock held here for seconds), which must find
+    the package wherever the app was started from; then this process loads them."""
+    import subprocess
+    import sys
+
+    from graphcl_core.batched import negative_kernels
+
+    monkeypatch.setattr(negative_kernels, "triton", object())
+    monkeypatch.setattr(negative_kernels, "_failed", [])
+    monkeypatch.chdir("/")
+    runs, here = [], []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: runs.append((cmd, kw)))
+    monkeypatch.setattr(negative_kernels, "warm_up", lambda width: here.append(width))
+    assert negative_kernels.build_in_child(96)
+    (cmd, kw), = runs
+    assert cmd[0] == sys.executable and "warm_up(96)" in cmd[-1] and here == [96]
+    monkeypatch.undo()
+    # the child's command finds the package from another folder (here with a CPU build: nothing to compile)
+    code = cmd[-1].replace("warm_up(96)", "print('imported')")
+    done = subprocess.run([sys.executable, "-c", code], env=kw["env"], cwd="/", capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and "imported" in done.stdout, done.stderr[-500:]
+
+
+def test_no_child_without_triton(monkeypatch):
+    import subprocess
+
+    from graphcl_core.batched import negative_kernels
+
+    monkeypatch.setattr(negative_kernels, "triton", None)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("no child without Triton"))
+    assert not negative_kernels.build_in_child(128)
+
+
 def _broken(*args, **kwargs):
     raise RuntimeError("no C compiler")
 
