@@ -52,16 +52,22 @@ def _case(seed: int, R: int, G: int, D: int, M: int, k: int, device: str = "cpu"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="the fused kernels run on CUDA")
-@pytest.mark.parametrize("shape", [(2708, 9, 128, 2708, 5), (300, 1, 64, 900, 3), (50, 3, 7, 20, 2)])
+@pytest.mark.parametrize("shape", [(2708, 9, 128, 2708, 5), (300, 1, 64, 900, 3), (50, 3, 7, 20, 2),
+                                   (40, 20, 5, 30, 1), (33, 17, 33, 12, 1)])
 def test_fused_kernels_agree_with_the_tensor_version(shape, monkeypatch):
     from graphcl_core.batched import negative_kernels
 
     pytest.importorskip("triton")
+    monkeypatch.setattr(negative_kernels, "_failed", [])  # (a failure would fall back silently: checked below)
     R, G, D, M, k = shape
     a, table, idx, w = _case(3, R, G, D, M, k, "cuda")
+    with torch.no_grad():
+        table[-1] = float("inf")  # a row nobody drew (idx < M - 1 below): its gradient is 0, not NaN
+    idx = idx.clamp(max=M - 2)
     assert negative_kernels.available(a, table)
     fused = negative_sq_distances(a, table, idx, k)
     fa, ft = torch.autograd.grad((fused * w).sum(), (a, table))
+    assert negative_kernels.status() == "triton", negative_kernels.status()
     monkeypatch.setattr(negative_kernels, "available", lambda *t: False)
     plain = negative_sq_distances(a, table, idx, k)
     pa, pt = torch.autograd.grad((plain * w).sum(), (a, table))
@@ -99,8 +105,8 @@ def test_the_kernels_are_compiled_in_a_child_process_then_loaded_here(monkeypatc
     monkeypatch.setattr(negative_kernels, "_failed", [])
     monkeypatch.chdir("/")
     runs, here = [], []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: runs.append((cmd, kw)))
     monkeypatch.setattr(negative_kernels, "warm_up", lambda width: here.append(width))
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: runs.append((cmd, kw)) or subprocess.CompletedProcess(cmd, 0))
     assert negative_kernels.build_in_child(96)
     (cmd, kw), = runs
     assert cmd[0] == sys.executable and "warm_up(96)" in cmd[-1] and here == [96]
@@ -110,6 +116,25 @@ def test_the_kernels_are_compiled_in_a_child_process_then_loaded_here(monkeypatc
     done = subprocess.run([sys.executable, "-c", code], env=kw["env"], cwd="/", capture_output=True, text=True,
                           timeout=300)
     assert done.returncode == 0 and "imported" in done.stdout, done.stderr[-500:]
+
+
+@pytest.mark.parametrize("outcome", ["exit", "timeout"])
+def test_nothing_is_compiled_here_when_the_child_fails(outcome, monkeypatch):
+    """A child that fails or runs out of time leaves this process alone: no compiling under its lock now."""
+    import subprocess
+
+    from graphcl_core.batched import negative_kernels
+
+    def child(cmd, **kw):
+        if outcome == "timeout":
+            raise subprocess.TimeoutExpired(cmd, kw["timeout"])
+        return subprocess.CompletedProcess(cmd, 1, stderr="Traceback ...\nRuntimeError: no C compiler\n")
+
+    monkeypatch.setattr(negative_kernels, "triton", object())
+    monkeypatch.setattr(negative_kernels, "_failed", [])
+    monkeypatch.setattr(subprocess, "run", child)
+    monkeypatch.setattr(negative_kernels, "warm_up", lambda width: pytest.fail("compiled in this process"))
+    assert not negative_kernels.build_in_child(128)
 
 
 def test_no_child_without_triton(monkeypatch):

@@ -32,7 +32,7 @@ class _NegativeSqDistances(torch.autograd.Function):
     @staticmethod
     def forward(ctx, a, table, idx, k):
         ctx.table_rows, ctx.k = table.size(0), k
-        ctx.fused = negative_kernels.available(a, table)
+        ctx.fused = negative_kernels.available(a, table) and idx.is_cuda
         if ctx.fused:
             a, table, idx = a.contiguous(), table.contiguous(), idx.contiguous()
             try:

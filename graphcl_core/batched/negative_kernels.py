@@ -9,7 +9,7 @@ it needs once and writes only its result:
 - ``_distances``: one program per (anchor, negative) pair: ``d[r, j, g] = Σ (a[r, g] - t[idx, g])²``.
 - ``_anchor_grads``: one program per anchor: ``∂a[r, g] = Σ_j 2 g[r, j, g] (a[r, g] - t[idx_rj, g])``.
 - ``_table_grads``: one program per table row ``m``, over the pairs that drew it (``idx`` sorted once
-  per step; ``order``/``bounds`` as ``negative_distances._scatter_rows`` builds them):
+  per step; ``order``/``bounds`` as ``negative_distances._rows_of`` builds them):
   ``∂t[m, g] = Σ_i 2 g_i (t[m, g] - a[r(i), g])``. Every row is written (zero where none drew it), so
   nothing is filled first and nothing is added atomically.
 
@@ -43,7 +43,8 @@ except ImportError:  # pragma: no cover - depends on the install
 
 # Each kernel is compiled once per embedding width (``BD``, a power of two) and cached on disk by Triton:
 # the group count, the width and k are plain arguments (not specialised on), and the trials are walked
-# ``BG`` at a time, so the background warm-up (``warm_up``) builds what a sweep of any size uses.
+# ``BG`` at a time, so the app's warm-up (``build_in_child``, the default recipe's width) builds what a sweep
+# of any size uses at that width; a sweep over other widths compiles theirs in its first eager step.
 BG = 8
 _PLAIN = ["G", "D", "k"]
 
@@ -54,7 +55,7 @@ def _kernels():
     def _distances(a, t, idx, out, G, D, k, BG: tl.constexpr, BD: tl.constexpr):
         i = tl.program_id(0).to(tl.int64)  # pair i = r·k + j
         r = i // k
-        m = tl.load(idx + i)
+        m = tl.load(idx + i).to(tl.int64)
         d = tl.arange(0, BD)[None, :]
         for g0 in range(0, G, BG):
             g = g0 + tl.arange(0, BG)[:, None]
@@ -75,7 +76,7 @@ def _kernels():
             x = tl.load(a + r * G * D + g * D + d, mask=mask, other=0.0)
             acc = tl.zeros([BG, BD], dtype=tl.float32)
             for j in range(0, k):
-                m = tl.load(idx + r * k + j)
+                m = tl.load(idx + r * k + j).to(tl.int64)
                 y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
                 w = tl.load(grad + (r * k + j) * G + g, mask=g < G, other=0.0)
                 acc += 2.0 * w * (x - y)
@@ -90,16 +91,14 @@ def _kernels():
         for g0 in range(0, G, BG):
             g = g0 + tl.arange(0, BG)[:, None]
             mask = (g < G) & (d < D)
-            pulled = tl.zeros([BG, BD], dtype=tl.float32)  # Σ 2 g_i a[r(i)]
-            weight = tl.zeros([BG, 1], dtype=tl.float32)  # Σ 2 g_i
+            y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
+            acc = tl.zeros([BG, BD], dtype=tl.float32)  # (a row nobody drew gets 0, even if not finite)
             for p in range(start, end):
                 i = tl.load(order + p).to(tl.int64)
-                w = 2.0 * tl.load(grad + i * G + g, mask=g < G, other=0.0)
+                w = tl.load(grad + i * G + g, mask=g < G, other=0.0)
                 x = tl.load(a + (i // k) * G * D + g * D + d, mask=mask, other=0.0)
-                pulled += w * x
-                weight += w
-            y = tl.load(t + m * G * D + g * D + d, mask=mask, other=0.0)
-            tl.store(out + m * G * D + g * D + d, weight * y - pulled, mask=mask)
+                acc += 2.0 * w * (y - x)
+            tl.store(out + m * G * D + g * D + d, acc, mask=mask)
 
     return _distances, _anchor_grads, _table_grads
 
@@ -128,20 +127,28 @@ def child_env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
 
 
-def build_in_child(width: int, timeout_s: float = 300.0) -> bool:
+def build_in_child(width: int, timeout_s: float = 45.0) -> bool:
     """``warm_up`` in a child process first, then here: the kernels are compiled there into Triton's disk
-    cache, and this process only loads them. Compiling took 6 s on an H200 host whose cache was cold
-    (13.2 s against 7.3 s for ``warm_up`` in a fresh process), and much of it holds the interpreter lock:
-    in the app's process, the pages served meanwhile would stall. Returns whether the kernels work here."""
+    cache, and this process only loads them (0.5 s, H200). Compiling took ~5 s on an H200 host whose cache
+    was cold (12.8 s for the child's imports, compiling and this load), and much of it holds the interpreter
+    lock: in the app's process, the pages served meanwhile would stall. When the child fails or runs out of
+    time nothing is loaded here (a sweep then compiles, or falls back, at its first step). The child costs
+    a few seconds of one core and a short-lived CUDA context at every start, cache or not. Returns whether
+    the kernels were loaded here."""
     if triton is None or _failed:
         return False
     code = f"from graphcl_core.batched.negative_kernels import warm_up; warm_up({int(width)})"
     try:
-        subprocess.run([sys.executable, "-c", code], env=child_env(), timeout=timeout_s,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    except (OSError, subprocess.SubprocessError):  # (then this process compiles them itself)
-        pass
-    warm_up(width)
+        done = subprocess.run([sys.executable, "-c", code], env=child_env(), timeout=timeout_s,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        log.info("fused negative kernels were not built in a child process: %s", e)
+        return False
+    if done.returncode != 0:
+        log.info("building the fused negative kernels failed in a child process (exit %s): %s", done.returncode,
+                 (done.stderr or "").strip().splitlines()[-1:] or "")
+        return False
+    warm_up(width)  # (no random draws and no capture: safe beside another thread's CUDA-graph capture)
     return not _failed
 
 

@@ -98,7 +98,7 @@ class TrialWorker:
         another thread while a graph is being captured can spoil the capture."""
         for t in threading.enumerate():
             if t.name == _WARM_UP_THREAD:
-                t.join(timeout=60)
+                t.join(timeout=90)  # (the warm-up: a few epochs, then the fused kernels built in a child, ≤ 45 s)
 
     # ---- one trial at a time, stage by stage ---------------------------------------------------------
     def run_stage(self, trial: Trial, target: int, last: bool, state: str) -> dict:
