@@ -110,8 +110,8 @@ def available(*tensors: torch.Tensor) -> bool:
 
 def warm_up(width: int, device: str = "cuda") -> None:
     """Compile (or load from Triton's cache) the kernels for embeddings ``width`` wide, on a tiny problem:
-    the first batch of a sweep otherwise compiles them inside its first step (about 2 s on a machine
-    whose cache is cold, H200)."""
+    the first batch of a sweep otherwise compiles them inside its first step (~5 s on an H200 host whose
+    cache was cold)."""
     from .negative_distances import negative_sq_distances
 
     a = torch.zeros(2, 1, width, device=device, requires_grad=True)
@@ -166,7 +166,7 @@ def disable(error: Exception) -> None:
         log.warning("fused negative-distance kernels unavailable (%s); using tensor operations", _failed[0])
 
 
-def _blocks(G: int, D: int) -> dict:
+def _blocks(D: int) -> dict:
     return {"BG": BG, "BD": triton.next_power_of_2(D)}
 
 
@@ -175,7 +175,7 @@ def distances(a: torch.Tensor, table: torch.Tensor, idx: torch.Tensor, k: int) -
     R, G, D = a.shape
     out = a.new_empty(R, k, G)
     if out.numel():
-        _kernels()[0][(R * k,)](a, table, idx, out, G, D, k, **_blocks(G, D))
+        _kernels()[0][(R * k,)](a, table, idx, out, G, D, k, **_blocks(D))
     return out
 
 
@@ -184,7 +184,7 @@ def anchor_grads(a: torch.Tensor, table: torch.Tensor, idx: torch.Tensor, grad: 
     R, G, D = a.shape
     out = torch.empty_like(a)
     if out.numel():
-        _kernels()[1][(R,)](a, table, idx, grad, out, G, D, k, **_blocks(G, D))
+        _kernels()[1][(R,)](a, table, idx, grad, out, G, D, k, **_blocks(D))
     return out
 
 
@@ -194,5 +194,5 @@ def table_grads(a: torch.Tensor, table: torch.Tensor, order: torch.Tensor, bound
     M, G, D = table.shape
     out = torch.empty_like(table)
     if out.numel():
-        _kernels()[2][(M,)](a, table, order, bounds, grad, out, G, D, k, **_blocks(G, D))
+        _kernels()[2][(M,)](a, table, order, bounds, grad, out, G, D, k, **_blocks(D))
     return out
